@@ -1,0 +1,304 @@
+"""The engine's public entry point: configuration in, layout or problems out, never an exception.
+
+``derive_task_manager_memory`` does what ``BashJavaUtils GET_TM_RESOURCE_PARAMS`` does for the chosen
+Flink release (including the 1.x mapping of legacy heap options), and adds what Flink does not: every
+independent problem instead of only the first, the notes Flink only logs, advice about risky but
+accepted configurations, and a per-component explain trace.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flink_tm_memory.memory import options as opt
+from flink_tm_memory.memory.configuration import ConfigValue, FlinkConfiguration
+from flink_tm_memory.memory.derive import Derivation
+from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteCode, NoteLevel
+from flink_tm_memory.memory.failures import JavaError, Problem, Reason, configuration_error, problem_from
+from flink_tm_memory.memory.layout import COMPONENT_NAMES, MemoryLayout
+from flink_tm_memory.memory.options import ConfigOption, OptionType
+from flink_tm_memory.memory.sizes import format_human, parse_memory_size
+from flink_tm_memory.memory.versions import FlinkVersion, parse_flink_version
+
+# Real Flink options under taskmanager.memory.* that do not take part in the sizing.
+_OTHER_MEMORY_KEYS = frozenset(
+    {
+        "taskmanager.memory.framework.off-heap.batch-shuffle.size",
+        "taskmanager.memory.min-segment-size",
+        "taskmanager.memory.starting-segment-size",
+    }
+)
+_DEFAULTED_OPTIONS = frozenset(
+    option.key for option in opt.options_for(parse_flink_version("1.20")) if option.default is not None
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskManagerMemory:
+    """The outcome of one derivation: a layout, or the problems that prevent one; notes and trace either way."""
+
+    version: FlinkVersion
+    layout: MemoryLayout | None
+    problems: tuple[Problem, ...]
+    notes: tuple[Note, ...]
+    trace: tuple[ComponentTrace, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.layout is not None
+
+    @property
+    def primary_problem(self) -> Problem | None:
+        """The problem Flink itself reports (its exact message and chain)."""
+        return self.problems[0] if self.problems else None
+
+
+def derive_task_manager_memory(
+    config: Mapping[str, ConfigValue],
+    flink_version: str | FlinkVersion | None = None,
+    *,
+    legacy_heap_env: str | None = None,
+) -> TaskManagerMemory:
+    """Derives the TaskManager memory layout exactly as the given Flink release would.
+
+    ``config`` maps Flink option keys to values as written in a configuration file or ``-D`` flag.
+    ``legacy_heap_env`` is the ``FLINK_TM_HEAP`` environment variable (Flink 1.x only).
+    Raises only ``UnsupportedVersionError`` for an unknown version name.
+    """
+    version = flink_version if isinstance(flink_version, FlinkVersion) else parse_flink_version(flink_version)
+    configuration = FlinkConfiguration(dict(config))
+    notes: list[Note] = []
+    derivation = Derivation(configuration, version)
+    try:
+        if version.has_legacy_heap_options:
+            derivation.config = _map_legacy_heap(configuration, legacy_heap_env, notes)
+        layout: MemoryLayout | None = derivation.run()
+        problems: tuple[Problem, ...] = ()
+    except JavaError as error:
+        layout = None
+        primary = problem_from(error)
+        problems = (primary, *_independent_problems(configuration, version, primary))
+    notes.extend(derivation.notes)
+    notes.extend(_advice(configuration, version))
+    trace = tuple(derivation.trace[name] for name in COMPONENT_NAMES if name in derivation.trace)
+    return TaskManagerMemory(version, layout, problems, tuple(_unique(notes)), trace if layout else ())
+
+
+def _map_legacy_heap(
+    config: FlinkConfiguration, env_value: str | None, notes: list[Note]
+) -> FlinkConfiguration:
+    """Flink 1.x: ``taskmanager.heap.size``/``.mb`` or ``FLINK_TM_HEAP`` stand for total Flink memory."""
+    if config.contains(opt.FLINK_SIZE):
+        return config
+    try:
+        legacy_bytes = _legacy_heap_bytes(config, env_value)
+    except JavaError as error:
+        if not error.is_configuration_error:
+            raise
+        raise configuration_error(
+            f"TaskManager failed to map legacy JVM heap option to the new one: {error.message}", error
+        ) from None
+    if legacy_bytes is None:
+        return config
+    notes.append(
+        Note(
+            NoteLevel.INFO,
+            NoteCode.LEGACY_HEAP_MAPPED,
+            f"'{opt.FLINK_SIZE.key}' is not specified, use the configured deprecated task manager heap value "
+            f"({format_human(legacy_bytes)}) for it.",
+            tuple(key for key in (opt.LEGACY_HEAP_SIZE.key, opt.LEGACY_HEAP_MB.key) if key in config.entries),
+        )
+    )
+    return config.with_entry(opt.FLINK_SIZE.key, f"{legacy_bytes}b")
+
+
+def _legacy_heap_bytes(config: FlinkConfiguration, env_value: str | None) -> int | None:
+    if env_value is not None:
+        try:
+            return parse_memory_size(env_value)
+        except JavaError as error:
+            raise configuration_error(
+                f"Cannot read total process memory size from environment variable value {env_value}.",
+                error,
+                reason=Reason.INVALID_LEGACY_HEAP,
+                keys=(opt.LEGACY_HEAP_ENV,),
+            ) from None
+    if config.contains(opt.LEGACY_HEAP_SIZE):
+        return config.read_memory(opt.LEGACY_HEAP_SIZE)
+    if config.contains(opt.LEGACY_HEAP_MB):
+        megabytes = config.get_int(opt.LEGACY_HEAP_MB)
+        assert megabytes is not None
+        if megabytes < 0:
+            raise configuration_error(
+                f"Configured total process memory size ({megabytes}MB) must not be less than 0.",
+                reason=Reason.INVALID_LEGACY_HEAP,
+                keys=(opt.LEGACY_HEAP_MB.key,),
+            )
+        return megabytes << 20
+    return None
+
+
+# ---------------------------------------------------------------------- every independent problem
+
+
+def _independent_problems(
+    config: FlinkConfiguration, version: FlinkVersion, primary: Problem
+) -> list[Problem]:
+    """Problems Flink would report one by one, after each earlier one was fixed.
+
+    Every configured option is checked on its own (its value, its range), then the derivation is run
+    again with the unreadable optional values left at their defaults, to find a sizing conflict hidden
+    behind a parse error.
+    """
+    found: list[Problem] = []
+    unreadable: set[str] = set()
+    for option in opt.options_for(version):
+        error = _check_option(config, version, option)
+        if error is not None:
+            found.append(problem_from(error, primary=False))
+            unreadable.update(key for key in option.all_keys if key in config.entries)
+    for error in _check_ranges(config, version):
+        found.append(problem_from(error, primary=False))
+    if unreadable and unreadable <= _DEFAULTED_OPTIONS | {opt.MANAGED_FRACTION.key}:
+        retry = Derivation(config.without(unreadable), version)
+        try:
+            retry.run()
+        except JavaError as error:
+            found.append(problem_from(error, primary=False))
+    return _distinct(primary, found)
+
+
+def _check_option(
+    config: FlinkConfiguration, version: FlinkVersion, option: ConfigOption
+) -> JavaError | None:
+    if not config.contains(option) or option.type in (OptionType.MAP, OptionType.STRING):
+        return None
+    probe = Derivation(config, version)
+    try:
+        if option.type is OptionType.MEMORY:
+            config.read_memory(option)
+        elif option.type is OptionType.FLOAT:
+            config.get_float(option)
+        elif option is opt.CPU_CORES or (option is opt.NUM_TASK_SLOTS and not config.contains(opt.CPU_CORES)):
+            probe._cpu_cores()
+        else:
+            config.get_int(option)
+    except JavaError as error:
+        return _as_flink_reports(error)
+    return None
+
+
+def _check_ranges(config: FlinkConfiguration, version: FlinkVersion) -> list[JavaError]:
+    errors = []
+    probe = Derivation(config, version)
+    checks = (probe._network_range, probe._overhead_range, probe._managed_range)
+    for check in checks:
+        try:
+            check()
+        except JavaError as error:
+            if error.reason in (Reason.MIN_ABOVE_MAX, Reason.INVALID_FRACTION):
+                errors.append(_as_flink_reports(error))
+    return errors
+
+
+def _as_flink_reports(error: JavaError) -> JavaError:
+    if error.is_configuration_error:
+        return configuration_error(f"TaskManager memory configuration failed: {error.message}", error)
+    return error
+
+
+def _distinct(primary: Problem, candidates: list[Problem]) -> list[Problem]:
+    seen = {(primary.reason, primary.message)}
+    distinct = []
+    for problem in candidates:
+        if (problem.reason, problem.message) not in seen:
+            seen.add((problem.reason, problem.message))
+            distinct.append(problem)
+    return distinct
+
+
+# ---------------------------------------------------------------------- advice Flink does not give
+
+
+def _advice(config: FlinkConfiguration, version: FlinkVersion) -> list[Note]:
+    notes = [
+        Note(
+            NoteLevel.WARNING,
+            NoteCode.DEPRECATED_KEY,
+            f"Config uses deprecated configuration key '{use.deprecated_key}' instead of proper key '{use.key}'",
+            (use.deprecated_key,),
+        )
+        for use in config.deprecated_uses
+    ]
+    explicit = [key for key in (opt.TASK_HEAP.key, opt.MANAGED_SIZE.key) if config.contains(_option(key))]
+    totals = [option.key for option in (opt.FLINK_SIZE, opt.PROCESS_SIZE) if config.contains(option)]
+    if explicit and totals:
+        notes.append(
+            Note(
+                NoteLevel.WARNING,
+                NoteCode.EXPLICIT_AND_TOTAL,
+                f"{' and '.join(explicit)} are configured together with {' and '.join(totals)}: Flink recommends "
+                "setting neither total when task heap and managed memory are explicit, because it may easily "
+                "lead to memory configuration conflicts.",
+                (*explicit, *totals),
+            )
+        )
+    elif len(totals) == 2:
+        notes.append(
+            Note(
+                NoteLevel.WARNING,
+                NoteCode.EXPLICIT_AND_TOTAL,
+                "Both total process memory and total Flink memory are configured: Flink does not recommend it, "
+                "it may lead to deployment failures due to memory configuration conflicts.",
+                tuple(totals),
+            )
+        )
+    notes.extend(_ignored_and_unknown_keys(config, version))
+    return notes
+
+
+def _option(key: str) -> ConfigOption:
+    return opt.TASK_HEAP if key == opt.TASK_HEAP.key else opt.MANAGED_SIZE
+
+
+def _ignored_and_unknown_keys(config: FlinkConfiguration, version: FlinkVersion) -> list[Note]:
+    notes = []
+    known = opt.known_keys(version)
+    removed = opt.known_keys(parse_flink_version("1.20")) - known
+    for key in config.entries:
+        if key in removed:
+            notes.append(
+                Note(
+                    NoteLevel.WARNING,
+                    NoteCode.IGNORED_KEY,
+                    f"'{key}' was removed in Flink 2.0 and is ignored by Flink {version}.",
+                    (key,),
+                )
+            )
+        elif (
+            key.startswith("taskmanager.memory.")
+            and key not in known
+            and key not in _OTHER_MEMORY_KEYS
+            and not key.startswith(opt.CONSUMER_WEIGHTS.key + ".")
+        ):
+            close = difflib.get_close_matches(key, sorted(known | _OTHER_MEMORY_KEYS), n=1, cutoff=0.85)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            notes.append(
+                Note(
+                    NoteLevel.WARNING,
+                    NoteCode.UNKNOWN_KEY,
+                    f"'{key}' is not a Flink {version} TaskManager memory option; Flink ignores it.{hint}",
+                    (key,),
+                )
+            )
+    return notes
+
+
+def _unique(notes: list[Note]) -> list[Note]:
+    unique: list[Note] = []
+    for note in notes:
+        if note not in unique:
+            unique.append(note)
+    return unique

@@ -1,0 +1,59 @@
+"""What the engine tells besides numbers: notes (Flink's logs and our advice) and the explain trace.
+
+Flink applies several rules silently or only in an INFO log (a fraction capped to its minimum, a
+deprecated key used, the legacy heap mapped to a total). Users deserve to see them, and to see for
+every component whether it was configured, defaulted or derived, and by which rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class NoteLevel(StrEnum):
+    INFO = "Info"
+    WARNING = "Warning"
+
+
+class NoteCode(StrEnum):
+    CAPPED_TO_MIN = "CappedToMin"
+    CAPPED_TO_MAX = "CappedToMax"
+    NETWORK_FRACTION_IGNORED = "NetworkFractionIgnored"
+    OVERHEAD_FRACTION_IGNORED = "OverheadFractionIgnored"
+    DEPRECATED_KEY = "DeprecatedKey"
+    LEGACY_HEAP_MAPPED = "LegacyHeapMapped"
+    LEGACY_NETWORK_BUFFERS = "LegacyNetworkBuffers"
+    EXPLICIT_AND_TOTAL = "ExplicitHeapManagedWithTotal"
+    IGNORED_KEY = "IgnoredKey"
+    UNKNOWN_KEY = "UnknownKey"
+    BELOW_RUNNABLE = "TooSmallToRun"
+    CONSUMER_WEIGHT_MISSING = "ConsumerWeightMissing"
+    CONSUMER_WEIGHT_ZERO = "ConsumerWeightZero"
+    LOCAL_EXECUTION = "LocalExecution"
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An informational rule Flink applied, or a warning about a risky but accepted configuration."""
+
+    level: NoteLevel
+    code: NoteCode
+    message: str
+    keys: tuple[str, ...] = ()
+
+
+class Origin(StrEnum):
+    CONFIGURED = "Configured"
+    DEFAULT = "Default"
+    DERIVED = "Derived"
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentTrace:
+    """How one component got its value: its origin and the rule, in a sentence."""
+
+    component: str
+    origin: Origin
+    rule: str
+    keys: tuple[str, ...] = ()

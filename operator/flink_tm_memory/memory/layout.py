@@ -1,0 +1,150 @@
+"""A derived TaskManager memory layout and the two strings Flink starts a TaskManager with.
+
+``jvm_parameters`` is ``ProcessMemoryUtils.generateJvmParametersStr`` and ``dynamic_configs`` is
+``TaskExecutorProcessUtils.generateDynamicConfigsStr``: every component pinned as ``-D key=<bytes>b``,
+in the iteration order of the Java ``HashMap`` Flink fills (which is why a HashMap is simulated here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flink_tm_memory.memory import options as opt
+from flink_tm_memory.memory.javanum import java_double_to_string
+from flink_tm_memory.memory.sizes import format_flag_bytes
+
+COMPONENT_NAMES: tuple[str, ...] = (
+    "frameworkHeap",
+    "taskHeap",
+    "frameworkOffHeap",
+    "taskOffHeap",
+    "network",
+    "managed",
+    "jvmMetaspace",
+    "jvmOverhead",
+    "totalFlink",
+    "totalProcess",
+)
+"""Component names, as in Flink's REST API and the oracle's output."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryLayout:
+    """Every TaskManager memory component in bytes, with CPU and slots, as Flink derived them."""
+
+    framework_heap_bytes: int
+    task_heap_bytes: int
+    framework_off_heap_bytes: int
+    task_off_heap_bytes: int
+    network_bytes: int
+    managed_bytes: int
+    jvm_metaspace_bytes: int
+    jvm_overhead_bytes: int
+    cpu_cores: float
+    num_slots: int
+    external_resources: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def total_flink_bytes(self) -> int:
+        return (
+            self.framework_heap_bytes
+            + self.task_heap_bytes
+            + self.framework_off_heap_bytes
+            + self.task_off_heap_bytes
+            + self.network_bytes
+            + self.managed_bytes
+        )
+
+    @property
+    def total_process_bytes(self) -> int:
+        return self.total_flink_bytes + self.jvm_metaspace_bytes + self.jvm_overhead_bytes
+
+    @property
+    def jvm_heap_bytes(self) -> int:
+        return self.framework_heap_bytes + self.task_heap_bytes
+
+    @property
+    def jvm_direct_bytes(self) -> int:
+        return self.framework_off_heap_bytes + self.task_off_heap_bytes + self.network_bytes
+
+    @property
+    def total_off_heap_bytes(self) -> int:
+        return self.managed_bytes + self.jvm_direct_bytes
+
+    def components(self) -> dict[str, int]:
+        """The ten components by their Flink names, in bytes."""
+        values = (
+            self.framework_heap_bytes,
+            self.task_heap_bytes,
+            self.framework_off_heap_bytes,
+            self.task_off_heap_bytes,
+            self.network_bytes,
+            self.managed_bytes,
+            self.jvm_metaspace_bytes,
+            self.jvm_overhead_bytes,
+            self.total_flink_bytes,
+            self.total_process_bytes,
+        )
+        return dict(zip(COMPONENT_NAMES, values, strict=True))
+
+    def jvm_parameters(self) -> str:
+        return (
+            f"-Xmx{self.jvm_heap_bytes} -Xms{self.jvm_heap_bytes} "
+            f"-XX:MaxDirectMemorySize={self.jvm_direct_bytes} "
+            f"-XX:MaxMetaspaceSize={self.jvm_metaspace_bytes}"
+        )
+
+    def pinned_options(self) -> dict[str, str]:
+        """The options Flink pins for the TaskManager, in Flink's insertion order."""
+        pinned = {
+            opt.CPU_CORES.key: java_double_to_string(self.cpu_cores),
+            opt.FRAMEWORK_HEAP.key: format_flag_bytes(self.framework_heap_bytes),
+            opt.FRAMEWORK_OFF_HEAP.key: format_flag_bytes(self.framework_off_heap_bytes),
+            opt.TASK_HEAP.key: format_flag_bytes(self.task_heap_bytes),
+            opt.TASK_OFF_HEAP.key: format_flag_bytes(self.task_off_heap_bytes),
+            opt.NETWORK_MIN.key: format_flag_bytes(self.network_bytes),
+            opt.NETWORK_MAX.key: format_flag_bytes(self.network_bytes),
+            opt.MANAGED_SIZE.key: format_flag_bytes(self.managed_bytes),
+            opt.METASPACE.key: format_flag_bytes(self.jvm_metaspace_bytes),
+            opt.OVERHEAD_MIN.key: format_flag_bytes(self.jvm_overhead_bytes),
+            opt.OVERHEAD_MAX.key: format_flag_bytes(self.jvm_overhead_bytes),
+            opt.NUM_TASK_SLOTS.key: str(self.num_slots),
+        }
+        if self.external_resources:
+            names = ";".join(name for name, _ in self.external_resources)
+            pinned[opt.EXTERNAL_RESOURCES.key] = f'"{names}"'
+            for name, amount in self.external_resources:
+                pinned[f"external-resource.{name}.amount"] = str(amount)
+        else:
+            pinned[opt.EXTERNAL_RESOURCES.key] = "none"
+        return pinned
+
+    def dynamic_configs(self) -> str:
+        pinned = self.pinned_options()
+        return " ".join(f"-D {key}={pinned[key]}" for key in java_hash_map_order(list(pinned)))
+
+
+def java_string_hash(text: str) -> int:
+    """Java's ``String.hashCode`` (over UTF-16 code units), as a signed 32-bit int."""
+    value = 0
+    encoded = text.encode("utf-16-be")
+    for index in range(0, len(encoded), 2):
+        value = (31 * value + int.from_bytes(encoded[index : index + 2], "big")) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def java_hash_map_order(keys: list[str]) -> list[str]:
+    """Iteration order of a ``java.util.HashMap`` after inserting ``keys`` in this order.
+
+    The table starts at 16 buckets and doubles whenever the size passes 3/4 of it; a resize keeps
+    the relative order of the entries of a bucket, so the final order is (bucket, insertion order).
+    """
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        spread = java_string_hash(key) & 0xFFFFFFFF
+        return (spread ^ (spread >> 16)) & (capacity - 1)
+
+    return sorted(keys, key=lambda key: (bucket(key), keys.index(key)))

@@ -1,0 +1,139 @@
+"""Flink's ``MemorySize``: parsing, arithmetic and the two text forms, byte-exact.
+
+Sizes are plain ``int`` byte counts. The rules that make Python differ from Java are all here:
+``String.trim`` instead of ``str.strip``, the 64-bit overflow checks in Flink's order, the exact
+``BigDecimal`` product truncated toward zero, and Java ``%.3f`` rounding half-up on the
+``Double.toString`` digits (Python's ``%.3f`` rounds half-even on the binary value).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
+from flink_tm_memory.memory.javanum import LONG_MAX, java_double_to_string, java_trim
+
+KIB = 1024
+MIB = 1024**2
+GIB = 1024**3
+TIB = 1024**4
+MAX_BYTES = LONG_MAX
+
+_UNITS: dict[str, int] = {
+    "b": 1,
+    "bytes": 1,
+    "k": KIB,
+    "kb": KIB,
+    "kibibytes": KIB,
+    "m": MIB,
+    "mb": MIB,
+    "mebibytes": MIB,
+    "g": GIB,
+    "gb": GIB,
+    "gibibytes": GIB,
+    "t": TIB,
+    "tb": TIB,
+    "tebibytes": TIB,
+}
+_RECOGNISED = (
+    "(b | bytes) / (k | kb | kibibytes) / (m | mb | mebibytes) / (g | gb | gibibytes) / (t | tb | tebibytes)"
+)
+# Ordered as Flink's MemoryUnit enum; the human form picks the largest unit strictly below the value.
+_HUMAN_UNITS: tuple[tuple[str, int], ...] = (("kb", KIB), ("mb", MIB), ("gb", GIB), ("tb", TIB))
+_TO_STRING_UNITS: tuple[tuple[str, int], ...] = (
+    ("bytes", 1),
+    ("kb", KIB),
+    ("mb", MIB),
+    ("gb", GIB),
+    ("tb", TIB),
+)
+_THOUSANDTH = Decimal("0.001")
+
+
+def parse_memory_size(text: str) -> int:
+    """``MemorySize.parse``: bytes, or a ``JavaError`` with Flink's exact message."""
+    trimmed = java_trim(text)
+    if not trimmed:
+        raise JavaError(ILLEGAL_ARGUMENT, "argument is an empty- or whitespace-only string")
+    end = 0
+    while end < len(trimmed) and "0" <= trimmed[end] <= "9":
+        end += 1
+    digits = trimmed[:end]
+    if not digits:
+        raise JavaError(NUMBER_FORMAT, "text does not start with a number")
+    # Python's lower() agrees with Java's toLowerCase(Locale.US), look-alikes such as KELVIN SIGN included.
+    unit = java_trim(trimmed[end:]).lower()
+    # Long.parseLong runs before the unit is looked at, so "99999999999999999999x" is an overflow.
+    if len(digits.lstrip("0")) > 19 or int(digits) > LONG_MAX:
+        raise JavaError(
+            ILLEGAL_ARGUMENT,
+            f"The value '{digits}' cannot be re represented as 64bit number (numeric overflow).",
+        )
+    value = int(digits)
+    multiplier = _UNITS.get(unit) if unit else 1
+    if multiplier is None:
+        raise JavaError(
+            ILLEGAL_ARGUMENT,
+            f"Memory size unit '{unit}' does not match any of the recognized units: {_RECOGNISED}",
+        )
+    result = value * multiplier
+    if result > LONG_MAX:
+        raise JavaError(
+            ILLEGAL_ARGUMENT,
+            f"The value '{text}' cannot be re represented as 64bit number of bytes (numeric overflow).",
+        )
+    return result
+
+
+def format_human(size_bytes: int) -> str:
+    """``MemorySize.toHumanReadableString``, the form used in every Flink message."""
+    unit_name, multiplier = "", 1
+    for name, unit_bytes in _HUMAN_UNITS:
+        if size_bytes > unit_bytes:
+            unit_name, multiplier = name, unit_bytes
+    if multiplier == 1:
+        return f"{size_bytes} bytes"
+    approximate = float(size_bytes) / multiplier
+    rounded = Decimal(java_double_to_string(approximate)).quantize(_THOUSANDTH, rounding=ROUND_HALF_UP)
+    return f"{rounded:f}{unit_name} ({size_bytes} bytes)"
+
+
+def format_option_value(size_bytes: int) -> str:
+    """``MemorySize.toString``: the largest unit that divides the value exactly, e.g. ``64 mb``."""
+    for index, (_, unit_bytes) in enumerate(_TO_STRING_UNITS):
+        if size_bytes % unit_bytes != 0:
+            name, previous = _TO_STRING_UNITS[index - 1] if index > 0 else _TO_STRING_UNITS[0]
+            return f"{size_bytes // previous} {name}"
+    return f"{size_bytes} bytes"
+
+
+def add(left: int, right: int) -> int:
+    """``MemorySize.add`` (``Math.addExact``)."""
+    total = left + right
+    if total > LONG_MAX:
+        raise JavaError(ARITHMETIC, "long overflow")
+    return total
+
+
+def add_all(*sizes: int) -> int:
+    """Left-to-right ``add`` chain, failing at the first step that overflows, as Java does."""
+    total = 0
+    for size in sizes:
+        total = add(total, size)
+    return total
+
+
+def multiply(size_bytes: int, multiplier: float) -> int:
+    """``MemorySize.multiply(double)``: exact decimal product of ``Double.toString(m)``, truncated."""
+    if multiplier < 0:
+        raise JavaError(ILLEGAL_ARGUMENT, "multiplier must be >= 0")
+    product = size_bytes * Fraction(Decimal(java_double_to_string(multiplier)))
+    if product > LONG_MAX:
+        raise JavaError(ARITHMETIC, "long overflow")
+    return int(product)  # a non-negative Fraction truncates toward zero
+
+
+def format_flag_bytes(size_bytes: int) -> str:
+    """How a size is pinned in a ``-D`` flag: ``<bytes>b``."""
+    return f"{size_bytes}b"

@@ -1,0 +1,95 @@
+"""The Flink releases the engine reproduces, and what differs between them.
+
+A caller names a release as ``"2.2"`` or ``"2.2.1"`` (patch releases share their minor's rules). The
+differences that touch TaskManager memory are few and all recorded here as flags, so that the
+derivation reads as one algorithm rather than a thicket of version checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_VERSION = "2.2"
+
+
+@dataclass(frozen=True, slots=True)
+class FlinkVersion:
+    """One supported Flink minor release."""
+
+    major: int
+    minor: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_1x(self) -> bool:
+        return self.major == 1
+
+    @property
+    def has_legacy_heap_options(self) -> bool:
+        """``taskmanager.heap.size``/``.mb`` and ``FLINK_TM_HEAP`` map to a total (removed in 2.0)."""
+        return self.is_1x
+
+    @property
+    def has_legacy_network_buffers(self) -> bool:
+        """``taskmanager.network.numberOfBuffers`` sizes network memory (removed in 2.0)."""
+        return self.is_1x
+
+    @property
+    def has_dataproc_weight(self) -> bool:
+        """The deprecated ``DATAPROC`` consumer name still counts for OPERATOR and STATE_BACKEND."""
+        return self.is_1x
+
+    @property
+    def uses_standard_yaml(self) -> bool:
+        """Ships ``config.yaml`` (standard YAML) instead of ``flink-conf.yaml`` (from 1.19)."""
+        return (self.major, self.minor) >= (1, 19)
+
+    @property
+    def config_file_name(self) -> str:
+        return "config.yaml" if self.uses_standard_yaml else "flink-conf.yaml"
+
+    @property
+    def weights_know_job_config(self) -> bool:
+        """Managed-memory fractions consider a job-level configuration (from 1.19)."""
+        return (self.major, self.minor) >= (1, 19)
+
+    @property
+    def local_execution_removes_unused(self) -> bool:
+        """Local execution removes (not only warns about) options without effect (from 1.20)."""
+        return (self.major, self.minor) >= (1, 20)
+
+    @property
+    def legacy_state_backend_names_skip_managed(self) -> bool:
+        """``jobmanager``/``filesystem`` backends count as not using managed memory (1.x only)."""
+        return self.is_1x
+
+
+SUPPORTED_VERSIONS: tuple[FlinkVersion, ...] = tuple(
+    FlinkVersion(major, minor)
+    for major, minor in ((1, 17), (1, 18), (1, 19), (1, 20), (2, 0), (2, 1), (2, 2), (2, 3))
+)
+_BY_NAME = {version.name: version for version in SUPPORTED_VERSIONS}
+_VERSION_TEXT = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-.][0-9A-Za-z.-]+)?")
+
+
+class UnsupportedVersionError(ValueError):
+    """A version string that is not one of the supported Flink releases."""
+
+
+def parse_flink_version(text: str | None = None) -> FlinkVersion:
+    """``"2.2"``, ``"2.2.1"`` or ``None`` (the default release) to a supported ``FlinkVersion``."""
+    if text is None:
+        return _BY_NAME[DEFAULT_VERSION]
+    match = _VERSION_TEXT.fullmatch(text.strip())
+    name = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+    if name is None or name not in _BY_NAME:
+        supported = ", ".join(version.name for version in SUPPORTED_VERSIONS)
+        raise UnsupportedVersionError(f"Unsupported Flink version {text!r}; supported: {supported}")
+    return _BY_NAME[name]

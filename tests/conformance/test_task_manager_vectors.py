@@ -1,0 +1,67 @@
+"""Every public TaskManager vector from real Flink, for every supported release, must match exactly.
+
+The vectors in ``vectors/<version>.jsonl`` were produced by Flink's own calculator (see
+``regenerate.py``); a case passes only if the breakdown, CPU, slots and both strings, or the error's
+message and whole chain, are identical.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flink_tm_memory.memory import TaskManagerMemory, derive_task_manager_memory
+
+VECTORS = Path(__file__).parent / "vectors"
+VERSION_FILES = sorted(VECTORS.glob("*.jsonl"))
+
+
+def as_oracle_output(result: TaskManagerMemory) -> dict[str, Any]:
+    if result.layout is not None:
+        layout = result.layout
+        return {
+            "ok": True,
+            "bytes": layout.components(),
+            "cpuCores": layout.cpu_cores,
+            "numSlots": layout.num_slots,
+            "jvmParams": layout.jvm_parameters(),
+            "dynamicConfigs": layout.dynamic_configs(),
+        }
+    problem = result.primary_problem
+    assert problem is not None
+    return {
+        "ok": False,
+        "error": {
+            "class": problem.java_class,
+            "message": problem.message,
+            "chain": list(problem.chain),
+            "classes": list(problem.classes),
+        },
+    }
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_every_supported_version_has_vectors() -> None:
+    names = {path.stem.rsplit(".", 1)[0] for path in VERSION_FILES}
+    assert names == {"1.17", "1.18", "1.19", "1.20", "2.0", "2.1", "2.2", "2.3"}
+
+
+@pytest.mark.parametrize("path", VERSION_FILES, ids=lambda path: path.stem)
+def test_every_case_matches_flink(path: Path) -> None:
+    cases = load_cases(path)
+    assert len(cases) >= 1500
+    version = path.stem
+    mismatches = []
+    for case in cases:
+        got = as_oracle_output(derive_task_manager_memory(case["config"], version))
+        if got != case["expect"]:
+            mismatches.append(
+                f"{case['id']}: {json.dumps(case['config'])}\n  got  {got}\n  want {case['expect']}"
+            )
+    assert not mismatches, f"{len(mismatches)} of {len(cases)} cases differ:\n" + "\n".join(mismatches[:5])
