@@ -13,34 +13,11 @@ from typing import Any
 
 import pytest
 
-from flink_tm_memory.memory import TaskManagerMemory, derive_task_manager_memory
+from flink_tm_memory.memory import derive_task_manager_memory
+from flink_tm_memory.memory.oracle_format import task_manager_output
 
 VECTORS = Path(__file__).parent / "vectors"
 VERSION_FILES = sorted(VECTORS.glob("*.jsonl"))
-
-
-def as_oracle_output(result: TaskManagerMemory) -> dict[str, Any]:
-    if result.layout is not None:
-        layout = result.layout
-        return {
-            "ok": True,
-            "bytes": layout.components(),
-            "cpuCores": layout.cpu_cores,
-            "numSlots": layout.num_slots,
-            "jvmParams": layout.jvm_parameters(),
-            "dynamicConfigs": layout.dynamic_configs(),
-        }
-    problem = result.primary_problem
-    assert problem is not None
-    return {
-        "ok": False,
-        "error": {
-            "class": problem.java_class,
-            "message": problem.message,
-            "chain": list(problem.chain),
-            "classes": list(problem.classes),
-        },
-    }
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
@@ -59,7 +36,7 @@ def test_every_case_matches_flink(path: Path) -> None:
     version = path.stem
     mismatches = []
     for case in cases:
-        got = as_oracle_output(derive_task_manager_memory(case["config"], version))
+        got = task_manager_output(derive_task_manager_memory(case["config"], version))
         if got != case["expect"]:
             mismatches.append(
                 f"{case['id']}: {json.dumps(case['config'])}\n  got  {got}\n  want {case['expect']}"
