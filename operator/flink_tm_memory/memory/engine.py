@@ -8,7 +8,6 @@ accepted configurations, and a per-component explain trace.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -283,6 +282,8 @@ def _ignored_and_unknown_keys(config: FlinkConfiguration, version: FlinkVersion)
             and key not in _OTHER_MEMORY_KEYS
             and not key.startswith(opt.CONSUMER_WEIGHTS.key + ".")
         ):
+            import difflib  # noqa: PLC0415 - only for misspelled keys; keeps the one-shot CLI start fast
+
             close = difflib.get_close_matches(key, sorted(known | _OTHER_MEMORY_KEYS), n=1, cutoff=0.85)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             notes.append(

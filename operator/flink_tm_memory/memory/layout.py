@@ -8,6 +8,7 @@ in the iteration order of the Java ``HashMap`` Flink fills (which is why a HashM
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.javanum import java_double_to_string
@@ -121,7 +122,7 @@ class MemoryLayout:
 
     def dynamic_configs(self) -> str:
         pinned = self.pinned_options()
-        return " ".join(f"-D {key}={pinned[key]}" for key in java_hash_map_order(list(pinned)))
+        return " ".join(f"-D {key}={pinned[key]}" for key in java_hash_map_order(tuple(pinned)))
 
 
 def java_string_hash(text: str) -> int:
@@ -129,15 +130,17 @@ def java_string_hash(text: str) -> int:
     value = 0
     encoded = text.encode("utf-16-be")
     for index in range(0, len(encoded), 2):
-        value = (31 * value + int.from_bytes(encoded[index : index + 2], "big")) & 0xFFFFFFFF
+        value = (31 * value + (encoded[index] << 8 | encoded[index + 1])) & 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def java_hash_map_order(keys: list[str]) -> list[str]:
+@cache
+def java_hash_map_order(keys: tuple[str, ...]) -> tuple[str, ...]:
     """Iteration order of a ``java.util.HashMap`` after inserting ``keys`` in this order.
 
     The table starts at 16 buckets and doubles whenever the size passes 3/4 of it; a resize keeps
     the relative order of the entries of a bucket, so the final order is (bucket, insertion order).
+    Cached: Flink pins the same keys for every TaskManager.
     """
     capacity = 16
     while len(keys) > capacity * 3 // 4:
@@ -147,4 +150,4 @@ def java_hash_map_order(keys: list[str]) -> list[str]:
         spread = java_string_hash(key) & 0xFFFFFFFF
         return (spread ^ (spread >> 16)) & (capacity - 1)
 
-    return sorted(keys, key=lambda key: (bucket(key), keys.index(key)))
+    return tuple(sorted(keys, key=lambda key: (bucket(key), keys.index(key))))

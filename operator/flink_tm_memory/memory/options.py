@@ -6,8 +6,9 @@ Keys are spelled exactly as Flink spells them. ``describe()`` reproduces Java's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 
 from flink_tm_memory.memory.javanum import java_float_to_string, to_binary32
 from flink_tm_memory.memory.sizes import GIB, MAX_BYTES, MIB, format_option_value
@@ -36,10 +37,11 @@ class ConfigOption:
     default: int | float | None = None
     fallback_keys: tuple[FallbackKey, ...] = ()
     description: str = ""
+    all_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def all_keys(self) -> tuple[str, ...]:
-        return (self.key, *(fallback.key for fallback in self.fallback_keys))
+    def __post_init__(self) -> None:
+        # Looked up for every option read; computed once.
+        object.__setattr__(self, "all_keys", (self.key, *(fallback.key for fallback in self.fallback_keys)))
 
     def describe(self) -> str:
         """Java's ``ConfigOption.toString()``, including its odd space before the comma."""
@@ -127,11 +129,13 @@ _COMMON: tuple[ConfigOption, ...] = (
 _LEGACY: tuple[ConfigOption, ...] = (LEGACY_HEAP_SIZE, LEGACY_HEAP_MB, LEGACY_NETWORK_BUFFERS)
 
 
+@cache
 def options_for(version: FlinkVersion) -> tuple[ConfigOption, ...]:
     """Every option this engine reads for ``version``."""
     return _COMMON + _LEGACY if version.is_1x else _COMMON
 
 
+@cache
 def known_keys(version: FlinkVersion) -> frozenset[str]:
     """Every key (with fallbacks) that influences TaskManager memory in ``version``."""
     return frozenset(key for option in options_for(version) for key in option.all_keys)

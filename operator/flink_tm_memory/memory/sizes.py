@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cache
 
 from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
 from flink_tm_memory.memory.javanum import LONG_MAX, java_double_to_string, java_trim
@@ -128,10 +129,17 @@ def multiply(size_bytes: int, multiplier: float) -> int:
     """``MemorySize.multiply(double)``: exact decimal product of ``Double.toString(m)``, truncated."""
     if multiplier < 0:
         raise JavaError(ILLEGAL_ARGUMENT, "multiplier must be >= 0")
-    product = size_bytes * Fraction(Decimal(java_double_to_string(multiplier)))
-    if product > LONG_MAX:
+    numerator, denominator = _decimal_ratio(multiplier)
+    product, remainder = divmod(size_bytes * numerator, denominator)
+    if product > LONG_MAX or (product == LONG_MAX and remainder):
         raise JavaError(ARITHMETIC, "long overflow")
-    return int(product)  # a non-negative Fraction truncates toward zero
+    return product  # floor == truncation, the product is never negative
+
+
+@cache
+def _decimal_ratio(value: float) -> tuple[int, int]:
+    """``BigDecimal.valueOf(value)`` as an exact integer ratio (the same few fractions recur)."""
+    return Fraction(Decimal(java_double_to_string(value))).as_integer_ratio()
 
 
 def format_flag_bytes(size_bytes: int) -> str:
