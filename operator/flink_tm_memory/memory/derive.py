@@ -32,6 +32,7 @@ from flink_tm_memory.memory.sizes import MAX_BYTES, add, add_all, format_human, 
 from flink_tm_memory.memory.versions import FlinkVersion
 
 _CPU_CONTEXT = Context(prec=800)
+_CPU_SCALE = Decimal("1e-8")  # CPUResource keeps 8 decimals
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,20 +566,7 @@ class Derivation:
                 reason=Reason.NON_POSITIVE_CPU,
                 keys=keys,
             )
-        if math.isnan(cores) or math.isinf(cores):
-            # CPUResource goes through BigDecimal.valueOf, which rejects Double.toString's NaN/Infinity.
-            first = java_double_to_string(cores)[0]
-            raise JavaError(
-                NUMBER_FORMAT,
-                f'Character {first} is neither a decimal digit number, decimal point, nor "e" notation '
-                "exponential mark.",
-                reason=Reason.INVALID_CPU,
-                keys=keys,
-            )
-        truncated = Decimal(java_double_to_string(cores)).quantize(
-            Decimal("1e-8"), rounding=ROUND_DOWN, context=_CPU_CONTEXT
-        )
-        return float(truncated)
+        return float(cpu_resource(cores, keys))
 
     def _num_slots(self) -> int:
         slots = self.config.get_int(opt.NUM_TASK_SLOTS)
@@ -630,6 +618,36 @@ class Derivation:
             if key is not None:
                 keys.append(key)
         return tuple(keys)
+
+
+def cpu_resource(cores: float, keys: tuple[str, ...]) -> Decimal:
+    """``new CPUResource(cores)``: the exact ``BigDecimal`` Flink keeps, truncated to 8 decimals.
+
+    ``keys`` name the options the value came from, for the problem if it is rejected.
+    """
+    if math.isnan(cores) or math.isinf(cores):
+        # BigDecimal.valueOf parses Double.toString, which spells these NaN/Infinity; the sign passes.
+        first = java_double_to_string(cores).lstrip("-")[0]
+        raise JavaError(
+            NUMBER_FORMAT,
+            f'Character {first} is neither a decimal digit number, decimal point, nor "e" notation '
+            "exponential mark.",
+            reason=Reason.INVALID_CPU,
+            keys=keys,
+        )
+    truncated = Decimal(java_double_to_string(cores)).quantize(
+        _CPU_SCALE, rounding=ROUND_DOWN, context=_CPU_CONTEXT
+    )
+    if truncated.is_zero():
+        return abs(truncated)  # BigDecimal has no negative zero: -1e-9 truncates to a plain 0
+    if truncated < 0:
+        raise JavaError(
+            ILLEGAL_ARGUMENT,
+            "Resource value must be no less than 0",
+            reason=Reason.NON_POSITIVE_CPU,
+            keys=keys,
+        )
+    return truncated
 
 
 _COMPONENT_BY_DESCRIPTION = {
