@@ -23,6 +23,7 @@ from flink_tm_memory.memory.javanum import (
     parse_java_double,
     parse_java_float,
     parse_java_int,
+    parse_java_long,
     to_binary32,
 )
 from flink_tm_memory.memory.options import ConfigOption, OptionType
@@ -111,6 +112,16 @@ class FlinkConfiguration:
             return None if option.default is None else int(option.default)
         return self._convert(option, value, lambda: _to_int(value))
 
+    def get_long(self, option: ConfigOption) -> int | None:
+        value = self.raw(option)
+        if value is None:
+            return None if option.default is None else int(option.default)
+        return self._convert(option, value, lambda: _to_long(value))
+
+    def convert(self, option: ConfigOption, value: ConfigValue, converter: Callable[[], T]) -> T:
+        """Runs ``converter`` on the value of ``option``, wrapping failures as ``Configuration.get`` does."""
+        return self._convert(option, value, converter)
+
     def _convert(self, option: ConfigOption, value: ConfigValue, converter: Callable[[], T]) -> T:
         try:
             return converter()
@@ -149,6 +160,8 @@ _PARSE_REASONS = {
     OptionType.INTEGER: Reason.INVALID_NUMBER,
     OptionType.MAP: Reason.INVALID_WEIGHTS,
     OptionType.STRING: Reason.INVALID_NUMBER,
+    OptionType.LONG: Reason.INVALID_EXTERNAL_RESOURCE,
+    OptionType.LIST: Reason.INVALID_EXTERNAL_RESOURCE,
 }
 
 
@@ -178,3 +191,9 @@ def _to_int(value: ConfigValue) -> int:
                 ILLEGAL_ARGUMENT, f"Configuration value {value} overflows/underflows the integer type."
             )
     return parse_java_int(java_string(value))
+
+
+def _to_long(value: ConfigValue) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and -LONG_MAX - 1 <= value <= LONG_MAX:
+        return value
+    return parse_java_long(java_string(value))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Context, Decimal
 
 from flink_tm_memory.memory import options as opt
-from flink_tm_memory.memory.configuration import FlinkConfiguration
+from flink_tm_memory.memory.configuration import FlinkConfiguration, java_string
 from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteCode, NoteLevel, Origin
 from flink_tm_memory.memory.failures import (
     ILLEGAL_ARGUMENT,
@@ -26,9 +26,10 @@ from flink_tm_memory.memory.failures import (
     configuration_error,
 )
 from flink_tm_memory.memory.javanum import INT_MAX, INT_MIN, java_double_to_string
-from flink_tm_memory.memory.layout import MemoryLayout
-from flink_tm_memory.memory.options import ConfigOption
+from flink_tm_memory.memory.layout import MemoryLayout, java_hash_map_order, java_hash_set_order
+from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.sizes import MAX_BYTES, add, add_all, format_human, multiply
+from flink_tm_memory.memory.splitter import split_escaped
 from flink_tm_memory.memory.versions import FlinkVersion
 
 _CPU_CONTEXT = Context(prec=800)
@@ -82,6 +83,7 @@ class Derivation:
             flink, metaspace, overhead = self._process_memory()
             cpu = self._cpu_cores()
             slots = self._num_slots()
+            external_resources = self._external_resources()
         except JavaError as error:
             if error.is_configuration_error:
                 raise configuration_error(
@@ -99,6 +101,7 @@ class Derivation:
             jvm_overhead_bytes=overhead,
             cpu_cores=cpu,
             num_slots=slots,
+            external_resources=external_resources,
         )
         # BashJavaUtils logs the totals next; Java's addExact fails there if they pass 2^63-1.
         add_all(flink.total, metaspace, overhead)
@@ -572,6 +575,25 @@ class Derivation:
         slots = self.config.get_int(opt.NUM_TASK_SLOTS)
         assert slots is not None
         return slots
+
+    def _external_resources(self) -> tuple[tuple[str, int], ...]:
+        """``ExternalResourceUtils``: declared resources with a positive amount, in Flink's map order.
+
+        Flink silently skips a resource whose amount is missing or not positive; an unreadable amount
+        fails. The names pass through a HashSet and then HashMaps, whose iteration order is kept.
+        """
+        raw = self.config.raw(opt.EXTERNAL_RESOURCES)
+        if raw is None or java_string(raw) == "none":
+            return ()
+        names = self.config.convert(opt.EXTERNAL_RESOURCES, raw, lambda: split_escaped(java_string(raw), ";"))
+        amounts: dict[str, int] = {}
+        for name in java_hash_set_order(names):
+            amount_option = ConfigOption(f"external-resource.{name}.amount", OptionType.LONG)
+            amount = self.config.get_long(amount_option)
+            if amount is not None and amount > 0:
+                amounts[name] = amount
+        ordered = java_hash_map_order(tuple(amounts))
+        return tuple((name, amounts[name]) for name in ordered)
 
     # ------------------------------------------------------------------ helpers
 

@@ -42,6 +42,7 @@ class Reason(StrEnum):
     INVALID_SEGMENT_SIZE = "InvalidSegmentSize"
     INVALID_LEGACY_HEAP = "InvalidLegacyHeap"
     INVALID_WEIGHTS = "InvalidConsumerWeights"
+    INVALID_EXTERNAL_RESOURCE = "InvalidExternalResource"
     NEGATIVE_WEIGHT = "NegativeConsumerWeight"
     INVALID_FRACTION_OF_SLOT = "InvalidFractionOfSlot"
     UNSUPPORTED = "Unsupported"

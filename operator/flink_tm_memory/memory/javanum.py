@@ -193,11 +193,20 @@ def parse_java_double(text: str) -> float:
 
 def parse_java_int(text: str) -> int:
     """``Integer.parseInt`` in radix 10: an optional sign and ASCII digits, no whitespace, 32 bits."""
+    return _parse_java_integer(text, INT_MIN, INT_MAX)
+
+
+def parse_java_long(text: str) -> int:
+    """``Long.parseLong`` in radix 10: as ``parse_java_int``, 64 bits."""
+    return _parse_java_integer(text, -LONG_MAX - 1, LONG_MAX)
+
+
+def _parse_java_integer(text: str, lowest: int, highest: int) -> int:
     body = text[1:] if text[:1] in ("+", "-") else text
     if not body or not body.isascii() or not body.isdigit():
         raise _input_error(text)
     value = int(text)
-    if not INT_MIN <= value <= INT_MAX:
+    if not lowest <= value <= highest:
         raise _input_error(text)
     return value
 

@@ -135,14 +135,14 @@ def java_string_hash(text: str) -> int:
 
 
 @cache
-def java_hash_map_order(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """Iteration order of a ``java.util.HashMap`` after inserting ``keys`` in this order.
+def java_hash_map_order(keys: tuple[str, ...], initial_capacity: int = 16) -> tuple[str, ...]:
+    """Iteration order of a ``java.util.HashMap`` (or ``HashSet``) after inserting ``keys`` in this order.
 
-    The table starts at 16 buckets and doubles whenever the size passes 3/4 of it; a resize keeps
-    the relative order of the entries of a bucket, so the final order is (bucket, insertion order).
-    Cached: Flink pins the same keys for every TaskManager.
+    The table starts at ``initial_capacity`` buckets (a power of two) and doubles whenever the size
+    passes 3/4 of it; a resize keeps the relative order of the entries of a bucket, so the final order
+    is (bucket, insertion order). Cached: Flink pins the same keys for every TaskManager.
     """
-    capacity = 16
+    capacity = initial_capacity
     while len(keys) > capacity * 3 // 4:
         capacity *= 2
 
@@ -151,3 +151,11 @@ def java_hash_map_order(keys: tuple[str, ...]) -> tuple[str, ...]:
         return (spread ^ (spread >> 16)) & (capacity - 1)
 
     return tuple(sorted(keys, key=lambda key: (bucket(key), keys.index(key))))
+
+
+def java_hash_set_order(items: list[str]) -> tuple[str, ...]:
+    """Iteration order of ``new HashSet<>(items)``, whose table is sized for the list up front."""
+    unique = tuple(dict.fromkeys(items))
+    wanted = max(int(len(items) / 0.75) + 1, 16)
+    capacity = 1 << (wanted - 1).bit_length()
+    return java_hash_map_order(unique, capacity)

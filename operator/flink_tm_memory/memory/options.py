@@ -20,8 +20,10 @@ class OptionType(Enum):
     FLOAT = "Float"
     DOUBLE = "Double"
     INTEGER = "Integer"
+    LONG = "Long"
     MAP = "Map"
     STRING = "String"
+    LIST = "List<String>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ SEGMENT_SIZE = _memory("taskmanager.memory.segment-size", 32 * 1024)
 CPU_CORES = ConfigOption("taskmanager.cpu.cores", OptionType.DOUBLE)
 NUM_TASK_SLOTS = ConfigOption("taskmanager.numberOfTaskSlots", OptionType.INTEGER, 1)
 CONSUMER_WEIGHTS = ConfigOption("taskmanager.memory.managed.consumer-weights", OptionType.MAP)
-EXTERNAL_RESOURCES = ConfigOption("external-resources", OptionType.STRING)
+EXTERNAL_RESOURCES = ConfigOption("external-resources", OptionType.LIST)
 
 # 1.x only.
 LEGACY_HEAP_SIZE = _memory("taskmanager.heap.size")
