@@ -38,7 +38,7 @@ unit: $(STAMP) ## the whole pytest suite (unit, property, conformance, integrati
 test: lint types imports unit ## Everything CI runs
 
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
-	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE)
+	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py

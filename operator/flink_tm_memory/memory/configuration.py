@@ -28,6 +28,8 @@ from flink_tm_memory.memory.javanum import (
 )
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.sizes import parse_memory_size
+from flink_tm_memory.memory.splitter import split_escaped
+from flink_tm_memory.memory.yaml_values import load_flow_collection, to_option_string
 
 T = TypeVar("T")
 
@@ -56,6 +58,8 @@ class FlinkConfiguration:
 
     entries: Mapping[str, ConfigValue]
     deprecated_uses: list[DeprecatedKeyUse] = field(default_factory=list)
+    standard_yaml: bool = False
+    """Flink's standard-YAML mode (config.yaml, 1.19+): list and map values are read as YAML first."""
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.entries)
@@ -79,11 +83,13 @@ class FlinkConfiguration:
         return None if key is None else self.entries[key]
 
     def with_entry(self, key: str, value: ConfigValue) -> FlinkConfiguration:
-        return FlinkConfiguration({**self.entries, key: value}, self.deprecated_uses)
+        return FlinkConfiguration({**self.entries, key: value}, self.deprecated_uses, self.standard_yaml)
 
     def without(self, keys: set[str]) -> FlinkConfiguration:
         return FlinkConfiguration(
-            {key: value for key, value in self.entries.items() if key not in keys}, self.deprecated_uses
+            {key: value for key, value in self.entries.items() if key not in keys},
+            self.deprecated_uses,
+            self.standard_yaml,
         )
 
     # --- Configuration.get(option): conversion errors are unwrapped IllegalArgumentExceptions ---
@@ -117,6 +123,18 @@ class FlinkConfiguration:
         if value is None:
             return None if option.default is None else int(option.default)
         return self._convert(option, value, lambda: _to_long(value))
+
+    def get_string_list(self, option: ConfigOption) -> list[str] | None:
+        """A list option: YAML ``[a, b]`` first in standard-YAML mode, else Flink's ``a;b`` splitting."""
+        value = self.raw(option)
+        if value is None:
+            return None
+        text = java_string(value)
+        if self.standard_yaml:
+            loaded = load_flow_collection(text)
+            if isinstance(loaded, list):
+                return [to_option_string(item) for item in loaded]
+        return self._convert(option, value, lambda: split_escaped(text, ";"))
 
     def convert(self, option: ConfigOption, value: ConfigValue, converter: Callable[[], T]) -> T:
         """Runs ``converter`` on the value of ``option``, wrapping failures as ``Configuration.get`` does."""

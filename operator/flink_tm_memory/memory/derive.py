@@ -29,7 +29,6 @@ from flink_tm_memory.memory.javanum import INT_MAX, INT_MIN, java_double_to_stri
 from flink_tm_memory.memory.layout import MemoryLayout, java_hash_map_order, java_hash_set_order
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.sizes import MAX_BYTES, add, add_all, format_human, multiply
-from flink_tm_memory.memory.splitter import split_escaped
 from flink_tm_memory.memory.versions import FlinkVersion
 
 _CPU_CONTEXT = Context(prec=800)
@@ -585,13 +584,13 @@ class Derivation:
         raw = self.config.raw(opt.EXTERNAL_RESOURCES)
         if raw is None or java_string(raw) == "none":
             return ()
-        names = self.config.convert(opt.EXTERNAL_RESOURCES, raw, lambda: split_escaped(java_string(raw), ";"))
+        names = self.config.get_string_list(opt.EXTERNAL_RESOURCES) or []
         amounts: dict[str, int] = {}
         for name in java_hash_set_order(names):
             amount_option = ConfigOption(f"external-resource.{name}.amount", OptionType.LONG)
             amount = self.config.get_long(amount_option)
             if amount is not None and amount > 0:
-                amounts[name] = amount
+                amounts[name] = _through_resource_value(amount)
         ordered = java_hash_map_order(tuple(amounts))
         return tuple((name, amounts[name]) for name in ordered)
 
@@ -670,6 +669,16 @@ def cpu_resource(cores: float, keys: tuple[str, ...]) -> Decimal:
             keys=keys,
         )
     return truncated
+
+
+def _through_resource_value(amount: int) -> int:
+    """An amount after Flink's ``ExternalResource`` round trip: long -> double -> BigDecimal -> long.
+
+    The double loses precision above 2^53, and ``BigDecimal.longValue`` keeps the low 64 bits.
+    """
+    exact = int(Decimal(java_double_to_string(float(amount))))
+    wrapped = exact & 0xFFFFFFFFFFFFFFFF
+    return wrapped - (1 << 64) if wrapped >= 1 << 63 else wrapped
 
 
 _COMPONENT_BY_DESCRIPTION = {

@@ -59,15 +59,21 @@ def derive_task_manager_memory(
     flink_version: str | FlinkVersion | None = None,
     *,
     legacy_heap_env: str | None = None,
+    standard_yaml: bool | None = None,
 ) -> TaskManagerMemory:
     """Derives the TaskManager memory layout exactly as the given Flink release would.
 
     ``config`` maps Flink option keys to values as written in a configuration file or ``-D`` flag.
     ``legacy_heap_env`` is the ``FLINK_TM_HEAP`` environment variable (Flink 1.x only).
+    ``standard_yaml`` says whether Flink reads the values in standard-YAML mode; by default it does from
+    1.19 on (``config.yaml``), but 1.19 and 1.20 still read a ``flink-conf.yaml`` in legacy mode.
     Raises only ``UnsupportedVersionError`` for an unknown version name.
     """
     version = flink_version if isinstance(flink_version, FlinkVersion) else parse_flink_version(flink_version)
-    configuration = FlinkConfiguration(dict(config))
+    yaml_mode = (
+        version.uses_standard_yaml if standard_yaml is None else standard_yaml and version.uses_standard_yaml
+    )
+    configuration = FlinkConfiguration(dict(config), standard_yaml=yaml_mode)
     notes: list[Note] = []
     derivation = Derivation(configuration, version)
     try:

@@ -202,8 +202,10 @@ def parse_java_long(text: str) -> int:
 
 
 def _parse_java_integer(text: str, lowest: int, highest: int) -> int:
+    # Character.digit accepts every Unicode decimal digit (e.g. FULLWIDTH DIGIT TWO), but only in the
+    # Basic Multilingual Plane: Java walks UTF-16 units, so supplementary digits are not digits.
     body = text[1:] if text[:1] in ("+", "-") else text
-    if not body or not body.isascii() or not body.isdigit():
+    if not body or not body.isdecimal() or any(ord(char) > 0xFFFF for char in body):
         raise _input_error(text)
     value = int(text)
     if not lowest <= value <= highest:
