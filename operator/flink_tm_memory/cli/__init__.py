@@ -1,0 +1,46 @@
+"""The ``flink-tm-memory`` command line (also ``python -m flink_tm_memory``).
+
+It answers "how will Flink size this TaskManager?" without starting a JVM, so it has to be quick:
+only argparse and the modules of the chosen command and output format are imported, never the
+operator's Kubernetes stack, and YAML support only when a YAML file is read or YAML is written.
+Exit codes: 0 success, 1 a configuration Flink rejects (or cannot load), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line and returns its exit code."""
+    from flink_tm_memory.cli.arguments import parse_arguments
+    from flink_tm_memory.cli.errors import CliError
+
+    try:
+        arguments = parse_arguments(argv)
+        from flink_tm_memory.cli.derive import run_derive
+
+        return run_derive(arguments)
+    except CliError as error:
+        print(f"flink-tm-memory: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _silence_stdout() -> None:
+    # The reader went away (`| head`); Python would otherwise complain again when flushing at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

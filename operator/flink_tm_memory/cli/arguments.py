@@ -1,0 +1,101 @@
+"""The command-line grammar: one ``argparse`` parser, built on demand and cheap to build.
+
+Usage errors are raised as ``UsageError`` (one line on stderr, exit 2) instead of argparse's
+usage dump, so that scripts and people see the one thing that is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import NoReturn
+
+from flink_tm_memory import __version__
+from flink_tm_memory.cli.errors import UsageError
+
+FORMATS = ("table", "yaml", "json", "flink", "svg")
+BATCH_MODES = ("tm", "local", "weights")
+
+_DERIVE_HELP = """\
+Derive TaskManager memory exactly as Flink's BashJavaUtils would, without a JVM.
+
+With neither --config nor -D, Flink's shipped default configuration is used
+(taskmanager.memory.process.size: 1728m, taskmanager.numberOfTaskSlots: 1).
+With --jsonl, cases are read from stdin in the flink-oracle's input schema and
+answered in its output schema, one line each.
+
+Exit status: 0 Flink accepts the configuration, 1 Flink rejects it (or could not
+load the file), 2 usage error.
+"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse builds a formatter for every argument added; its default width lookup imports shutil,
+    which drags in three compression modules. The terminal width comes from ``os`` instead."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ):
+        super().__init__(prog, indent_increment, max_help_position, width or _help_width())
+
+
+def _help_width() -> int:
+    try:
+        columns = os.get_terminal_size().columns
+    except OSError:
+        columns = 0
+    return min(columns, 100) - 2 if columns >= 40 else 78
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _dynamic_property(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value  # kept as typed: to Flink, " key" and "key" are different keys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="flink-tm-memory",
+        formatter_class=_HelpFormatter,
+        description="Apache Flink TaskManager memory, derived exactly as Flink does.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    derive = commands.add_parser(
+        "derive",
+        help="derive TaskManager memory from a Flink configuration",
+        description=_DERIVE_HELP,
+        formatter_class=_HelpFormatter,
+    )
+    derive.add_argument(
+        "--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)"
+    )
+    derive.add_argument(
+        "-D",
+        dest="dynamic",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="KEY=VALUE",
+        help="a configuration entry, as Flink's -D (overrides --config)",
+    )
+    derive.add_argument(
+        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
+    )
+    derive.add_argument("--format", choices=FORMATS, help="output format (default table)")
+    derive.add_argument(
+        "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"
+    )
+    derive.add_argument("--mode", choices=BATCH_MODES, help="with --jsonl: what to derive (default tm)")
+    return parser
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)

@@ -1,0 +1,77 @@
+"""``flink-tm-memory derive``: one configuration in, Flink's answer out, in the format asked for.
+
+Exit code 0 when Flink would accept the configuration, 1 when it would reject it (or could not load
+the file), 2 for usage errors. ``--jsonl`` hands over to the batch mode of ``batch.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, UsageError
+from flink_tm_memory.cli.inputs import ConfigInput, gather_configuration
+from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
+from flink_tm_memory.memory.versions import FlinkVersion, UnsupportedVersionError, parse_flink_version
+
+
+def run_derive(arguments: argparse.Namespace) -> int:
+    version = _version(arguments.flink_version)
+    if arguments.jsonl:
+        return _run_batch(arguments, version)
+    if arguments.mode is not None:
+        raise UsageError("--mode only applies to --jsonl")
+    source = gather_configuration(arguments.config, arguments.dynamic, version)
+    result = derive_task_manager_memory(source.entries, version)
+    _write(result, source, arguments.format or "table", sys.stdout)
+    return 0 if result.ok else CONFIGURATION_EXIT
+
+
+def _version(text: str | None) -> FlinkVersion:
+    try:
+        return parse_flink_version(text)
+    except UnsupportedVersionError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
+    given = [
+        flag
+        for flag, value in (
+            ("--config", arguments.config),
+            ("-D", arguments.dynamic),
+            ("--format", arguments.format),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{' and '.join(given)} cannot be combined with --jsonl (each case carries its config)"
+        )
+    from flink_tm_memory.cli.batch import run_batch
+
+    return run_batch(sys.stdin, sys.stdout, version, arguments.mode or "tm", flush=sys.stdout.isatty())
+
+
+def _write(result: TaskManagerMemory, source: ConfigInput, output_format: str, out: TextIO) -> None:
+    if output_format == "table":
+        from flink_tm_memory.cli.formats.table import Terminal, render_table
+
+        out.write(render_table(result, source, Terminal.for_stream(out)))
+    elif output_format in ("json", "yaml"):
+        from flink_tm_memory.cli.formats.structured import render_json, render_yaml, result_document
+
+        document = result_document(result, source)
+        out.write(render_json(document) if output_format == "json" else render_yaml(document))
+    elif output_format == "flink":
+        from flink_tm_memory.cli.formats.flink_log import render_flink_output
+
+        flink = render_flink_output(result)
+        out.write(flink.stdout)
+        out.flush()
+        sys.stderr.write(flink.stderr)
+    else:
+        from flink_tm_memory.cli.formats.svg import render_svg
+
+        out.write(render_svg(result, source))
