@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLINK_ORACLE ?= ../shared/oracle/flink-oracle
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint types imports unit vectors bench clean
+.PHONY: help setup run test lint types imports unit vectors manifests bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: lint types imports unit ## Everything CI runs
 
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
+
+manifests: $(STAMP) ## Regenerate the CRD in manifests/crd/ from the pydantic models
+	$(BIN)/python -m flink_tm_memory.api.crd
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,683 @@
+"""``flinkmemory.io/v1alpha1`` ``FlinkTaskManagerMemory``: the custom resource's spec and status as models.
+
+These models are the contract's single source of truth. The CRD in ``manifests/crd/`` is generated from
+them (``flink_tm_memory.api.crd``), the handlers read the spec through them and write the status through
+them, and every field's description becomes ``kubectl explain``. Python names are snake_case; the wire
+names are camelCase aliases, and ``to_manifest`` / ``model_validate`` speak the wire form.
+
+Defaults are behaviour, not schema: an unset field stays unset (``None``) in the object the API server
+stores, and ``flink_tm_memory.api.resolve`` decides what it means, so the status can tell a configured
+value from a defaulted one. Spec models reject unknown fields (a typo must not be silently ignored);
+status models ignore them (an older operator must still read a newer status).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from flink_tm_memory.api.interpretation import Convention
+from flink_tm_memory.api.quantity import QUANTITY_PATTERN, parse_cpu_quantity, parse_memory_quantity
+from flink_tm_memory.memory.configuration import ConfigValue
+from flink_tm_memory.memory.explain import NoteLevel, Origin
+from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.memory.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, parse_flink_version
+
+GROUP = "flinkmemory.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "FlinkTaskManagerMemory"
+LIST_KIND = f"{KIND}List"
+PLURAL = "flinktaskmanagermemories"
+SINGULAR = "flinktaskmanagermemory"
+SHORT_NAMES = ("ftmm",)
+CATEGORIES = ("flink",)
+
+CONFIG_MAP_SUFFIX = "-flink-tm-memory"
+DEFAULT_CONTAINERS = ("flink-main-container", "taskmanager")
+"""Container names tried, in order, when a Deployment or StatefulSet target names none."""
+
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_CONDITION_TYPE = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+)
+_CONDITION_REASON = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
+_VERSION_TEXT = r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?([-.][0-9A-Za-z.-]+)?$"
+
+
+# ---------------------------------------------------------------------------------------- field types
+
+
+def _check_flink_version(text: str) -> str:
+    parse_flink_version(text)  # UnsupportedVersionError is a ValueError: pydantic reports it on the field
+    return text
+
+
+def _check_memory_quantity(value: int | str) -> int | str:
+    parse_memory_quantity(value)
+    return value
+
+
+def _check_cpu_quantity(value: int | str) -> int | str:
+    parse_cpu_quantity(value)
+    return value
+
+
+def _config_value(value: object) -> ConfigValue:
+    if isinstance(value, str | bool | int | float):
+        return value
+    raise ValueError(
+        f"a Flink option value must be a string, number or boolean, not {type(value).__name__}: "
+        "write maps and lists in Flink's one-line form, e.g. 'OPERATOR:70,STATE_BACKEND:70'"
+    )
+
+
+# The one anyOf a structural schema allows: integer-or-string, as Kubernetes' own Quantity fields.
+_QUANTITY_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "integer"}, {"type": "string"}],
+    "x-kubernetes-int-or-string": True,
+    "pattern": QUANTITY_PATTERN,
+}
+
+
+def _utc_seconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+FlinkVersionText = Annotated[StrictStr, Field(pattern=_VERSION_TEXT), AfterValidator(_check_flink_version)]
+MemoryQuantity = Annotated[
+    StrictInt | StrictStr,
+    AfterValidator(_check_memory_quantity),
+    WithJsonSchema(_QUANTITY_SCHEMA),
+]
+CpuQuantity = Annotated[
+    StrictInt | StrictStr,
+    AfterValidator(_check_cpu_quantity),
+    WithJsonSchema(_QUANTITY_SCHEMA),
+]
+FlinkValue = Annotated[
+    ConfigValue,
+    PlainValidator(_config_value),
+    # Scalars of four types cannot be said structurally (no ``type`` is allowed inside ``anyOf``), so
+    # the API server keeps any value and the model, at admission and on reconcile, insists on a scalar.
+    WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True}),
+]
+KubeTime = Annotated[
+    datetime,
+    PlainSerializer(_utc_seconds, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+LimitFactor = Annotated[float, Strict(), Field(ge=1)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The wire form: camelCase keys, unset fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class _Status(_Spec):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ---------------------------------------------------------------------------------------- spec
+
+
+class UpdateMode(StrEnum):
+    APPLY = "Apply"
+    OFF = "Off"
+
+
+class WorkloadKind(StrEnum):
+    DEPLOYMENT = "Deployment"
+    STATEFUL_SET = "StatefulSet"
+    FLINK_DEPLOYMENT = "FlinkDeployment"
+
+    @property
+    def api_version(self) -> str:
+        return "flink.apache.org/v1beta1" if self is WorkloadKind.FLINK_DEPLOYMENT else "apps/v1"
+
+
+class StateBackend(StrEnum):
+    """State backends as Flink names them in ``state.backend.type``."""
+
+    HASHMAP = "hashmap"
+    ROCKSDB = "rocksdb"
+    FORST = "forst"
+
+
+class Resources(_Spec):
+    """The TaskManager container's size, the Kubernetes way."""
+
+    memory: MemoryQuantity | None = Field(
+        default=None,
+        description=(
+            "Total process memory of the TaskManager (Flink's taskmanager.memory.process.size) as a "
+            "Kubernetes quantity: 4Gi, 4096Mi or 4294967296. It is the container's memory request. "
+            "Binary suffixes (Ki, Mi, Gi, Ti) are powers of 1024; decimal ones (k, M, G, T) powers of "
+            "1000, so 4G is 4,000,000,000 bytes; m is thousandths, so 2048m is 2.048 bytes. "
+            "status.interpretations says how it was read, in bytes. Unset: the sizes in "
+            "flinkConfiguration decide. Setting both this and taskmanager.memory.process.size to "
+            "different values is a conflict."
+        ),
+    )
+    cpu: CpuQuantity | None = Field(
+        default=None,
+        description=(
+            "CPU cores of the TaskManager (Flink's taskmanager.cpu.cores) as a Kubernetes quantity: 2 or "
+            "1500m. It is the container's CPU request. Unset: taskmanager.cpu.cores from "
+            "flinkConfiguration, else the number of task slots, as Flink does."
+        ),
+    )
+    memory_limit_factor: LimitFactor | None = Field(
+        default=None,
+        description=(
+            "Container memory limit divided by the request, at least 1, as Flink's "
+            "kubernetes.taskmanager.memory.limit-factor. Unset: that option from flinkConfiguration, "
+            "else 1 (limit equals request)."
+        ),
+    )
+    cpu_limit_factor: LimitFactor | None = Field(
+        default=None,
+        description=(
+            "Container CPU limit divided by the request, at least 1, as Flink's "
+            "kubernetes.taskmanager.cpu.limit-factor. Unset: that option from flinkConfiguration, else 1."
+        ),
+    )
+
+
+class Consumers(_Spec):
+    """What in the job takes managed memory; decides how each slot's managed memory is split."""
+
+    state_backend: StateBackend | None = Field(
+        default=None,
+        description=(
+            "The state backend the job sets in its own code, if it does: hashmap, rocksdb or forst. "
+            "Unset: Flink's rule, the backend named by state.backend.type in flinkConfiguration (a name "
+            "or a factory class), else Flink's default for the version."
+        ),
+    )
+    state_backend_uses_managed_memory: bool | None = Field(
+        default=None,
+        description=(
+            "Whether the state backend takes a share of managed memory (Flink's STATE_BACKEND "
+            "consumer). Unset: true for rocksdb and forst, false for hashmap, which keeps state on the "
+            "heap; without stateBackend, decided from flinkConfiguration exactly as Flink decides it."
+        ),
+    )
+    python: bool | None = Field(
+        default=None,
+        description=(
+            "The job runs Python user-defined functions, whose workers take managed memory (Flink's "
+            "PYTHON consumer) while python.fn-execution.memory.managed is true, Flink's default. "
+            "Unset: false."
+        ),
+    )
+    operators: bool | None = Field(
+        default=None,
+        description=(
+            "The job has operators that take managed memory, such as batch sorts, hash joins and hash "
+            "aggregations (Flink's OPERATOR consumer). Unset: false."
+        ),
+    )
+
+
+class ConfigMapTarget(_Spec):
+    """The ConfigMap that receives the Flink configuration file and the JVM parameters."""
+
+    name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=_DNS_SUBDOMAIN,
+        description=(
+            f"Name of the ConfigMap, in the custom resource's namespace. Unset: <metadata.name>"
+            f"{CONFIG_MAP_SUFFIX}."
+        ),
+    )
+
+
+class WorkloadTarget(_Spec):
+    """A workload whose TaskManager resources the operator sets; every other field is left untouched."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.kind != 'FlinkDeployment' || !has(self.container)",
+                    "message": "container does not apply to a FlinkDeployment, whose TaskManager "
+                    "resources live in spec.taskManager.resource",
+                }
+            ]
+        }
+    )
+
+    kind: WorkloadKind = Field(
+        description=(
+            "Deployment or StatefulSet (apps/v1): the TaskManager container's resources are set. "
+            "FlinkDeployment (flink.apache.org/v1beta1, the Flink Kubernetes Operator): "
+            "spec.taskManager.resource and spec.flinkConfiguration are set."
+        )
+    )
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=_DNS_SUBDOMAIN,
+        description="Name of the workload, in the custom resource's namespace. It may appear later.",
+    )
+    container: str | None = Field(
+        default=None,
+        max_length=63,
+        pattern=_DNS_LABEL,
+        description=(
+            "Name of the TaskManager container of a Deployment or StatefulSet. Unset: "
+            f"{' or '.join(DEFAULT_CONTAINERS)}, whichever the pod template has, in that order. "
+            "Not used for a FlinkDeployment."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _container_only_for_pods(self) -> WorkloadTarget:
+        if self.kind is WorkloadKind.FLINK_DEPLOYMENT and self.container is not None:
+            raise ValueError(
+                "container does not apply to a FlinkDeployment, whose TaskManager resources live in "
+                "spec.taskManager.resource"
+            )
+        return self
+
+
+class Targets(_Spec):
+    """Where the derived configuration and resources are written (when updateMode is Apply)."""
+
+    config_map: ConfigMapTarget = Field(
+        default_factory=ConfigMapTarget,
+        description="The ConfigMap that receives the Flink configuration file and the JVM parameters.",
+    )
+    workloads: list[WorkloadTarget] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind", "name"]},
+        description=(
+            "Workloads whose TaskManager resources are set: requests from the derived process memory "
+            "and CPU, limits from the limit factors. A missing workload is reported in the Applied "
+            "condition and picked up when it appears."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _workloads_unique(self) -> Targets:
+        keys = [(workload.kind, workload.name) for workload in self.workloads]
+        duplicates = sorted({f"{kind} {name}" for kind, name in keys if keys.count((kind, name)) > 1})
+        if duplicates:
+            raise ValueError(f"each workload may be listed once: {', '.join(duplicates)}")
+        return self
+
+
+class FlinkTaskManagerMemorySpec(_Spec):
+    """What the user wants: a Flink configuration, a container size, and where to write the results."""
+
+    flink_version: FlinkVersionText | None = Field(
+        default=None,
+        description=(
+            "The Flink release the TaskManagers run, as major.minor (a patch or suffix is accepted and "
+            'ignored): it selects Flink\'s defaults and rules. Quote it in YAML ("1.20", not 1.20). '
+            f"Supported: {', '.join(version.name for version in SUPPORTED_VERSIONS)}. "
+            f"Unset: {DEFAULT_VERSION}."
+        ),
+    )
+    flink_configuration: dict[str, FlinkValue] = Field(
+        default_factory=dict,
+        description=(
+            "Flink options as written in Flink's config.yaml, one flat key per option: "
+            "taskmanager.memory.process.size: 4g, taskmanager.numberOfTaskSlots: 4, "
+            "taskmanager.memory.managed.consumer-weights: OPERATOR:70,STATE_BACKEND:70,PYTHON:30. "
+            "Values are strings, numbers or booleans and are read exactly as Flink reads them; sizes use "
+            "Flink's units (4g is 4 GiB). Nested maps and lists are refused: write Flink's one-line form. "
+            "Options that do not size memory are passed through untouched to the generated "
+            "configuration file."
+        ),
+    )
+    resources: Resources = Field(
+        default_factory=Resources,
+        description="The TaskManager container's size and limit factors, the Kubernetes way.",
+    )
+    consumers: Consumers = Field(
+        default_factory=Consumers,
+        description="What in the job takes managed memory, for the split of each slot's managed memory.",
+    )
+    targets: Targets = Field(
+        default_factory=Targets,
+        description="The ConfigMap and the workloads the results are written to.",
+    )
+    update_mode: UpdateMode | None = Field(
+        default=None,
+        description=(
+            "Apply: write the ConfigMap and the targets. Off: only derive and report in the status, as "
+            "a recommendation. Unset: Apply."
+        ),
+    )
+
+    @property
+    def resolved_update_mode(self) -> UpdateMode:
+        return self.update_mode or UpdateMode.APPLY
+
+
+class ObjectMeta(_Status):
+    """The few metadata fields the operator reads; the API server owns the rest."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    namespace: str | None = None
+    generation: int | None = None
+    uid: str | None = None
+    resource_version: str | None = None
+
+
+# ---------------------------------------------------------------------------------------- status
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+    CONFIG_VALID = "ConfigValid"
+    APPLIED = "Applied"
+
+
+class ConditionStatus(StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(_Status):
+    """One aspect of the resource's state, in the shape of Kubernetes' metav1.Condition."""
+
+    type: str = Field(
+        max_length=316,
+        pattern=_CONDITION_TYPE,
+        description=(
+            "Ready: the derived layout is in place (or, with updateMode Off, derived). ConfigValid: "
+            "Flink accepts the configuration. Applied: the ConfigMap and every target are up to date."
+        ),
+    )
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(
+        min_length=1,
+        max_length=1024,
+        pattern=_CONDITION_REASON,
+        description="Why the condition has its status, as one CamelCase word.",
+    )
+    message: str = Field(max_length=32768, description="Why the condition has its status, in a sentence.")
+    last_transition_time: KubeTime = Field(description="When the status last changed.")
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation of the spec the condition describes."
+    )
+
+
+class ComponentSize(_Status):
+    """One memory component, in bytes and in Flink's human-readable forms."""
+
+    bytes: int = Field(ge=0, description="Size in bytes.")
+    human: str = Field(description="As Flink prints it in logs and messages: 1.341gb (1439563372 bytes).")
+    short: str = Field(description="Flink's rounded form, without the byte count: 1.341gb.")
+
+    @classmethod
+    def of(cls, size_bytes: int) -> ComponentSize:
+        human = format_human(size_bytes)
+        return cls(bytes=size_bytes, human=human, short=human.split(" (", 1)[0])
+
+
+class Breakdown(_Status):
+    """Every TaskManager memory component, as Flink derives it."""
+
+    framework_heap: ComponentSize = Field(
+        description="Framework heap (taskmanager.memory.framework.heap.size)."
+    )
+    task_heap: ComponentSize = Field(description="Task heap (taskmanager.memory.task.heap.size).")
+    framework_off_heap: ComponentSize = Field(
+        description="Framework off-heap (taskmanager.memory.framework.off-heap.size)."
+    )
+    task_off_heap: ComponentSize = Field(description="Task off-heap (taskmanager.memory.task.off-heap.size).")
+    network: ComponentSize = Field(description="Network buffers (taskmanager.memory.network.min/max).")
+    managed: ComponentSize = Field(description="Managed memory (taskmanager.memory.managed.size).")
+    jvm_metaspace: ComponentSize = Field(description="JVM metaspace (taskmanager.memory.jvm-metaspace.size).")
+    jvm_overhead: ComponentSize = Field(description="JVM overhead (taskmanager.memory.jvm-overhead.min/max).")
+    total_flink: ComponentSize = Field(
+        description="Total Flink memory: every component but metaspace and overhead."
+    )
+    total_process: ComponentSize = Field(
+        description="Total process memory: what the container needs (taskmanager.memory.process.size)."
+    )
+    jvm_heap: ComponentSize = Field(description="JVM heap, -Xmx and -Xms: framework heap plus task heap.")
+    jvm_direct: ComponentSize = Field(
+        description="JVM direct memory, -XX:MaxDirectMemorySize: framework and task off-heap plus network."
+    )
+
+
+class ResourceAmounts(_Status):
+    """Container memory and CPU, as Kubernetes quantities and as numbers."""
+
+    memory: str = Field(description="Memory as a Kubernetes quantity, never rounded below memoryBytes: 4Gi.")
+    memory_bytes: int = Field(ge=0, description="Memory in bytes.")
+    cpu: str = Field(description="CPU as a Kubernetes quantity, rounded up to a millicore: 1500m.")
+
+
+class PodResources(_Status):
+    """The TaskManager container's resources."""
+
+    requests: ResourceAmounts = Field(description="Requests: total process memory and the CPU cores.")
+    limits: ResourceAmounts = Field(description="Limits: the requests times the limit factors.")
+
+
+class ManagedMemoryShare(_Status):
+    """The part of each slot's managed memory one consumer type gets."""
+
+    consumer: str = Field(description="OPERATOR, STATE_BACKEND or PYTHON, as Flink names them.")
+    weight: int = Field(
+        ge=0, description="Its weight in taskmanager.memory.managed.consumer-weights; 0 if absent."
+    )
+    fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
+    bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
+    human_per_slot: str = Field(description="The same, as Flink prints sizes.")
+
+
+class Conflict(_Status):
+    """One reason Flink (or the spec itself) refuses the configuration."""
+
+    reason: str = Field(description="A CamelCase word to group by: ComponentsExceedTotalFlink, ...")
+    message: str = Field(description="Flink's exact message (or the operator's, for spec-level conflicts).")
+    chain: list[str] = Field(
+        default_factory=list, description="Every message of Flink's exception chain, outermost first."
+    )
+    keys: list[str] = Field(default_factory=list, description="The Flink option keys involved.")
+    fields: list[str] = Field(default_factory=list, description="The spec fields involved.")
+    primary: bool = Field(description="Whether this is the problem Flink itself would report first.")
+
+
+class NoteStatus(_Status):
+    """A rule Flink applied silently, or advice about a risky but accepted configuration."""
+
+    level: NoteLevel = Field(description="Info or Warning.")
+    code: str = Field(description="A CamelCase word to group by: CappedToMin, DeprecatedKey, ...")
+    message: str = Field(description="What happened, in a sentence.")
+    keys: list[str] = Field(default_factory=list, description="The Flink option keys involved.")
+    fields: list[str] = Field(default_factory=list, description="The spec fields involved.")
+
+
+class ExplainStep(_Status):
+    """How one component got its size."""
+
+    component: str = Field(description="The component, as in breakdown: taskHeap, network, ...")
+    origin: Origin = Field(description="Configured, Default or Derived.")
+    rule: str = Field(description="The rule that gave the size, in words.")
+    keys: list[str] = Field(default_factory=list, description="The Flink option keys it came from.")
+
+
+class Interpretation(_Status):
+    """How one size string of the spec was read."""
+
+    field: str = Field(description="The spec field: spec.resources.memory, spec.flinkConfiguration[<key>].")
+    value: str = Field(description="The string as written.")
+    convention: Convention = Field(description="Whose rules read it: Kubernetes or Flink.")
+    bytes: int | None = Field(
+        default=None, ge=0, description="The bytes it became; absent if it cannot be read."
+    )
+    ambiguous: bool = Field(
+        description="Whether a reader used to the other convention would read it otherwise."
+    )
+    message: str = Field(description="How it was read, and the other reading if it differs.")
+
+
+class AppliedConfigMap(_Status):
+    """The ConfigMap last written."""
+
+    name: str = Field(description="Its name.")
+    generation: int = Field(ge=0, description="The metadata.generation of the spec it was written from.")
+    hash: str | None = Field(
+        default=None, description="A hash of the data written, to tell whether it changed."
+    )
+
+
+class TargetState(StrEnum):
+    APPLIED = "Applied"
+    MISSING = "Missing"
+    CONTAINER_NOT_FOUND = "ContainerNotFound"
+    FAILED = "Failed"
+
+
+class AppliedTarget(_Status):
+    """One workload target and what was last written to it."""
+
+    kind: WorkloadKind = Field(description="Deployment, StatefulSet or FlinkDeployment.")
+    name: str = Field(description="The workload's name.")
+    container: str | None = Field(default=None, description="The container whose resources were set.")
+    state: TargetState = Field(description="Applied, Missing, ContainerNotFound or Failed.")
+    generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation of the spec last written to it."
+    )
+    message: str | None = Field(default=None, description="Details, when the state is not Applied.")
+
+
+class Applied(_Status):
+    """What was last written, and from which generation of the spec."""
+
+    config_map: AppliedConfigMap | None = Field(default=None, description="The ConfigMap last written.")
+    targets: list[AppliedTarget] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind", "name"]},
+        description="Each workload target, keyed by kind and name.",
+    )
+
+
+class FlinkTaskManagerMemoryStatus(_Status):
+    """What the operator derived, wrote and found; written only by the operator."""
+
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation of the spec this status describes."
+    )
+    flink_version: str | None = Field(
+        default=None, description="The Flink release the layout was derived for."
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+        description="Ready, ConfigValid and Applied, keyed by type.",
+    )
+    breakdown: Breakdown | None = Field(
+        default=None,
+        description=(
+            "Every memory component derived from the spec at observedGeneration; absent while the spec "
+            "has conflicts (what runs is in applied)."
+        ),
+    )
+    cpu_cores: float | None = Field(
+        default=None, ge=0, description="CPU cores, as Flink pins taskmanager.cpu.cores."
+    )
+    num_slots: int | None = Field(
+        default=None, ge=1, description="Task slots (taskmanager.numberOfTaskSlots)."
+    )
+    jvm_parameters: str | None = Field(
+        default=None,
+        description="The JVM flags Flink starts the TaskManager with: -Xmx, -Xms, direct, metaspace.",
+    )
+    dynamic_configs: str | None = Field(
+        default=None, description="Every component pinned as Flink's own -D key=<bytes>b flags."
+    )
+    pod_resources: PodResources | None = Field(
+        default=None, description="The TaskManager container's resources."
+    )
+    managed_memory_split: list[ManagedMemoryShare] = Field(
+        default_factory=list, description="Each slot's managed memory, split by consumer type."
+    )
+    conflicts: list[Conflict] = Field(
+        default_factory=list, description="Every reason the configuration is refused, all at once."
+    )
+    notes: list[NoteStatus] = Field(
+        default_factory=list, description="Rules Flink applied silently, and warnings."
+    )
+    explain: list[ExplainStep] = Field(
+        default_factory=list, description="For each component: configured, default or derived, and how."
+    )
+    interpretations: list[Interpretation] = Field(
+        default_factory=list, description="Every size string of the spec, and the bytes it became."
+    )
+    applied: Applied | None = Field(
+        default=None, description="What was last written, and from which generation."
+    )
+
+
+class FlinkTaskManagerMemory(_Status):
+    """Derives Flink TaskManager memory from a total, writes it to a ConfigMap and workloads, and explains it."""
+
+    api_version: str = Field(
+        API_VERSION,
+        description=(
+            "APIVersion defines the versioned schema of this representation of an object. Servers "
+            "should convert recognized schemas to the latest internal value, and may reject "
+            "unrecognized values."
+        ),
+    )
+    kind: str = Field(
+        KIND,
+        description=(
+            "Kind is a string value representing the REST resource this object represents. Servers may "
+            "infer this from the endpoint the client submits requests to. In CamelCase."
+        ),
+    )
+    # The API server owns metadata's schema: a CRD may say no more about it than its type.
+    metadata: Annotated[ObjectMeta, WithJsonSchema({"type": "object"})] = Field(default_factory=ObjectMeta)
+    spec: FlinkTaskManagerMemorySpec = Field(
+        description="What to derive, from which configuration, and where to write it."
+    )
+    status: FlinkTaskManagerMemoryStatus | None = Field(
+        default=None, description="What the operator derived, wrote and found."
+    )
+
+    @model_validator(mode="after")
+    def _this_kind(self) -> FlinkTaskManagerMemory:
+        if (self.api_version, self.kind) != (API_VERSION, KIND):
+            raise ValueError(f"expected {API_VERSION} {KIND}, got {self.api_version} {self.kind}")
+        return self
+
+    @property
+    def config_map_name(self) -> str:
+        """The ConfigMap to write: the one named in the spec, else ``<name>-flink-tm-memory``."""
+        return self.spec.targets.config_map.name or f"{self.metadata.name}{CONFIG_MAP_SUFFIX}"
