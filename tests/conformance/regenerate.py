@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.conformance.jsonl import parse_jsonl, read_jsonl
+
 HERE = Path(__file__).resolve().parent
 PUBLIC_ROOT = HERE / "vectors"
 OWN_ROOT = HERE / "vectors-own"
@@ -158,10 +160,6 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
 # --------------------------------------------------------------------------- inputs and oracle
 
 
-def read_jsonl(path: Path) -> list[Case]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def load_inputs(path: Path) -> list[Case]:
     """The case inputs of a vector or case file: every key but ``expect``; ids must be unique."""
     cases = [{key: value for key, value in case.items() if key != "expect"} for case in read_jsonl(path)]
@@ -183,7 +181,7 @@ def run_oracle(oracle: Path, target: Target, cases: list[Case]) -> list[Case]:
     completed = subprocess.run(command, input=stdin, stdout=subprocess.PIPE, encoding="utf-8", check=False)
     if completed.returncode != 0:
         raise RegenerationError(f"{target.label}: flink-oracle exited with {completed.returncode}")
-    answers = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+    answers = parse_jsonl(completed.stdout)
     verify_answers(target, cases, answers)
     return answers
 
@@ -212,7 +210,7 @@ def render(cases: list[Case], answers: list[Case]) -> str:
 
 
 def by_id(text: str) -> dict[str, str]:
-    cases = (json.loads(line) for line in text.splitlines() if line.strip())
+    cases = iter(parse_jsonl(text))
     return {case["id"]: json.dumps(case, sort_keys=True) for case in cases}
 
 

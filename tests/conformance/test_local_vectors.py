@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from flink_tm_memory.memory.local import derive_local_execution, local_output
+from tests.conformance.jsonl import read_jsonl
 
 VECTORS = Path(__file__).parent / "vectors" / "local"
 VERSION_FILES = sorted(VECTORS.glob("*.jsonl"))
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def test_every_supported_version_has_local_vectors() -> None:

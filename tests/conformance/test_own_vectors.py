@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from flink_tm_memory.memory import derive_task_manager_memory
+from flink_tm_memory.memory.local import derive_local_execution, local_output
 from flink_tm_memory.memory.oracle_format import task_manager_output
+from tests.conformance.jsonl import read_jsonl
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -24,12 +26,13 @@ OWN_VECTORS = HERE / "vectors-own"
 PUBLIC_VECTORS = HERE / "vectors"
 MODE_FOLDERS = {"tm": OWN_VECTORS, "local": OWN_VECTORS / "local", "weights": OWN_VECTORS / "weights"}
 TM_FILES = sorted(OWN_VECTORS.glob("*.jsonl"))
+LOCAL_FILES = sorted((OWN_VECTORS / "local").glob("*.jsonl"))
 ALL_FILES = [(mode, path) for mode, folder in MODE_FOLDERS.items() for path in sorted(folder.glob("*.jsonl"))]
 SHOWN = 20
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def without_expect(case: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +64,20 @@ def test_every_own_case_matches_flink(path: Path) -> None:
             mismatches.append(
                 f"{case['id']}: {json.dumps(case['config'])}\n  got  {got}\n  want {case['expect']}"
             )
+    assert not mismatches, f"{len(mismatches)} of {len(cases)} cases differ:\n" + "\n".join(
+        mismatches[:SHOWN]
+    )
+
+
+@pytest.mark.parametrize("path", LOCAL_FILES, ids=lambda path: path.stem)
+def test_every_own_local_execution_case_matches_flink(path: Path) -> None:
+    cases = load_cases(path)
+    assert cases
+    mismatches = [
+        f"{case['id']}: {json.dumps(case['config'])}\n  got  {got}\n  want {case['expect']}"
+        for case in cases
+        if (got := local_output(derive_local_execution(case["config"], path.stem))) != case["expect"]
+    ]
     assert not mismatches, f"{len(mismatches)} of {len(cases)} cases differ:\n" + "\n".join(
         mismatches[:SHOWN]
     )

@@ -15,13 +15,14 @@ import pytest
 
 from flink_tm_memory.memory import derive_task_manager_memory
 from flink_tm_memory.memory.oracle_format import task_manager_output
+from tests.conformance.jsonl import read_jsonl
 
 VECTORS = Path(__file__).parent / "vectors"
 VERSION_FILES = sorted(VECTORS.glob("*.jsonl"))
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def test_every_supported_version_has_vectors() -> None:

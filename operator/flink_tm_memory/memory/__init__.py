@@ -4,6 +4,9 @@ This layer knows nothing of Kubernetes: it takes a Flink configuration and a Fli
 returns values (a layout, problems, notes, a trace). It does not log and does not raise for user errors.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteCode, NoteLevel, Origin
 from flink_tm_memory.memory.failures import Problem, Reason
@@ -22,6 +25,10 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "ComponentTrace",
     "FlinkVersion",
+    "LocalExecution",
+    "ManagedMemorySplit",
+    "ManagedMemoryUseCase",
+    "ManagedMemoryWeights",
     "MemoryLayout",
     "Note",
     "NoteCode",
@@ -31,6 +38,36 @@ __all__ = [
     "Reason",
     "TaskManagerMemory",
     "UnsupportedVersionError",
+    "derive_local_execution",
+    "derive_managed_memory_weights",
     "derive_task_manager_memory",
     "parse_flink_version",
+    "split_managed_memory",
 ]
+
+if TYPE_CHECKING:
+    from flink_tm_memory.memory.local import LocalExecution, derive_local_execution
+    from flink_tm_memory.memory.weights import (
+        ManagedMemorySplit,
+        ManagedMemoryUseCase,
+        ManagedMemoryWeights,
+        derive_managed_memory_weights,
+        split_managed_memory,
+    )
+
+# Local execution and consumer weights load on first use: the one-shot TaskManager path never needs them.
+_LAZY = {
+    "LocalExecution": "local",
+    "derive_local_execution": "local",
+    "ManagedMemorySplit": "weights",
+    "ManagedMemoryUseCase": "weights",
+    "ManagedMemoryWeights": "weights",
+    "derive_managed_memory_weights": "weights",
+    "split_managed_memory": "weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

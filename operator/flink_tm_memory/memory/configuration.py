@@ -29,7 +29,6 @@ from flink_tm_memory.memory.javanum import (
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.sizes import parse_memory_size
 from flink_tm_memory.memory.splitter import split_escaped
-from flink_tm_memory.memory.yaml_values import load_flow_collection, to_option_string
 
 T = TypeVar("T")
 
@@ -131,9 +130,9 @@ class FlinkConfiguration:
             return None
         text = java_string(value)
         if self.standard_yaml:
-            loaded = load_flow_collection(text)
-            if isinstance(loaded, list):
-                return [to_option_string(item) for item in loaded]
+            loaded = _yaml_string_list(text)
+            if loaded is not None:
+                return loaded
         return self._convert(option, value, lambda: split_escaped(text, ";"))
 
     def convert(self, option: ConfigOption, value: ConfigValue, converter: Callable[[], T]) -> T:
@@ -215,3 +214,15 @@ def _to_long(value: ConfigValue) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and -LONG_MAX - 1 <= value <= LONG_MAX:
         return value
     return parse_java_long(java_string(value))
+
+
+def _yaml_string_list(text: str) -> list[str] | None:
+    """The YAML reading of a list option, or ``None`` where Flink catches the failure and splits instead."""
+    # Imported here: the YAML port is sizeable and only list options in standard-YAML mode need it.
+    from flink_tm_memory.memory.flink_yaml import YamlError, load, option_text  # noqa: PLC0415
+
+    try:
+        loaded = load(text)
+        return [option_text(item) for item in loaded] if isinstance(loaded, list) else None
+    except (YamlError, RecursionError):
+        return None

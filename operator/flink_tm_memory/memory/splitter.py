@@ -35,9 +35,10 @@ def split_escaped(text: str, delimiter: str) -> list[str]:
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if token.type is _TokenType.QUOTED:
             if following is not None and following.type is not _TokenType.DELIMITER:
+                # Java counts positions in UTF-16 units: a character beyond U+FFFF counts twice.
+                position = len(text[: following.position].encode("utf-16-le")) // 2 - 1
                 raise JavaError(
-                    ILLEGAL_ARGUMENT,
-                    f"Could not split string. Illegal quoting at position: {following.position - 1}",
+                    ILLEGAL_ARGUMENT, f"Could not split string. Illegal quoting at position: {position}"
                 )
             items.append(token.text)
         elif token.type is _TokenType.UNQUOTED:
