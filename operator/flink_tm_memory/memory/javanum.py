@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+import unicodedata
 from fractions import Fraction
 
 from flink_tm_memory.memory.failures import NUMBER_FORMAT, JavaError
@@ -207,10 +208,18 @@ def _parse_java_integer(text: str, lowest: int, highest: int) -> int:
     body = text[1:] if text[:1] in ("+", "-") else text
     if not body or not body.isdecimal() or any(ord(char) > 0xFFFF for char in body):
         raise _input_error(text)
-    value = int(text)
+    significant = body.lstrip(_zero_digits(body))
+    if len(significant) > 20:  # beyond any 64-bit value; spares int() a hostile digit string
+        raise _input_error(text)
+    value = -int(significant or "0") if text[:1] == "-" else int(significant or "0")
     if not lowest <= value <= highest:
         raise _input_error(text)
     return value
+
+
+def _zero_digits(digits: str) -> str:
+    """The characters among ``digits`` that are a zero in some script (leading zeros never count)."""
+    return "".join({char for char in digits if unicodedata.decimal(char, None) == 0})
 
 
 def to_binary32(value: float) -> float:
