@@ -15,7 +15,14 @@ from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.configuration import ConfigValue, FlinkConfiguration
 from flink_tm_memory.memory.derive import Derivation
 from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteCode, NoteLevel
-from flink_tm_memory.memory.failures import JavaError, Problem, Reason, configuration_error, problem_from
+from flink_tm_memory.memory.failures import (
+    JavaError,
+    Problem,
+    Reason,
+    configuration_error,
+    internal_problem,
+    problem_from,
+)
 from flink_tm_memory.memory.layout import COMPONENT_NAMES, MemoryLayout
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.sizes import format_human, parse_memory_size
@@ -85,6 +92,8 @@ def derive_task_manager_memory(
         layout = None
         primary = problem_from(error)
         problems = (primary, *_independent_problems(configuration, version, primary))
+    except Exception as bug:
+        layout, problems = None, (internal_problem(bug),)
     notes.extend(derivation.notes)
     notes.extend(_advice(configuration, version))
     trace = tuple(derivation.trace[name] for name in COMPONENT_NAMES if name in derivation.trace)

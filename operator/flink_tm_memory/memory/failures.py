@@ -46,6 +46,7 @@ class Reason(StrEnum):
     NEGATIVE_WEIGHT = "NegativeConsumerWeight"
     INVALID_FRACTION_OF_SLOT = "InvalidFractionOfSlot"
     UNSUPPORTED = "Unsupported"
+    INTERNAL_ERROR = "InternalError"
 
 
 class JavaError(Exception):
@@ -155,3 +156,18 @@ def _default_reason(links: list[JavaError]) -> Reason:
     if root.java_class == NUMBER_FORMAT:
         return Reason.INVALID_NUMBER
     return Reason.UNSUPPORTED
+
+
+def internal_problem(bug: Exception) -> Problem:
+    """A failure of this engine rather than of the configuration: reported, never raised."""
+    message = (
+        f"flink-tm-memory could not evaluate this configuration ({type(bug).__name__}: {bug}); "
+        "this is a bug in flink-tm-memory, please report it with the configuration"
+    )
+    return Problem(
+        reason=Reason.INTERNAL_ERROR,
+        message=message,
+        chain=(message,),
+        classes=(f"python.{type(bug).__name__}",),
+        keys=(),
+    )

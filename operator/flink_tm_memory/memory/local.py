@@ -28,6 +28,7 @@ from flink_tm_memory.memory.failures import (
     Problem,
     Reason,
     configuration_error,
+    internal_problem,
     problem_from,
 )
 from flink_tm_memory.memory.javanum import java_double_to_string
@@ -145,6 +146,8 @@ def derive_local_execution(
     except JavaError as error:
         resources = None
         problems = (problem_from(error),)
+    except Exception as bug:
+        resources, problems = None, (internal_problem(bug),)
     return LocalExecution(
         version=version,
         resources=resources,

@@ -8,6 +8,7 @@ Sizes are plain ``int`` byte counts. The rules that make Python differ from Java
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache
@@ -63,15 +64,15 @@ def parse_memory_size(text: str) -> int:
     digits = trimmed[:end]
     if not digits:
         raise JavaError(NUMBER_FORMAT, "text does not start with a number")
-    # Python's lower() agrees with Java's toLowerCase(Locale.US), look-alikes such as KELVIN SIGN included.
-    unit = java_trim(trimmed[end:]).lower()
+    unit = java_lower_case(java_trim(trimmed[end:]))
     # Long.parseLong runs before the unit is looked at, so "99999999999999999999x" is an overflow.
-    if len(digits.lstrip("0")) > 19 or int(digits) > LONG_MAX:
+    significant = digits.lstrip("0") or "0"  # int() refuses thousands of digits, even zeros
+    if len(significant) > 19 or int(significant) > LONG_MAX:
         raise JavaError(
             ILLEGAL_ARGUMENT,
             f"The value '{digits}' cannot be re represented as 64bit number (numeric overflow).",
         )
-    value = int(digits)
+    value = int(significant)
     multiplier = _UNITS.get(unit) if unit else 1
     if multiplier is None:
         raise JavaError(
@@ -85,6 +86,28 @@ def parse_memory_size(text: str) -> int:
             f"The value '{text}' cannot be re represented as 64bit number of bytes (numeric overflow).",
         )
     return result
+
+
+# Letters that gained a lower-case mapping after Unicode 13.0 (Java 17's Unicode): Python 3.11 (Unicode
+# 14.0) lower-cases them, Java 17 leaves them as they are.
+_UPPER_SINCE_UNICODE_14 = frozenset(
+    "\u2c2f\ua7c0\ua7d0\ua7d6\ua7d8"
+    + "".join(chr(code) for code in range(0x10570, 0x10596) if code not in (0x1057B, 0x1058B, 0x10593))
+)
+
+
+def java_lower_case(text: str) -> str:
+    """``String.toLowerCase(Locale.US)`` as Java 17 does it (KELVIN SIGN becomes ``k`` in both)."""
+    if text.isascii() or not _UPPER_SINCE_UNICODE_14.intersection(text):
+        return text.lower()  # whole-string lower(): Java and Python both apply the final-sigma rule
+    pieces: list[str] = []
+    start = 0
+    for index, char in enumerate(text):
+        if char in _UPPER_SINCE_UNICODE_14:
+            pieces.extend((text[start:index].lower(), char))
+            start = index + 1
+    pieces.append(text[start:].lower())
+    return "".join(pieces)
 
 
 def format_human(size_bytes: int) -> str:
@@ -129,6 +152,13 @@ def multiply(size_bytes: int, multiplier: float) -> int:
     """``MemorySize.multiply(double)``: exact decimal product of ``Double.toString(m)``, truncated."""
     if multiplier < 0:
         raise JavaError(ILLEGAL_ARGUMENT, "multiplier must be >= 0")
+    if math.isnan(multiplier) or math.isinf(multiplier):
+        # BigDecimal.valueOf parses Double.toString's "NaN"/"Infinity" and fails on its first letter.
+        raise JavaError(
+            NUMBER_FORMAT,
+            f"Character {java_double_to_string(multiplier)[0]} is neither a decimal digit number, decimal point, "
+            'nor "e" notation exponential mark.',
+        )
     numerator, denominator = _decimal_ratio(multiplier)
     product, remainder = divmod(size_bytes * numerator, denominator)
     if product > LONG_MAX or (product == LONG_MAX and remainder):

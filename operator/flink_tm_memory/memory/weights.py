@@ -31,6 +31,7 @@ from flink_tm_memory.memory.failures import (
     JavaError,
     Problem,
     Reason,
+    internal_problem,
     problem_from,
 )
 from flink_tm_memory.memory.javanum import INT_MAX, java_double_to_string
@@ -117,6 +118,8 @@ def derive_managed_memory_weights(
         )
     except JavaError as error:
         problems = (problem_from(error),)
+    except Exception as bug:
+        problems = (internal_problem(bug),)
     notes = _notes(
         version,
         used=progress.used,
