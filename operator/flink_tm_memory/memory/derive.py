@@ -364,7 +364,12 @@ class Derivation:
         size = self.config.get_memory(opt.SEGMENT_SIZE)
         assert size is not None  # the option has a default
         if not INT_MIN <= size <= INT_MAX:
-            raise JavaError(ILLEGAL_ARGUMENT, f"Cannot downcast long value {size} to integer.")
+            raise JavaError(
+                ILLEGAL_ARGUMENT,
+                f"Cannot downcast long value {size} to integer.",
+                reason=Reason.INVALID_SEGMENT_SIZE,
+                keys=(opt.SEGMENT_SIZE.key,),
+            )
         problem = None
         if size < 4096:
             problem = "Minimum memory segment size is 4096"

@@ -8,6 +8,7 @@ accepted configurations, and a per-component explain trace.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -90,7 +91,7 @@ def derive_task_manager_memory(
         problems: tuple[Problem, ...] = ()
     except JavaError as error:
         layout = None
-        primary = problem_from(error)
+        primary = _naming_sizes_if_anonymous(problem_from(error), configuration, version)
         problems = (primary, *_independent_problems(configuration, version, primary))
     except Exception as bug:
         layout, problems = None, (internal_problem(bug),)
@@ -152,6 +153,22 @@ def _legacy_heap_bytes(config: FlinkConfiguration, env_value: str | None) -> int
             )
         return megabytes << 20
     return None
+
+
+def _naming_sizes_if_anonymous(
+    problem: Problem, config: FlinkConfiguration, version: FlinkVersion
+) -> Problem:
+    """A sum past 2^63-1 names no option in Flink; point at every configured size instead."""
+    if problem.keys:
+        return problem
+    sizes = tuple(
+        key
+        for option in opt.options_for(version)
+        if option.type is OptionType.MEMORY
+        for key in option.all_keys
+        if key in config.entries
+    )
+    return dataclasses.replace(problem, keys=sizes)
 
 
 # ---------------------------------------------------------------------- every independent problem
