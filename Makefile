@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLINK_ORACLE ?= ../shared/oracle/flink-oracle
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint types imports unit vectors manifests bench clean
+.PHONY: help setup run test lint types imports unit vectors manifests bench bench-operator clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ manifests: $(STAMP) ## Regenerate the CRD in manifests/crd/ from the pydantic mo
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py
+
+bench-operator: $(STAMP) ## Reconcile throughput and RSS of the operator, 1000 resources (see benchmarks/README.md)
+	$(BIN)/python benchmarks/operator_throughput.py --count 1000
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -604,8 +604,11 @@ class FlinkTaskManagerMemoryStatus(_Status):
     breakdown: Breakdown | None = Field(
         default=None,
         description=(
-            "Every memory component derived from the spec at observedGeneration; absent while the spec "
-            "has conflicts (what runs is in applied)."
+            "Every memory component of the layout in effect: derived from the spec at observedGeneration, "
+            "or, while that spec has conflicts, from the last spec applied (applied.configMap.generation), "
+            "which is what the ConfigMap and the workloads keep. Absent when there is neither. The layout "
+            "fields cpuCores, numSlots, jvmParameters, dynamicConfigs, podResources, managedMemorySplit and "
+            "explain describe the same layout."
         ),
     )
     cpu_cores: float | None = Field(
@@ -616,13 +619,17 @@ class FlinkTaskManagerMemoryStatus(_Status):
     )
     jvm_parameters: str | None = Field(
         default=None,
-        description="The JVM flags Flink starts the TaskManager with: -Xmx, -Xms, direct, metaspace.",
+        description=(
+            "The JVM flags Flink starts the TaskManager with (-Xmx, -Xms, direct, metaspace), for the "
+            "layout in breakdown."
+        ),
     )
     dynamic_configs: str | None = Field(
         default=None, description="Every component pinned as Flink's own -D key=<bytes>b flags."
     )
     pod_resources: PodResources | None = Field(
-        default=None, description="The TaskManager container's resources."
+        default=None,
+        description="The TaskManager container's resources, for the layout in breakdown (what the workloads get).",
     )
     managed_memory_split: list[ManagedMemoryShare] = Field(
         default_factory=list, description="Each slot's managed memory, split by consumer type."

@@ -1,9 +1,10 @@
 """The ``flink-tm-memory`` command line (also ``python -m flink_tm_memory``).
 
-It answers "how will Flink size this TaskManager?" without starting a JVM, so it has to be quick:
-only argparse and the modules of the chosen command and output format are imported, never the
+``derive`` answers "how will Flink size this TaskManager?" without starting a JVM, so it has to be
+quick: only argparse and the modules of the chosen command and output format are imported, never the
 operator's Kubernetes stack, and YAML support only when a YAML file is read or YAML is written.
-Exit codes: 0 success, 1 a configuration Flink rejects (or cannot load), 2 a usage error.
+``run`` starts the operator, and only then imports it. Exit codes: 0 success, 1 a configuration
+Flink rejects (or cannot load) or an operator that cannot connect, 2 a usage error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         arguments = parse_arguments(argv)
+        if arguments.command == "run":
+            from flink_tm_memory.cli.run import run_operator_command
+
+            return run_operator_command(arguments)
         from flink_tm_memory.cli.derive import run_derive
 
         return run_derive(arguments)

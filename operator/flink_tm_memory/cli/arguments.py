@@ -30,6 +30,18 @@ load the file), 2 usage error.
 """
 
 
+_RUN_HELP = """\
+Run the operator: reconcile FlinkTaskManagerMemory resources into ConfigMaps and
+workload resources, and report in their status.
+
+It talks to the API server the way kubectl does: with the pod's service account
+in a cluster, else the current context of the kubeconfig ($KUBECONFIG or
+~/.kube/config). Run one replica: the operator assumes it is the only one
+writing (deploy it with the Recreate strategy). Stops on SIGINT or SIGTERM.
+"""
+LOG_FORMATS = ("plain", "full", "json")
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse builds a formatter for every argument added; its default width lookup imports shutil,
     which drags in three compression modules. The terminal width comes from ``os`` instead."""
@@ -51,6 +63,16 @@ def _help_width() -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def _dynamic_property(text: str) -> tuple[str, str]:
@@ -94,7 +116,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"
     )
     derive.add_argument("--mode", choices=BATCH_MODES, help="with --jsonl: what to derive (default tm)")
+    _add_run(commands)
     return parser
+
+
+def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
+    run = commands.add_parser(
+        "run", help="run the operator", description=_RUN_HELP, formatter_class=_HelpFormatter
+    )
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument(
+        "-n",
+        "--namespace",
+        dest="namespaces",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="serve this namespace (repeatable; globs like flink-*); default: all namespaces",
+    )
+    scope.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="serve every namespace (the default)"
+    )
+    run.add_argument(
+        "--liveness", metavar="URL", help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz"
+    )
+    run.add_argument(
+        "--drift-interval",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="seconds between checks that ConfigMaps and workloads still hold the layout (default 60)",
+    )
+    run.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="full", help="log line format (default full)"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:

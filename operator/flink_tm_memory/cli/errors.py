@@ -27,3 +27,9 @@ class ConfigurationError(CliError):
     """The configuration file cannot be loaded, as Flink itself could not load it."""
 
     exit_code = CONFIGURATION_EXIT
+
+
+class OperatorStartError(CliError):
+    """The operator cannot start: no way to reach an API server."""
+
+    exit_code = CONFIGURATION_EXIT

@@ -1,0 +1,126 @@
+"""Writing one valid plan: its ConfigMap, then every workload target, each read, decided and written.
+
+Each object is brought to what the plan wants independently: a missing workload, a pod template
+without a TaskManager container or a failed write is recorded as that target's outcome, never raised,
+so one bad target cannot keep the ConfigMap or the other targets from being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import partial
+
+from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadKind, WorkloadTarget
+from flink_tm_memory.cluster.apply import apply_object
+from flink_tm_memory.cluster.client import ClusterClient, Json
+from flink_tm_memory.cluster.errors import ApiError
+from flink_tm_memory.cluster.objects import ConfigMaps, workload_api
+from flink_tm_memory.render.configmap import (
+    DesiredConfigMap,
+    config_map_name,
+    plan_config_map_write,
+    render_config_map,
+)
+from flink_tm_memory.render.metadata import MemoryRef
+from flink_tm_memory.render.outcomes import (
+    ApplyOutcome,
+    ConfigMapOutcome,
+    TargetOutcome,
+    WriteState,
+    state_of,
+)
+from flink_tm_memory.render.plan import MemoryPlan
+from flink_tm_memory.render.pod_resources import render_pod_resources
+from flink_tm_memory.render.workloads import (
+    plan_container_write,
+    plan_flink_deployment_write,
+    render_flink_deployment_resources,
+)
+from flink_tm_memory.render.writes import Decision, Patch, Refused, Unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPlan:
+    """What was written for a plan, and the ConfigMap it wants (for the ConfigMap watch)."""
+
+    outcome: ApplyOutcome
+    config_map: DesiredConfigMap
+
+
+def plan_pod_resources(plan: MemoryPlan) -> PodResources | None:
+    """The TaskManager container's resources for a valid plan."""
+    if plan.layout is None or plan.resolved is None:
+        return None
+    resolved = plan.resolved
+    return render_pod_resources(plan.layout, resolved.memory_limit_factor, resolved.cpu_limit_factor)
+
+
+def desired_config_map(memory: MemoryRef, plan: MemoryPlan) -> DesiredConfigMap:
+    """The ConfigMap a valid plan wants."""
+    assert plan.spec is not None
+    assert plan.resolved is not None
+    assert plan.layout is not None
+    resolved = plan.resolved
+    name = config_map_name(plan.spec, memory.name)
+    return render_config_map(memory, name, resolved.version, resolved.configuration, plan.layout)
+
+
+async def apply_plan(
+    client: ClusterClient, memory: MemoryRef, plan: MemoryPlan, generation: int
+) -> AppliedPlan:
+    """Writes the ConfigMap and the workloads of a valid plan, the layout of spec ``generation``."""
+    assert plan.spec is not None
+    config_map = desired_config_map(memory, plan)
+    config_map_outcome = await _apply_config_map(client, config_map)
+    targets = await asyncio.gather(
+        *(_apply_target(client, memory.namespace, target, plan) for target in plan.spec.targets.workloads)
+    )
+    return AppliedPlan(ApplyOutcome(generation, config_map_outcome, tuple(targets)), config_map)
+
+
+async def _apply_config_map(client: ClusterClient, desired: DesiredConfigMap) -> ConfigMapOutcome:
+    decide = partial(plan_config_map_write, desired=desired)
+    try:
+        applied = await apply_object(ConfigMaps(client), desired.namespace, desired.name, decide)
+    except ApiError as error:
+        return ConfigMapOutcome(
+            desired.name, WriteState.FAILED, message=str(error), transient=error.transient
+        )
+    return ConfigMapOutcome(desired.name, state_of(applied.decision), hash=desired.hash)
+
+
+async def _apply_target(
+    client: ClusterClient, namespace: str, target: WorkloadTarget, plan: MemoryPlan
+) -> TargetOutcome:
+    decide = _target_decision(target, plan)
+    try:
+        applied = await apply_object(workload_api(client, target.kind), namespace, target.name, decide)
+    except ApiError as error:
+        return TargetOutcome(
+            target.kind, target.name, WriteState.FAILED, message=str(error), transient=error.transient
+        )
+    decision = applied.decision
+    return TargetOutcome(
+        target.kind,
+        target.name,
+        state_of(decision),
+        container=decision.container if isinstance(decision, Patch | Unchanged) else None,
+        message=decision.message if isinstance(decision, Refused) else None,
+    )
+
+
+def _target_decision(target: WorkloadTarget, plan: MemoryPlan) -> partial[Decision]:
+    assert plan.layout is not None
+    assert plan.spec is not None
+    assert plan.resolved is not None
+    if target.kind is WorkloadKind.FLINK_DEPLOYMENT:
+        wanted = render_flink_deployment_resources(plan.layout, plan.spec, plan.resolved)
+        return partial(plan_flink_deployment_write, wanted=wanted)
+    resources = plan_pod_resources(plan)
+    assert resources is not None
+    return partial(_container_decision, container=target.container, resources=resources)
+
+
+def _container_decision(workload: Json | None, *, container: str | None, resources: PodResources) -> Decision:
+    return plan_container_write(workload, container, resources)

@@ -1,0 +1,32 @@
+"""The operator's knobs: what it watches, how often it checks for drift, how patient it is with the API.
+
+Production defaults are kopf's own where kopf has one. The tests shorten the timings (the drift
+interval, the retry delay, kopf's backoffs) to keep a whole scenario within a second or two; nothing
+else differs between the tested operator and the shipped one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorOptions:
+    namespaces: tuple[str, ...] = ()
+    """Namespaces (or kopf's globs) to serve; empty serves every namespace."""
+    server: str | None = None
+    """An API server URL to talk to without credentials; ``None``: in-cluster, else the kubeconfig."""
+    liveness_endpoint: str | None = None
+    """Where kopf serves its liveness probe, e.g. ``http://0.0.0.0:8080/healthz``."""
+    drift_interval: float = 60.0
+    """Seconds between two checks that the ConfigMap and the workloads still hold the layout."""
+    retry_delay: float = 5.0
+    """Seconds before a reconciliation that hit a transient API failure is retried."""
+    request_timeout: float = 30.0
+    """Seconds an API request may take before it counts as failed (and is retried)."""
+    api_backoffs: tuple[float, ...] = (1, 1, 2, 3, 5, 8, 13, 21)
+    """kopf's retry delays for its own API requests (status patches, Events) after 5xx and timeouts."""
+    consistency_timeout: float = 5.0
+    """How long kopf waits to see its own last write come back on the watch before acting again."""
+    watch_reconnect_backoff: float = 0.1
+    """Seconds before a dropped watch stream is reopened."""

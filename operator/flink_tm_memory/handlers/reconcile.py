@@ -1,0 +1,181 @@
+"""Reconciling one FlinkTaskManagerMemory: parse, derive, render, apply, then status, Events and logs.
+
+The same reconciliation serves every trigger (created, updated, resumed after a restart, the drift
+timer): it is idempotent, so running it when nothing changed writes nothing at all, neither to the
+cluster nor to the status.
+
+A spec with conflicts is never written. The layout kept (and repaired, should someone edit the
+ConfigMap) is then the one of the last applied spec, which is recorded in an annotation of the
+resource whenever a valid spec was written; the status keeps describing that layout and says which
+generation it comes from. With ``updateMode: Off`` nothing is written; the status is the
+recommendation.
+
+The status is written through kopf's ``patch.status`` (the status subresource), as a merge patch of
+only the fields that changed; the handlers return nothing, because kopf would store a return value
+in the status, where the structural schema would prune it. A transient API failure is recorded in
+the status and then raised as ``kopf.TemporaryError``, so kopf retries after ``retry_delay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
+from flink_tm_memory.cluster.client import ClusterClient
+from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
+from flink_tm_memory.handlers.logs import log_reconciliation
+from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.render.events import EventSpec, render_events
+from flink_tm_memory.render.metadata import (
+    LAST_APPLIED_ANNOTATION,
+    AppliedSpec,
+    MemoryRef,
+    parse_applied_spec,
+    render_applied_spec,
+)
+from flink_tm_memory.render.outcomes import ApplyOutcome
+from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
+from flink_tm_memory.render.status import StatusInput, render_status, status_patch
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Reconciler:
+    """Brings resources' ConfigMaps, workloads and status to what their specs derive."""
+
+    def __init__(
+        self,
+        client: ClusterClient,
+        options: OperatorOptions,
+        *,
+        locks: KeyedLocks,
+        config_maps: WatchedConfigMaps,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._client = client
+        self._options = options
+        self._locks = locks
+        self._config_maps = config_maps
+        self._clock = clock
+
+    async def on_changed(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+        """Created, updated, or found again after a restart."""
+        await self.reconcile(body, patch, logger)
+
+    async def on_drift_check(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+        """The periodic check that what was written is still there (a target may also have appeared)."""
+        status = body.get("status") or {}
+        if status.get("observedGeneration") != body.metadata.get("generation"):
+            return  # a new generation is the change handlers' to reconcile; this check would race them
+        await self.reconcile(body, patch, logger)
+
+    async def on_deleted(self, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        memory = MemoryRef.from_body(body)
+        self._config_maps.forget(memory.key)
+        self._locks.discard(memory.key)
+        logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
+
+    async def reconcile(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:
+        memory = MemoryRef.from_body(body)
+        raw_spec: dict[str, Any] = dict(body.get("spec") or {})
+        previous: dict[str, Any] = dict(body.get("status") or {})
+        annotations: Mapping[str, str] = body.metadata.annotations
+        async with self._locks.hold(memory.key):
+            done = await self._converge(memory, raw_spec, parse_applied_spec(annotations))
+        status = render_status(done.status_input(previous, self._clock()))
+        for key, value in status_patch(previous, status).items():
+            patch.status[key] = value
+        if done.current_in_place:
+            _record_applied_spec(patch, annotations, render_applied_spec(memory.generation, raw_spec))
+        events = done.events(previous, status)
+        for event in events:
+            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+        log_reconciliation(logger, done.current, done.outcome, events)
+        if done.outcome is not None and done.outcome.transient_failure:
+            raise kopf.TemporaryError(
+                "An API request failed; retrying the reconciliation", delay=self._options.retry_delay
+            )
+
+    async def _converge(
+        self, memory: MemoryRef, raw_spec: Mapping[str, Any], last_applied: AppliedSpec | None
+    ) -> Reconciliation:
+        """Derives the spec and, in Apply mode, writes the layout in effect."""
+        current = derive_memory_plan(raw_spec)
+        effective, effective_generation = _effective(current, memory.generation, last_applied)
+        if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
+            self._config_maps.forget(memory.key)
+            return Reconciliation(memory.generation, current, effective, effective_generation, None)
+        applied = await apply_plan(self._client, memory, effective, effective_generation)
+        self._config_maps.watch(memory, applied.config_map)
+        return Reconciliation(memory.generation, current, effective, effective_generation, applied.outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What one reconciliation derived and wrote."""
+
+    generation: int
+    current: MemoryPlan
+    effective: MemoryPlan | None
+    effective_generation: int | None
+    outcome: ApplyOutcome | None
+
+    @property
+    def resources(self) -> PodResources | None:
+        return plan_pod_resources(self.effective) if self.effective is not None else None
+
+    @property
+    def current_in_place(self) -> bool:
+        """The current spec is valid and its ConfigMap was written (or already held it)."""
+        return (
+            self.outcome is not None
+            and self.current.layout is not None
+            and self.outcome.config_map.state.in_place
+        )
+
+    def status_input(self, previous: Mapping[str, Any], now: datetime) -> StatusInput:
+        return StatusInput(
+            generation=self.generation,
+            current=self.current,
+            effective=self.effective,
+            effective_generation=self.effective_generation,
+            pod_resources=self.resources,
+            outcome=self.outcome,
+            previous=previous,
+            now=now,
+        )
+
+    def events(self, previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[EventSpec]:
+        return render_events(
+            previous,
+            status,
+            conflicts=self.current.conflicts,
+            outcome=self.outcome,
+            layout=self.effective.layout if self.effective is not None else None,
+            resources=self.resources,
+        )
+
+
+def _effective(
+    current: MemoryPlan, generation: int, applied: AppliedSpec | None
+) -> tuple[MemoryPlan | None, int | None]:
+    """The plan whose layout is (to be) in place: the current one if valid, else the last applied one."""
+    if current.layout is not None:
+        return current, generation
+    if applied is None:
+        return None, None
+    last = derive_memory_plan(applied.spec)
+    return (last, applied.generation) if last.layout is not None else (None, None)
+
+
+def _record_applied_spec(patch: kopf.Patch, annotations: Mapping[str, str], recorded: str) -> None:
+    if annotations.get(LAST_APPLIED_ANNOTATION) != recorded:
+        patch.metadata.annotations[LAST_APPLIED_ANNOTATION] = recorded

@@ -1,0 +1,78 @@
+"""The kopf registrations: which events reach which handler.
+
+Registered into a registry built per operator run (not kopf's global one), with the options of that
+run (the drift interval), so tests and the command line build their operators the same way.
+
+- FlinkTaskManagerMemory created, updated (spec only), resumed after a restart: reconcile.
+- A timer every ``drift_interval`` seconds: reconcile again, which writes nothing unless something
+  drifted (a ConfigMap or a workload edited, a target that appeared).
+- FlinkTaskManagerMemory deleted: forget it (an optional handler, so kopf adds no finalizer: the
+  ConfigMap goes with the garbage collector, the workloads keep their resources).
+- The operator's ConfigMaps (by label) changed or deleted: repair at once.
+- Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import kopf
+
+from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
+from flink_tm_memory.cluster.client import Credentials
+from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.handlers.reconcile import Reconciler
+from flink_tm_memory.handlers.repair import ConfigMapRepairer
+from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
+
+MEMORY = (GROUP, VERSION, PLURAL)
+
+
+def register_handlers(
+    registry: kopf.OperatorRegistry,
+    *,
+    reconciler: Reconciler,
+    repairer: ConfigMapRepairer,
+    credentials: Callable[[], Credentials],
+    options: OperatorOptions,
+) -> None:
+    """Registers every handler of the operator into ``registry``."""
+    kopf.on.login(registry=registry)(_login(credentials))
+    kopf.on.resume(*MEMORY, registry=registry, id="reconcile-resumed")(reconciler.on_changed)
+    kopf.on.create(*MEMORY, registry=registry, id="reconcile-created")(reconciler.on_changed)
+    kopf.on.update(*MEMORY, registry=registry, id="reconcile-updated", field="spec")(reconciler.on_changed)
+    kopf.on.delete(*MEMORY, registry=registry, id="forget-deleted", optional=True)(reconciler.on_deleted)
+    kopf.timer(
+        *MEMORY,
+        registry=registry,
+        id="check-drift",
+        interval=options.drift_interval,
+        initial_delay=options.drift_interval,
+    )(reconciler.on_drift_check)
+    kopf.on.event(
+        "",
+        "v1",
+        "configmaps",
+        registry=registry,
+        id="repair-config-map",
+        labels={MANAGED_BY_LABEL: OPERATOR_NAME},
+    )(repairer.on_event)
+
+
+def _login(credentials: Callable[[], Credentials]) -> Callable[..., kopf.ConnectionInfo]:
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        found = credentials()
+        return kopf.ConnectionInfo(
+            server=found.server,
+            ca_path=found.ca_path,
+            insecure=found.insecure,
+            scheme=found.scheme,
+            token=found.token,
+            certificate_path=found.certificate_path,
+            private_key_path=found.private_key_path,
+            username=found.username,
+            password=found.password,
+        )
+
+    return login

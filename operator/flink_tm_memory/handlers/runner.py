@@ -1,0 +1,73 @@
+"""Starting the operator: one client, one registry, kopf's settings, and kopf's main loop.
+
+``run_operator`` is what the command line runs and what the integration tests run in their own event
+loop (against an emulated API server), so the tested operator is the shipped one. It assumes one
+active replica (kopf runs standalone, without peering): deploy one replica with the ``Recreate``
+strategy, so two operators never write the same objects at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+import kopf
+
+from flink_tm_memory.cluster.client import (
+    ClusterClient,
+    ConfigurationNotFoundError,
+    load_configuration,
+    read_credentials,
+)
+from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.handlers.reconcile import Reconciler
+from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.handlers.repair import ConfigMapRepairer
+from flink_tm_memory.handlers.settings import operator_settings
+from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
+
+
+class ConnectionSetupError(Exception):
+    """Neither a service account nor a kubeconfig says how to reach the API server."""
+
+
+def configure_logging(log_format: str, *, verbose: bool) -> None:
+    """kopf's logging: ``plain``, ``full`` (with timestamps and levels) or ``json`` lines."""
+    formats = {"plain": kopf.LogFormat.PLAIN, "full": kopf.LogFormat.FULL, "json": kopf.LogFormat.JSON}
+    kopf.configure(verbose=verbose, log_format=formats[log_format])
+
+
+async def run_operator(
+    options: OperatorOptions,
+    *,
+    stop_flag: asyncio.Event | None = None,
+    ready_flag: asyncio.Event | None = None,
+) -> None:
+    """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
+    try:
+        configuration = load_configuration(options.server)
+    except ConfigurationNotFoundError as error:
+        raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
+    client = ClusterClient(configuration, request_timeout=options.request_timeout)
+    locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    registry = kopf.OperatorRegistry()
+    register_handlers(
+        registry,
+        reconciler=Reconciler(client, options, locks=locks, config_maps=config_maps),
+        repairer=ConfigMapRepairer(client, locks=locks, config_maps=config_maps),
+        credentials=partial(read_credentials, configuration),
+        options=options,
+    )
+    try:
+        await kopf.operator(
+            registry=registry,
+            settings=operator_settings(options),
+            namespaces=options.namespaces,
+            clusterwide=not options.namespaces,
+            standalone=True,
+            liveness_endpoint=options.liveness_endpoint,
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
+    finally:
+        client.close()

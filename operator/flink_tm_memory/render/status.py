@@ -1,0 +1,180 @@
+"""The status of a FlinkTaskManagerMemory, rendered whole, and the merge patch that brings it there.
+
+Two plans feed it. The *current* plan (the spec at ``observedGeneration``) gives the conflicts, the
+notes and the size interpretations. The *effective* plan gives the layout: the current one when it
+is valid, else the last spec that was applied (kept in an annotation), because that is what the
+ConfigMap and the workloads hold; without either, the layout fields are absent. ``applied`` records
+which ConfigMap and targets hold which generation, from the writes just made (or, with
+``updateMode: Off``, as they were).
+
+The status is written as a JSON merge patch of the top-level fields that differ, so a status that
+did not change costs no request at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flink_tm_memory.api.v1alpha1 import (
+    Applied,
+    AppliedConfigMap,
+    AppliedTarget,
+    Breakdown,
+    ComponentSize,
+    ExplainStep,
+    FlinkTaskManagerMemoryStatus,
+    ManagedMemoryShare,
+    PodResources,
+    UpdateMode,
+)
+from flink_tm_memory.memory.layout import MemoryLayout
+from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.render.conditions import ConditionInput, render_conditions
+from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
+from flink_tm_memory.render.plan import MemoryPlan
+
+_STATUS_FIELDS = frozenset(
+    field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInput:
+    """Everything the status is rendered from."""
+
+    generation: int
+    current: MemoryPlan
+    effective: MemoryPlan | None
+    effective_generation: int | None
+    pod_resources: PodResources | None
+    outcome: ApplyOutcome | None
+    previous: Mapping[str, Any]
+    now: datetime
+
+
+def render_status(given: StatusInput) -> dict[str, Any]:
+    """The whole status, in wire form (camelCase, unset fields left out)."""
+    layout = given.effective.layout if given.effective is not None else None
+    plan = given.effective or given.current
+    status = FlinkTaskManagerMemoryStatus(
+        observed_generation=given.generation,
+        flink_version=plan.resolved.version.name if plan.resolved is not None else None,
+        conditions=render_conditions(_condition_input(given)),
+        conflicts=list(given.current.conflicts),
+        notes=list(given.current.notes),
+        interpretations=list(given.current.interpretations),
+        applied=_applied(given),
+    )
+    if layout is not None and given.effective is not None:
+        _describe_layout(status, layout, given.effective, given.pod_resources)
+    return status.to_manifest()
+
+
+def status_patch(previous: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The merge patch from ``previous`` to ``desired``: changed fields, and ``None`` for dropped ones.
+
+    Only fields of this status model are dropped; anything else a status holds is someone else's.
+    """
+    patch = {key: value for key, value in desired.items() if previous.get(key) != value}
+    patch.update({key: None for key in previous if key in _STATUS_FIELDS and key not in desired})
+    return patch
+
+
+def _condition_input(given: StatusInput) -> ConditionInput:
+    return ConditionInput(
+        generation=given.generation,
+        update_mode=given.current.update_mode,
+        flink_version=given.current.resolved.version.name if given.current.resolved else None,
+        conflicts=given.current.conflicts,
+        outcome=given.outcome,
+        applied_generation=given.effective_generation
+        if given.current.update_mode is UpdateMode.APPLY
+        else None,
+        previous=given.previous.get("conditions") or [],
+        now=given.now,
+    )
+
+
+def _describe_layout(
+    status: FlinkTaskManagerMemoryStatus,
+    layout: MemoryLayout,
+    plan: MemoryPlan,
+    resources: PodResources | None,
+) -> None:
+    status.breakdown = _breakdown(layout)
+    status.cpu_cores = layout.cpu_cores
+    status.num_slots = layout.num_slots
+    status.jvm_parameters = layout.jvm_parameters()
+    status.dynamic_configs = layout.dynamic_configs()
+    status.pod_resources = resources
+    status.managed_memory_split = _split(plan)
+    if plan.memory is not None:
+        status.explain = [
+            ExplainStep(component=step.component, origin=step.origin, rule=step.rule, keys=list(step.keys))
+            for step in plan.memory.trace
+        ]
+
+
+def _breakdown(layout: MemoryLayout) -> Breakdown:
+    sizes = {name: ComponentSize.of(size) for name, size in layout.components().items()}
+    return Breakdown.model_validate(
+        {
+            **sizes,
+            "jvmHeap": ComponentSize.of(layout.jvm_heap_bytes),
+            "jvmDirect": ComponentSize.of(layout.jvm_direct_bytes),
+        }
+    )
+
+
+def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
+    if plan.split is None or plan.weights is None:
+        return []
+    weights = plan.weights.weights
+    return [
+        ManagedMemoryShare(
+            consumer=share.use_case.value,
+            weight=weights.get(share.use_case, 0),
+            fraction=share.fraction,
+            bytes_per_slot=share.bytes,
+            human_per_slot=format_human(share.bytes),
+        )
+        for share in plan.split.shares
+        if share.bytes is not None
+    ]
+
+
+def _applied(given: StatusInput) -> Applied | None:
+    previous = Applied.model_validate(given.previous["applied"]) if given.previous.get("applied") else None
+    outcome = given.outcome
+    if outcome is None:
+        return previous
+    config_map = outcome.config_map
+    applied_config_map = (
+        AppliedConfigMap(name=config_map.name, generation=outcome.generation, hash=config_map.hash)
+        if config_map.state.in_place
+        else (previous.config_map if previous is not None else None)
+    )
+    targets = [_applied_target(target, outcome.generation, previous) for target in outcome.targets]
+    return Applied(config_map=applied_config_map, targets=targets)
+
+
+def _applied_target(target: TargetOutcome, generation: int, previous: Applied | None) -> AppliedTarget:
+    last = next(
+        (
+            entry.generation
+            for entry in (previous.targets if previous is not None else [])
+            if (entry.kind, entry.name) == (target.kind, target.name)
+        ),
+        None,
+    )
+    return AppliedTarget(
+        kind=target.kind,
+        name=target.name,
+        container=target.container,
+        state=target.state.target_state,
+        generation=generation if target.state.in_place else last,
+        message=target.message,
+    )

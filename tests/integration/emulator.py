@@ -1,0 +1,484 @@
+"""kmock's Kubernetes emulator, extended with the API server semantics the operator relies on.
+
+kmock 0.8's ``KubernetesEmulator`` is a dict store behind the Kubernetes URL scheme. The operator
+depends on more of the API server's contract than that, so this subclass adds it. Each extension,
+and why the operator needs it:
+
+1. **Scripted faults never touch the store.** kmock applies a write to its store *before* the
+   reactions a test scripted (``emulator[...] << 500``) are consulted, so a scripted 500 would still
+   change the object. Here the store changes only in the fallback reactions, i.e. only when no
+   scripted reaction answered first: a scripted 500 or 409 changes nothing, as on a real server.
+2. **``metadata.uid``**, set on create: owner references and the "is it still the same resource"
+   check before re-creating a ConfigMap need it.
+3. **``metadata.resourceVersion``**, from one counter bumped on every change (lists carry the
+   current value): optimistic concurrency needs it, and kopf waits for its own writes by it.
+4. **409 on a stale ``resourceVersion``** in a patch (and on creating an existing name): the
+   operator's read-decide-write loop must see conflicts to prove it retries them correctly.
+5. **No-op writes are no-ops**: a patch that changes nothing keeps the ``resourceVersion`` and emits
+   no watch event, as on a real server, so "no write when nothing changed" is measurable.
+6. **``metadata.generation``**: 1 on create, bumped when anything but metadata and status changes.
+7. **The status subresource**: for a resource declared with it, a write to ``/status`` changes only
+   ``status``, and a write to the object itself cannot change ``status``; creation drops ``status``.
+8. **Patch types**: JSON merge patch (``null`` deletes), strategic merge patch (the ``containers``-like
+   lists merge by their merge key, as the API server does for built-in kinds) and JSON patch
+   (kopf's finalizer edits; a failed ``test`` answers 422).
+9. **``metadata.generateName``** (kopf posts Events that way).
+10. **Label selectors** on list and watch (the operator watches its ConfigMaps by label).
+11. **Watches honour ``resourceVersion``** (only later changes are replayed) and cannot miss an event
+    that happens while the stream starts; ``drop_watches`` ends open streams, as a dropped connection
+    or an API server restart does.
+12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
+    uid (background cascading deletion), so an owned ConfigMap goes with its resource.
+
+``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
+discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
+semantics without kmock's scripting layer, for load (the benchmark).
+
+The real control plane (the e2e suite) remains the final judge of these semantics.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import attrs
+import jsonpatch  # kmock's own dependency, for RFC 6902
+import kmock
+from kmock._internal import rendering
+
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "env": "name",
+    "volumeMounts": "mountPath",
+    "imagePullSecrets": "name",
+}
+"""The patchMergeKey of the lists a strategic merge patch merges item by item (Pod spec)."""
+_DROP = {"type": "__DROP__"}
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+Json = dict[str, Any]
+
+
+def kubernetes_status(code: int, reason: str, message: str) -> Json:
+    """The ``Status`` body the API server answers an error with."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+
+
+@attrs.define(kw_only=True)
+class ApiEmulator(kmock.KubernetesEmulator):
+    """An API server emulator with uid, resourceVersion, generation, conflicts, subresources and GC."""
+
+    _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
+    _revision: int = attrs.field(default=0, init=False)
+
+    # ------------------------------------------------------------------------------------ plumbing
+
+    async def _handle(self, request: rendering.Request) -> Any:
+        # Skip KubernetesEmulator._handle, which writes to the store before scripted reactions run
+        # (extension 1); the writes happen in the fallback reactions below instead.
+        return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    def _next_revision(self) -> str:
+        self._revision = next(self._revisions)
+        return str(self._revision)
+
+    def _live(self, key: tuple[Any, str | None, str]) -> Any:
+        if key in self.objects and not self.objects[key].deleted:
+            return self.objects[key]
+        return None
+
+    def _has_status(self, resource: kmock.resource) -> bool:
+        return resource in self.resources and "status" in self.resources[resource].subresources
+
+    async def _publish(self, resource: kmock.resource, kind: str, body: Json) -> None:
+        await self._buses[resource].put({"type": kind, "object": copy.deepcopy(body)})
+
+    # ------------------------------------------------------------------------------------ writes
+
+    async def _serve_create(self, request: rendering.Request) -> Json:
+        async with self._lock:
+            resource = request.resource
+            body = copy.deepcopy(request.data)
+            metadata = body.setdefault("metadata", {})
+            namespace = request.namespace or metadata.get("namespace")
+            if namespace is not None:
+                metadata["namespace"] = namespace
+            if not metadata.get("name") and metadata.get("generateName"):
+                metadata["name"] = f"{metadata['generateName']}{uuid.uuid4().hex[:5]}"
+            key = (resource, namespace, metadata["name"])
+            if self._live(key) is not None:
+                raise kmock.KubernetesError(409, "AlreadyExists", f"{metadata['name']} already exists")
+            metadata.update(
+                uid=str(uuid.uuid4()),
+                resourceVersion=self._next_revision(),
+                creationTimestamp=_now(),
+            )
+            if "spec" in body:
+                metadata["generation"] = 1
+            if self._has_status(resource):
+                body.pop("status", None)
+            if key in self.objects:
+                self.objects[key].create(body)
+            else:
+                self.objects[key] = body
+            await self._publish(resource, "ADDED", body)
+        return body
+
+    async def _serve_update(self, request: rendering.Request) -> Json:
+        async with self._lock:
+            return await self.apply_patch(
+                request.resource,
+                request.namespace,
+                request.name,
+                request.data,
+                content_type=request.headers.get("Content-Type", ""),
+                subresource=request.subresource,
+            )
+
+    async def apply_patch(
+        self,
+        resource: kmock.resource,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        content_type: str = "application/merge-patch+json",
+        subresource: str | None = None,
+    ) -> Json:
+        """Patches a stored object as the API server would (call with the store's lock held)."""
+        stored = self._live((resource, namespace, name))
+        if stored is None:
+            raise kmock.KubernetesError(404, "NotFound", f"{name} not found")
+        old = copy.deepcopy(stored.raw)
+        _check_precondition(old, patch)
+        new = _patched(old, patch, content_type)
+        new = self._within_subresource(resource, old, new, subresource)
+        _keep_system_metadata(old, new)
+        if new == old:
+            return old
+        if "generation" in old["metadata"] and _without_meta_and_status(old) != _without_meta_and_status(new):
+            new["metadata"]["generation"] = old["metadata"]["generation"] + 1
+        new["metadata"]["resourceVersion"] = self._next_revision()
+        stored.history.append(new)
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            await self._remove((resource, namespace, name))
+        else:
+            await self._publish(resource, "MODIFIED", new)
+        return new
+
+    def _within_subresource(
+        self, resource: kmock.resource, old: Json, new: Json, subresource: str | None
+    ) -> Json:
+        if not self._has_status(resource):
+            return new
+        if subresource == "status":
+            result = copy.deepcopy(old)
+            result.pop("status", None)
+            if new.get("status") is not None:
+                result["status"] = new["status"]
+            return result
+        new.pop("status", None)
+        if "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
+        return new
+
+    async def _serve_delete(self, request: rendering.Request) -> Json:
+        async with self._lock:
+            key = (request.resource, request.namespace, request.name)
+            stored = self._live(key)
+            if stored is None:
+                raise kmock.KubernetesError(404, "NotFound", f"{request.name} not found")
+            body = copy.deepcopy(stored.raw)
+            if body["metadata"].get("finalizers"):
+                if not body["metadata"].get("deletionTimestamp"):
+                    return await self.apply_patch(*key, {"metadata": {"deletionTimestamp": _now()}})
+                return body
+            await self._remove(key)
+        return body
+
+    async def _remove(self, key: tuple[Any, str | None, str]) -> None:
+        """Deletes an object, then every object it owns (extension 12)."""
+        stored = self.objects[key]
+        body = copy.deepcopy(stored.raw)
+        stored.delete()
+        await self._publish(key[0], "DELETED", body)
+        for dependent in self._dependents(body["metadata"]["uid"]):
+            await self._remove(dependent)
+
+    def _dependents(self, uid: str) -> list[tuple[Any, str | None, str]]:
+        return [
+            key
+            for key, stored in self.objects.items()
+            if not stored.deleted
+            and any(
+                owner.get("uid") == uid for owner in stored.raw.get("metadata", {}).get("ownerReferences", [])
+            )
+        ]
+
+    # ------------------------------------------------------------------------------------ reads
+
+    async def _serve_fetch(self, request: rendering.Request) -> Json:
+        async with self._lock:
+            stored = self._live((request.resource, request.namespace, request.name))
+            if stored is None:
+                raise kmock.KubernetesError(404, "NotFound", f"{request.name} not found")
+            return copy.deepcopy(stored.raw)
+
+    async def _serve_list(self, request: rendering.Request) -> Json:
+        if request.resource not in self._get_resources():
+            raise kmock.KubernetesResourceNotFoundError()
+        selector = parse_label_selector(request.params.get("labelSelector"))
+        async with self._lock:
+            items = [copy.deepcopy(body) for body in self._matching(request, selector)]
+            revision = str(self._revision)
+        return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": revision}, "items": items}
+
+    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[Any]:
+        yield b""  # the headers go out now, even if nothing happens for a while
+        selector = parse_label_selector(request.params.get("labelSelector"))
+        since = _revision_param(request.params.get("resourceVersion"))
+        bus = self._buses[request.resource]
+        async with self._lock:
+            mark = await bus.mark()  # under the lock: no change can slip between the replay and the stream
+            replay = [
+                {"type": "ADDED", "object": copy.deepcopy(body)}
+                for body in self._matching(request, selector)
+                if int(body["metadata"]["resourceVersion"]) > since
+            ]
+        try:
+            for event in replay:
+                yield event
+            async for event in bus.stream(since=mark):
+                if event is _DROP:
+                    return
+                if _in_scope(request, event["object"]) and _selected(selector, event["object"]):
+                    yield event
+        finally:
+            await bus.unmark(mark)
+
+    def _matching(
+        self, request: rendering.Request, selector: list[tuple[str, str, str | None]]
+    ) -> list[Json]:
+        return [
+            stored.raw
+            for (resource, _, _), stored in self.objects.items()
+            if resource == request.resource
+            and not stored.deleted
+            and _in_scope(request, stored.raw)
+            and _selected(selector, stored.raw)
+        ]
+
+    # ------------------------------------------------------------------------------------ for tests
+
+    async def drop_watches(self) -> None:
+        """Ends every open watch stream, as a dropped connection does; clients must reconnect."""
+        for bus in list(self._buses.values()):
+            await bus.put(_DROP)
+
+    def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
+        """The stored object, or ``None`` when it does not exist."""
+        stored = self._live((kmock.resource(resource), namespace, name))
+        return copy.deepcopy(stored.raw) if stored is not None else None
+
+    def versions(self, resource: str, namespace: str | None, name: str) -> list[Json]:
+        """Every stored state of the object since it was (last) created, oldest first."""
+        key = (kmock.resource(resource), namespace, name)
+        if key not in self.objects:
+            return []
+        history = list(self.objects[key].history)
+        since = max((index + 1 for index, version in enumerate(history) if version is None), default=0)
+        return [dict(version) for version in history[since:] if version is not None]
+
+    def matching(self, verb: str, resource: str, *, subresource: str | None = None) -> Any:
+        """The requests of one verb to one resource (its objects, or one subresource), to script reactions on."""
+        return self[kmock.method(verb), kmock.resource(resource), kmock.subresource(subresource)]
+
+    def operator_writes(self, resource: str | None = None) -> list[rendering.Request]:
+        """Write requests the operator (not the test, which uses kmock's client) sent."""
+        return [
+            request
+            for request in self
+            if request.method.value in _WRITES
+            and not request.headers.get("User-Agent", "").startswith("kmock/")
+            and (resource is None or request.resource == kmock.resource(resource))
+        ]
+
+
+@attrs.define(kw_only=True)
+class DirectApiEmulator(ApiEmulator):
+    """The same API server, answering Kubernetes requests directly, without scripted reactions.
+
+    kmock decides which reaction answers a request by replaying the whole request history through
+    each reaction's filters, which is quadratic in the number of requests: fine for a test's hundred,
+    not for a benchmark's hundred thousand. Here object requests go straight to the handlers above
+    (discovery still goes through kmock); scripting faults is not possible.
+    """
+
+    async def _handle(self, request: rendering.Request) -> Any:
+        serve = (
+            {
+                kmock.action.LIST: self._serve_list,
+                kmock.action.WATCH: self._serve_watch,
+                kmock.action.FETCH: self._serve_fetch,
+                kmock.action.CREATE: self._serve_create,
+                kmock.action.UPDATE: self._serve_update,
+                kmock.action.DELETE: self._serve_delete,
+            }.get(request.action)
+            if request.resource is not None and request.resource.plural
+            else None
+        )
+        if serve is None:  # discovery (/api/v1, /apis/<group>/<version>, ...) stays kmock's
+            return await super()._handle(request)
+        return await rendering.Response(payload=serve)(request)
+
+
+VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
+CLUSTER_RESOURCES = {
+    "v1/namespaces": ("Namespace", False, ()),
+    "apiextensions.k8s.io/v1/customresourcedefinitions": ("CustomResourceDefinition", False, ()),
+    "v1/configmaps": ("ConfigMap", True, ()),
+    "v1/events": ("Event", True, ()),
+    "apps/v1/deployments": ("Deployment", True, ("status",)),
+    "apps/v1/statefulsets": ("StatefulSet", True, ("status",)),
+    "flink.apache.org/v1beta1/flinkdeployments": ("FlinkDeployment", True, ("status",)),
+    "flinkmemory.io/v1alpha1/flinktaskmanagermemories": ("FlinkTaskManagerMemory", True, ("status",)),
+}
+"""Kind, namespaced, subresources. kopf's discovery waits for namespaces and CRDs, even cluster-wide."""
+
+
+def declare_cluster(emulator: ApiEmulator) -> None:
+    """Declares the resources of a cluster with this operator's CRD and the Flink Kubernetes Operator's."""
+    for resource, (kind, namespaced, subresources) in CLUSTER_RESOURCES.items():
+        emulator.resources[resource] = kmock.ResourceInfo(
+            kind=kind,
+            singular=kind.lower(),
+            namespaced=namespaced,
+            verbs=VERBS,
+            subresources=set(subresources),
+        )
+    emulator.resources["flinkmemory.io/v1alpha1/flinktaskmanagermemories"].shortnames = {"ftmm"}
+
+
+def parse_label_selector(text: str | None) -> list[tuple[str, str, str | None]]:
+    """Equality-based selectors: ``a=b``, ``a==b``, ``a!=b``, ``a``, ``!a``, comma-separated."""
+    terms: list[tuple[str, str, str | None]] = []
+    for term in filter(None, (part.strip() for part in (text or "").split(","))):
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            terms.append((key.strip(), "!=", value.strip()))
+        elif "=" in term:
+            key, value = term.replace("==", "=").split("=", 1)
+            terms.append((key.strip(), "=", value.strip()))
+        elif term.startswith("!"):
+            terms.append((term[1:].strip(), "absent", None))
+        else:
+            terms.append((term, "present", None))
+    return terms
+
+
+def _selected(selector: Iterable[tuple[str, str, str | None]], body: Mapping[str, Any]) -> bool:
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    checks = {
+        "=": lambda key, value: labels.get(key) == value,
+        "!=": lambda key, value: labels.get(key) != value,
+        "present": lambda key, _: key in labels,
+        "absent": lambda key, _: key not in labels,
+    }
+    return all(checks[operator](key, value) for key, operator, value in selector)
+
+
+def _in_scope(request: rendering.Request, body: Mapping[str, Any]) -> bool:
+    metadata = body.get("metadata") or {}
+    if request.namespace is not None and metadata.get("namespace") != request.namespace:
+        return False
+    return request.name is None or metadata.get("name") == request.name
+
+
+def _revision_param(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _check_precondition(old: Json, patch: Any) -> None:
+    if not isinstance(patch, Mapping):
+        return
+    wanted = (patch.get("metadata") or {}).get("resourceVersion")
+    if wanted is not None and wanted != old["metadata"]["resourceVersion"]:
+        raise kmock.KubernetesError(
+            409,
+            "Conflict",
+            "Operation cannot be fulfilled: the object has been modified; "
+            "please apply your changes to the latest version and try again",
+        )
+
+
+def _patched(old: Json, patch: Any, content_type: str) -> Json:
+    if content_type.startswith(JSON_PATCH):
+        try:
+            result: Json = jsonpatch.apply_patch(old, patch, in_place=False)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as error:
+            raise kmock.KubernetesError(422, "Invalid", str(error)) from None
+        return result
+    merged: Json = _merge(old, patch, strategic=content_type.startswith(STRATEGIC_MERGE_PATCH))
+    return merged
+
+
+def _merge(target: Any, patch: Any, *, strategic: bool, field: str | None = None) -> Any:
+    """RFC 7386 merge; with ``strategic``, lists with a merge key merge item by item."""
+    if not isinstance(patch, Mapping):
+        if strategic and field in MERGE_KEYS and isinstance(patch, list) and isinstance(target, list):
+            return _merge_list(target, patch, MERGE_KEYS[field])
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if strategic and key.startswith("$"):
+            continue  # directives ($patch, $setElementOrder, ...) are not emulated
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge(result.get(key), value, strategic=strategic, field=key)
+    return result
+
+
+def _merge_list(target: list[Any], patch: list[Any], merge_key: str) -> list[Any]:
+    result = [copy.deepcopy(item) for item in target]
+    for item in patch:
+        index = next((i for i, old in enumerate(result) if old.get(merge_key) == item.get(merge_key)), None)
+        if index is None:
+            result.append(_merge({}, item, strategic=True))
+        else:
+            result[index] = _merge(result[index], item, strategic=True)
+    return result
+
+
+def _keep_system_metadata(old: Json, new: Json) -> None:
+    metadata = new.setdefault("metadata", {})
+    for key in ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion"):
+        if key in old["metadata"]:
+            metadata[key] = old["metadata"][key]
+
+
+def _without_meta_and_status(body: Json) -> Json:
+    return {key: value for key, value in body.items() if key not in ("metadata", "status")}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,176 @@
+"""The API server misbehaves (5xx, 409, timeouts, dropped watches): nothing is lost, nothing is done twice.
+
+Faults are scripted as kmock reactions, which answer before the emulator's store is touched: a
+scripted 500 or 409 leaves the object as it was, as a real API server would. "No duplicated writes"
+is checked on the objects' stored versions (a no-op write stores none), "no lost writes" on the
+final state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from typing import Any
+
+import kmock
+
+from tests.integration.conftest import StartOperator
+from tests.integration.emulator import ApiEmulator, kubernetes_status
+from tests.integration.kubectl import (
+    CONFIG_MAPS,
+    DEPLOYMENTS,
+    MEMORIES,
+    Kubectl,
+    deployment,
+    eventually,
+    observed,
+    ready,
+    sample,
+)
+
+CONFIG_MAP = "process-size-flink-tm-memory"
+SERVER_ERROR = kubernetes_status(500, "InternalError", "etcdserver: request timed out")
+CONFLICT = kubernetes_status(409, "Conflict", "the object has been modified")
+
+
+async def test_server_errors_on_a_configmap_write_are_retried_until_it_is_written_once(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    emulator.matching("POST", CONFIG_MAPS)[:2] << 500 << SERVER_ERROR
+
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+
+    assert len(emulator.operator_writes(CONFIG_MAPS)) == 3
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 1
+
+
+async def test_a_failing_target_is_reported_while_it_fails_and_applied_once_it_recovers(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(
+        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+    )
+    failing = emulator.matching("PATCH", DEPLOYMENTS)[:3] << 503 << SERVER_ERROR
+
+    await kubectl.create(MEMORIES, sample("deployment-target"))
+
+    await eventually(
+        lambda: kubectl.condition("deployment-target", "Applied").get("reason") == "TargetFailed"
+    )
+    await ready(kubectl, "deployment-target")
+    assert len(list(failing)) == 3
+    assert len(emulator.versions(DEPLOYMENTS, "default", "flink-taskmanager")) == 2  # created, then ours
+
+
+async def test_a_conflicting_concurrent_write_is_re_read_and_both_changes_survive(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(
+        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+    )
+
+    async def someone_scales_first(request: Any) -> None:
+        async with emulator._lock:  # an HPA writes between the operator's read and its patch
+            await emulator.apply_patch(
+                request.resource, "default", "flink-taskmanager", {"spec": {"replicas": 7}}
+            )
+
+    emulator.matching("PATCH", DEPLOYMENTS)[:1] >> someone_scales_first
+
+    await kubectl.create(MEMORIES, sample("deployment-target"))
+    await ready(kubectl, "deployment-target")
+
+    final = kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {}
+    assert final["spec"]["replicas"] == 7
+    assert final["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] == "4Gi"
+    assert len(emulator.operator_writes(DEPLOYMENTS)) == 2  # the stale patch (409), then the re-read one
+    assert len(emulator.versions(DEPLOYMENTS, "default", "flink-taskmanager")) == 3
+
+
+async def test_a_plain_409_is_retried_without_a_second_write(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+    emulator.matching("PATCH", CONFIG_MAPS)[:1] << 409 << CONFLICT
+
+    await _grow(kubectl)
+    await observed(kubectl, "process-size", 2)
+    await ready(kubectl, "process-size")
+
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 2
+
+
+async def test_a_write_whose_answer_is_lost_in_a_timeout_is_not_written_twice(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await start_operator(request_timeout=0.5)
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+
+    abandoned: list[bool] = []
+
+    async def apply_then_hang(request: Any) -> dict[str, Any]:
+        applied: dict[str, Any] = await emulator._serve_update(request)
+        try:
+            await asyncio.sleep(1.5)  # the operator gives up waiting after 0.5 s
+        finally:  # aiohttp cancels the handler of a request whose client went away
+            abandoned.append(request._raw_request.transport is None)
+        return applied
+
+    emulator.matching("PATCH", CONFIG_MAPS)[:1] << apply_then_hang
+
+    await _grow(kubectl)
+    status = await observed(kubectl, "process-size", 2)
+    await ready(kubectl, "process-size")
+
+    assert len(emulator.operator_writes(CONFIG_MAPS)) == 2  # the creation and the one update
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 2
+    assert status["breakdown"]["totalProcess"]["bytes"] == 4 << 30
+    assert await eventually(lambda: abandoned, what="the hung answer") == [True]
+
+
+async def test_a_change_made_while_the_watch_stream_was_down_is_still_reconciled(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+    reopened: list[float] = []
+
+    async def reopen_late(request: Any) -> object:
+        await asyncio.sleep(0.5)  # the operator's new watch request gets no stream meanwhile
+        reopened.append(time.monotonic())
+        return NotImplemented  # then the emulator serves the watch as usual
+
+    emulator[kmock.action.WATCH, kmock.resource(MEMORIES)] << reopen_late
+    await emulator.drop_watches()
+    await _grow(kubectl)
+    changed = time.monotonic()
+
+    status = await observed(kubectl, "process-size", 2)
+    await ready(kubectl, "process-size")
+    assert reopened
+    assert reopened[0] > changed
+    assert status["breakdown"]["totalProcess"]["bytes"] == 4 << 30
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 2
+
+
+async def test_server_errors_on_status_writes_are_retried_until_the_status_is_written(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    failed = emulator.matching("PATCH", MEMORIES, subresource="status")[:2] << 500 << SERVER_ERROR
+
+    await kubectl.create(MEMORIES, copy.deepcopy(sample("process-size")))
+
+    status = await ready(kubectl, "process-size")
+    assert len(list(failed)) == 2
+    assert status["applied"]["configMap"]["generation"] == 1
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 1
+
+
+async def _grow(kubectl: Kubectl) -> None:
+    await kubectl.patch(
+        MEMORIES, "process-size", {"spec": {"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}}}
+    )

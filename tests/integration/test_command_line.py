@@ -1,0 +1,55 @@
+"""``flink-tm-memory run``, the shipped process, reconciles through a kubeconfig and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.integration.emulator import ApiEmulator
+from tests.integration.kubectl import MEMORIES, Kubectl, ready, sample
+
+SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
+
+
+def kubeconfig(server: str) -> dict[str, object]:
+    """A kubeconfig for an API server without authentication (the emulator)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "emulator", "cluster": {"server": server}}],
+        "users": [{"name": "anonymous", "user": {}}],
+        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "anonymous"}}],
+        "current-context": "emulator",
+    }
+
+
+async def test_the_run_command_reconciles_logs_what_it_did_and_stops_cleanly_on_sigterm(
+    emulator: ApiEmulator, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(kubeconfig(str(emulator.url))), encoding="utf-8")
+    environment = {**os.environ, "KUBECONFIG": str(config)}
+    environment.pop("KUBERNETES_SERVICE_HOST", None)
+    process = await asyncio.create_subprocess_exec(
+        SCRIPT,
+        "run",
+        "--log-format",
+        "plain",
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await kubectl.create(MEMORIES, sample("process-size"))
+        await ready(kubectl, "process-size", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 0, output.decode()
+    assert "Created ConfigMap name=process-size-flink-tm-memory generation=1" in output.decode()

@@ -1,0 +1,68 @@
+"""``flink-tm-memory run``: its options, its usage errors, and a clear failure without a cluster to talk to."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flink_tm_memory.cli.arguments import parse_arguments
+from flink_tm_memory.cli.errors import UsageError
+from flink_tm_memory.cli.run import operator_options
+from flink_tm_memory.handlers.options import OperatorOptions
+
+SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
+
+
+def test_the_options_reach_the_operator() -> None:
+    arguments = parse_arguments(
+        [
+            "run",
+            "-n",
+            "flink",
+            "--namespace",
+            "batch-*",
+            "--drift-interval",
+            "15",
+            "--liveness",
+            "http://0.0.0.0:8080/healthz",
+        ]
+    )
+    assert operator_options(arguments) == OperatorOptions(
+        namespaces=("flink", "batch-*"), drift_interval=15.0, liveness_endpoint="http://0.0.0.0:8080/healthz"
+    )
+
+
+def test_by_default_every_namespace_is_served_and_drift_is_checked_every_minute() -> None:
+    options = operator_options(parse_arguments(["run"]))
+    assert (options.namespaces, options.drift_interval) == ((), 60.0)
+    assert operator_options(parse_arguments(["run", "--all-namespaces"])).namespaces == ()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "-n", "flink", "-A"],
+        ["run", "--drift-interval", "0"],
+        ["run", "--drift-interval", "soon"],
+        ["run", "--log-format", "xml"],
+    ],
+)
+def test_misuse_is_a_usage_error(args: list[str]) -> None:
+    with pytest.raises(UsageError):
+        parse_arguments(args)
+
+
+def test_without_a_service_account_or_kubeconfig_it_exits_1_saying_why(tmp_path: Path) -> None:
+    environment = {**os.environ, "KUBECONFIG": str(tmp_path / "absent"), "HOME": str(tmp_path)}
+    environment.pop("KUBERNETES_SERVICE_HOST", None)
+
+    completed = subprocess.run(
+        [SCRIPT, "run"], env=environment, capture_output=True, text=True, check=False, timeout=60
+    )
+
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("flink-tm-memory: error: cannot find how to reach the API server")

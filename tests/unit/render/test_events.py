@@ -1,0 +1,103 @@
+"""Events follow transitions: a write is announced, a new conflict warned about, a quiet check says nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flink_tm_memory.api.v1alpha1 import Conflict, WorkloadKind
+from flink_tm_memory.render.events import EventSpec, render_events, render_repair_event
+from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
+from flink_tm_memory.render.plan import MemoryPlan
+from flink_tm_memory.render.pod_resources import render_pod_resources
+
+CONFLICT = Conflict(reason="ProcessSizeMismatch", message="Two sizes.", primary=False)
+OTHER = Conflict(reason="InvalidSpec", message="Another.", primary=False)
+
+
+def invalid(generation: int, message: str = "Two sizes.") -> dict[str, Any]:
+    condition = {
+        "type": "ConfigValid",
+        "status": "False",
+        "reason": "ProcessSizeMismatch",
+        "message": message,
+    }
+    return {"observedGeneration": generation, "conditions": [condition]}
+
+
+def events(
+    valid_plan: MemoryPlan, previous: dict[str, Any], status: dict[str, Any], **changes: Any
+) -> list[EventSpec]:
+    layout = valid_plan.layout
+    assert layout is not None
+    return render_events(
+        previous,
+        status,
+        conflicts=changes.get("conflicts", ()),
+        outcome=changes.get("outcome"),
+        layout=layout,
+        resources=render_pod_resources(layout, 1.0, 1.0),
+    )
+
+
+def test_a_created_configmap_and_an_updated_workload_are_announced(valid_plan: MemoryPlan) -> None:
+    target = TargetOutcome(
+        WorkloadKind.STATEFUL_SET, "tm", WriteState.UPDATED, container="flink-main-container"
+    )
+    outcome = ApplyOutcome(2, ConfigMapOutcome("cm", WriteState.CREATED), (target,))
+    created, updated = events(valid_plan, {}, {}, outcome=outcome)
+    assert (created.type, created.reason) == ("Normal", "ConfigMapCreated")
+    assert created.message == (
+        "Created ConfigMap cm with the layout of generation 2: process 4.000gb, JVM heap 1.550gb, managed 1.340gb, "
+        "network 343.040mb."
+    )
+    assert (updated.type, updated.reason) == ("Normal", "WorkloadUpdated")
+    assert updated.message == (
+        "Set StatefulSet tm container flink-main-container to the layout of generation 2: "
+        "requests memory=4Gi cpu=2, limits memory=4Gi cpu=2."
+    )
+
+
+def test_nothing_written_nothing_announced(valid_plan: MemoryPlan) -> None:
+    outcome = ApplyOutcome(2, ConfigMapOutcome("cm", WriteState.UNCHANGED))
+    assert events(valid_plan, {}, {}, outcome=outcome) == []
+
+
+def test_a_new_conflict_is_warned_about_naming_the_first_and_counting_the_rest(
+    valid_plan: MemoryPlan,
+) -> None:
+    [warning] = events(valid_plan, {}, invalid(3), conflicts=(CONFLICT, OTHER))
+    assert warning == EventSpec("Warning", "ProcessSizeMismatch", "Two sizes. (1 more in status.conflicts)")
+
+
+def test_the_same_conflict_on_a_later_check_of_the_same_generation_is_not_warned_about_again(
+    valid_plan: MemoryPlan,
+) -> None:
+    assert events(valid_plan, invalid(3), invalid(3), conflicts=(CONFLICT,)) == []
+
+
+def test_a_new_generation_with_the_same_conflict_is_warned_about(valid_plan: MemoryPlan) -> None:
+    assert len(events(valid_plan, invalid(3), invalid(4), conflicts=(CONFLICT,))) == 1
+
+
+def test_a_target_going_missing_is_warned_about_once(valid_plan: MemoryPlan) -> None:
+    outcome = ApplyOutcome(
+        2,
+        ConfigMapOutcome("cm", WriteState.UNCHANGED),
+        (TargetOutcome(WorkloadKind.DEPLOYMENT, "tm", WriteState.MISSING),),
+    )
+    [warning] = events(valid_plan, {}, {}, outcome=outcome)
+    assert (warning.type, warning.reason) == ("Warning", "TargetMissing")
+    previous = {"applied": {"targets": [{"kind": "Deployment", "name": "tm", "state": "Missing"}]}}
+    assert events(valid_plan, previous, {}, outcome=outcome) == []
+
+
+def test_a_transient_failure_is_not_an_event(valid_plan: MemoryPlan) -> None:
+    failed = TargetOutcome(WorkloadKind.DEPLOYMENT, "tm", WriteState.FAILED, message="503", transient=True)
+    outcome = ApplyOutcome(2, ConfigMapOutcome("cm", WriteState.UNCHANGED), (failed,))
+    assert events(valid_plan, {}, {}, outcome=outcome) == []
+
+
+def test_a_repair_names_the_configmap_and_what_happened_to_it() -> None:
+    assert render_repair_event("cm", deleted=False) == EventSpec(
+        "Normal", "ConfigMapRepaired", "Restored ConfigMap cm: it was edited."
+    )

@@ -1,0 +1,100 @@
+"""The status: current conflicts and notes, the layout in effect, what was applied; patched field by field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
+from flink_tm_memory.render.plan import MemoryPlan
+from flink_tm_memory.render.pod_resources import render_pod_resources
+from flink_tm_memory.render.status import StatusInput, render_status, status_patch
+from tests.unit.render.conftest import PROCESS_SIZE, plan_of
+
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
+CONFLICTING = plan_of({"resources": {"memory": "4G"}, "flinkConfiguration": {PROCESS_SIZE: "4g"}})
+
+
+def status(
+    current: MemoryPlan, effective: MemoryPlan | None, outcome: ApplyOutcome | None, **changes: Any
+) -> dict[str, Any]:
+    layout = effective.layout if effective is not None else None
+    resources = render_pod_resources(layout, 1.0, 1.0) if layout is not None else None
+    given = StatusInput(
+        generation=changes.get("generation", 5),
+        current=current,
+        effective=effective,
+        effective_generation=changes.get("effective_generation", 5),
+        pod_resources=resources,
+        outcome=outcome,
+        previous=changes.get("previous", {}),
+        now=NOW,
+    )
+    return render_status(given)
+
+
+def test_a_valid_applied_plan_is_described_whole(valid_plan: MemoryPlan) -> None:
+    outcome = ApplyOutcome(5, ConfigMapOutcome("cm", WriteState.CREATED, hash="abc"))
+    rendered = status(valid_plan, valid_plan, outcome)
+    assert rendered["observedGeneration"] == 5
+    assert rendered["breakdown"]["totalProcess"] == {
+        "bytes": 4 << 30,
+        "human": "4.000gb (4294967296 bytes)",
+        "short": "4.000gb",
+    }
+    assert rendered["jvmParameters"].startswith("-Xmx")
+    assert rendered["applied"] == {"configMap": {"name": "cm", "generation": 5, "hash": "abc"}, "targets": []}
+    assert rendered["conflicts"] == []
+
+
+def test_while_the_spec_conflicts_the_layout_of_the_last_applied_spec_is_described(
+    valid_plan: MemoryPlan,
+) -> None:
+    outcome = ApplyOutcome(4, ConfigMapOutcome("cm", WriteState.UNCHANGED, hash="abc"))
+    rendered = status(CONFLICTING, valid_plan, outcome, effective_generation=4)
+    assert rendered["breakdown"]["totalProcess"]["bytes"] == 4 << 30
+    assert [conflict["reason"] for conflict in rendered["conflicts"]] == ["ProcessSizeMismatch"]
+    assert rendered["applied"]["configMap"]["generation"] == 4
+
+
+def test_a_conflicting_spec_never_applied_has_no_layout() -> None:
+    rendered = status(CONFLICTING, None, None)
+    assert "breakdown" not in rendered
+    assert "podResources" not in rendered
+    assert "applied" not in rendered
+
+
+def test_without_a_write_the_previous_applied_record_is_kept(valid_plan: MemoryPlan) -> None:
+    applied = {"configMap": {"name": "cm", "generation": 2, "hash": "abc"}, "targets": []}
+    assert status(valid_plan, valid_plan, None, previous={"applied": applied})["applied"] == applied
+
+
+def test_a_target_that_went_missing_keeps_the_generation_it_last_got(valid_plan: MemoryPlan) -> None:
+    previous = {
+        "applied": {
+            "configMap": {"name": "cm", "generation": 4},
+            "targets": [{"kind": "Deployment", "name": "tm", "state": "Applied", "generation": 4}],
+        }
+    }
+    target = TargetOutcome(WorkloadKind.DEPLOYMENT, "tm", WriteState.MISSING)
+    outcome = ApplyOutcome(5, ConfigMapOutcome("cm", WriteState.UNCHANGED), (target,))
+    [entry] = status(valid_plan, valid_plan, outcome, previous=previous)["applied"]["targets"]
+    assert (entry["state"], entry["generation"]) == ("Missing", 4)
+
+
+def test_the_patch_holds_only_what_changed() -> None:
+    previous = {"observedGeneration": 4, "notes": [], "conflicts": []}
+    desired = {"observedGeneration": 5, "notes": [], "conflicts": []}
+    assert status_patch(previous, desired) == {"observedGeneration": 5}
+
+
+def test_the_patch_drops_fields_of_the_model_that_are_no_longer_there_and_no_others() -> None:
+    previous = {"observedGeneration": 5, "breakdown": {"x": 1}, "someoneElses": True}
+    assert status_patch(previous, {"observedGeneration": 5}) == {"breakdown": None}
+
+
+def test_an_unchanged_status_needs_no_patch(valid_plan: MemoryPlan) -> None:
+    outcome = ApplyOutcome(5, ConfigMapOutcome("cm", WriteState.UNCHANGED, hash="abc"))
+    first = status(valid_plan, valid_plan, outcome)
+    assert status_patch(first, status(valid_plan, valid_plan, outcome, previous=first)) == {}
