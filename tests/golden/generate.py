@@ -501,6 +501,96 @@ def colliding_names(count: int) -> list[str]:
     return names[:count]
 
 
+def shuffled(rng: random.Random, items: list[str]) -> list[str]:
+    out = list(items)
+    rng.shuffle(out)
+    return out
+
+
+def bucket_mates(rng: random.Random, count: int) -> list[str]:
+    """Two-unit strings whose hashCodes (31·a + b) share their low bits but differ above them, several
+    strings per hashCode: tree bins ordered by hash first, which later resizes split apart."""
+    bits = rng.randint(5, 8)
+    low = rng.randrange(1 << bits)
+    # Below 2^16 the spread hash is the hashCode itself; b = code - 31·a stays in 62..247 (no U+001F).
+    hashes = rng.sample(range(2048 + low, 31 * 0x7FF, 1 << bits), rng.randint(1, 12))
+    names = [
+        chr(a) + chr(code - 31 * a) for code in hashes for a in range(code // 31 - 2, code // 31 - 8, -1)
+    ]
+    return shuffled(rng, names)[:count]
+
+
+def same_hash_units(rng: random.Random, count: int) -> list[str]:
+    """Strings of one hashCode over non-BMP characters, lone surrogates and U+E000..U+FFFF, where comparing
+    UTF-16 code units (as String.compareTo does) and comparing code points disagree."""
+    pieces = [
+        lambda: chr(rng.randrange(0x41, 0x5B)),
+        lambda: chr(rng.randrange(0xE000, 0x10000)),
+        lambda: chr(rng.randrange(0xD800, 0xE000)),
+        lambda: chr(rng.randrange(0x10000, 0x110000)),
+    ]
+    units = list(
+        "".join(rng.choice(pieces)() for _ in range(rng.randint(2, 5))).encode("utf-16-be", "surrogatepass")
+    )
+    base = [units[index] << 8 | units[index + 1] for index in range(0, len(units), 2)]
+    variants = {tuple(base)}
+    for _ in range(20 * count):
+        if len(variants) >= count:
+            break
+        changed = list(rng.choice(sorted(variants)))
+        index, step = rng.randrange(len(changed) - 1), rng.randint(-2, 2)
+        changed[index] += step
+        changed[index + 1] -= 31 * step  # 31·a + b is unchanged, so is the hashCode
+        if all(0x20 <= unit <= 0xFFFF for unit in changed):  # U+001F separates items for JavaSemantics
+            variants.add(tuple(changed))
+    texts = [b"".join(unit.to_bytes(2, "big") for unit in variant) for variant in sorted(variants)]
+    return shuffled(rng, [text.decode("utf-16-be", "surrogatepass") for text in texts])
+
+
+def adversarial_key_lists(rng: random.Random) -> dict[str, list[list[str]]]:
+    """Keys that fill one bin: resize instead of treeify below 64 bins, tree bins, split and untreeify."""
+    counts = [*range(1, 41), 47, 48, 49, 63, 64, 65, 95, 96, 97, 127, 128, 129, 150, 191, 192, 193, 200]
+    names = colliding_names(256)
+    mixed = []
+    for _ in range(20):
+        normal = [
+            "".join(rng.choice("abcdefgh.-") for _ in range(rng.randint(1, 8)))
+            for _ in range(rng.randint(1, 60))
+        ]
+        mixed.append(shuffled(rng, rng.sample(names, rng.randint(1, 200)) + normal))
+    return {
+        "colliding keys in random order": [shuffled(rng, names[:count]) for count in counts],
+        "colliding keys mixed with other keys": mixed,
+        "keys sharing a bin with different hashes": [
+            bucket_mates(rng, rng.randint(1, 200)) for _ in range(20)
+        ],
+        "colliding groups sharing a bin": [
+            shuffled(rng, [*bucket_mates(rng, rng.randint(1, 60)), *rng.sample(names, rng.randint(1, 120))])
+            for _ in range(10)
+        ],
+        "colliding non-BMP and surrogate keys": [
+            same_hash_units(rng, rng.randint(1, 200)) for _ in range(15)
+        ],
+    }
+
+
+def adversarial_item_lists(rng: random.Random) -> dict[str, list[list[str]]]:
+    """``new HashSet<>(list)`` over colliding items, duplicates included (the table is sized for them)."""
+    names = colliding_names(256)
+
+    def with_duplicates(items: list[str]) -> list[str]:
+        return shuffled(rng, items + [rng.choice(items) for _ in range(rng.randint(1, len(items)))])
+
+    return {
+        "colliding items with duplicates": [
+            with_duplicates(rng.sample(names, rng.randint(1, 200))) for _ in range(15)
+        ],
+        "colliding non-BMP and surrogate items with duplicates": [
+            with_duplicates(same_hash_units(rng, rng.randint(1, 120))) for _ in range(8)
+        ],
+    }
+
+
 def hash_map_inputs(rng: random.Random) -> dict[str, list[list[str]]]:
     resource_sets = [
         ["gpu"],
@@ -518,6 +608,8 @@ def hash_map_inputs(rng: random.Random) -> dict[str, list[list[str]]]:
         colliding_names(4),
         colliding_names(9),
         colliding_names(16),
+        colliding_names(64)[::-1],
+        colliding_names(200),
     ]
     with_resources = [
         [*FLINK_DYNAMIC_CONFIG_KEYS, *(f"external-resource.{name}.amount" for name in names)]
@@ -533,6 +625,8 @@ def hash_map_inputs(rng: random.Random) -> dict[str, list[list[str]]]:
         "flink keys with external resources": with_resources,
         "resource names": resource_sets,
         "arbitrary keys": [list(dict.fromkeys(keys)) for keys in arbitrary],
+        # An rng of their own, so that adding them left every record above as it was.
+        **adversarial_key_lists(random.Random(SEED + 1)),
     }
 
 
@@ -562,6 +656,7 @@ def hash_set_inputs(rng: random.Random) -> dict[str, list[list[str]]]:
             ]
             for _ in range(20)
         ],
+        **adversarial_item_lists(random.Random(SEED + 2)),
     }
 
 
@@ -600,6 +695,11 @@ def task_manager_inputs() -> dict[str, list[dict[str, str]]]:
             {**base, "external-resources": "none"},
             {**base, "external-resources": "gpu", "external-resource.gpu.amount": "0"},
             {**base, "external-resources": "gpu"},
+            {
+                **base,
+                "external-resources": ";".join(["gpu", *colliding_names(12)]),
+                **{f"external-resource.{name}.amount": "1" for name in ["gpu", *colliding_names(12)]},
+            },
         ],
         "fractions printed in messages": [
             {**base, "taskmanager.memory.network.fraction": "1e17"},

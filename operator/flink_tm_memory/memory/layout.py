@@ -2,7 +2,7 @@
 
 ``jvm_parameters`` is ``ProcessMemoryUtils.generateJvmParametersStr`` and ``dynamic_configs`` is
 ``TaskExecutorProcessUtils.generateDynamicConfigsStr``: every component pinned as ``-D key=<bytes>b``,
-in the iteration order of the Java ``HashMap`` Flink fills (which is why a HashMap is simulated here).
+in the iteration order of the Java ``HashMap`` Flink fills (simulated in ``java_hash_map``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flink_tm_memory.memory import options as opt
+from flink_tm_memory.memory.java_hash_map import hash_map_order, hash_set_capacity
 from flink_tm_memory.memory.javanum import java_double_to_string
 from flink_tm_memory.memory.sizes import format_flag_bytes
 
@@ -125,37 +126,16 @@ class MemoryLayout:
         return " ".join(f"-D {key}={pinned[key]}" for key in java_hash_map_order(tuple(pinned)))
 
 
-def java_string_hash(text: str) -> int:
-    """Java's ``String.hashCode`` (over UTF-16 code units), as a signed 32-bit int."""
-    value = 0
-    encoded = text.encode("utf-16-be")
-    for index in range(0, len(encoded), 2):
-        value = (31 * value + (encoded[index] << 8 | encoded[index + 1])) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
 @cache
 def java_hash_map_order(keys: tuple[str, ...], initial_capacity: int = 16) -> tuple[str, ...]:
-    """Iteration order of a ``java.util.HashMap`` (or ``HashSet``) after inserting ``keys`` in this order.
+    """Iteration order of ``new HashMap<>(initial_capacity)`` after ``put`` of ``keys`` in this order.
 
-    The table starts at ``initial_capacity`` buckets (a power of two) and doubles whenever the size
-    passes 3/4 of it; a resize keeps the relative order of the entries of a bucket, so the final order
-    is (bucket, insertion order). Cached: Flink pins the same keys for every TaskManager.
+    Simulated by :mod:`~flink_tm_memory.memory.java_hash_map` (collisions, tree bins and resizes included).
+    Cached: Flink pins the same keys for every TaskManager.
     """
-    capacity = initial_capacity
-    while len(keys) > capacity * 3 // 4:
-        capacity *= 2
-
-    def bucket(key: str) -> int:
-        spread = java_string_hash(key) & 0xFFFFFFFF
-        return (spread ^ (spread >> 16)) & (capacity - 1)
-
-    return tuple(sorted(keys, key=lambda key: (bucket(key), keys.index(key))))
+    return hash_map_order(keys, initial_capacity)
 
 
 def java_hash_set_order(items: list[str]) -> tuple[str, ...]:
     """Iteration order of ``new HashSet<>(items)``, whose table is sized for the list up front."""
-    unique = tuple(dict.fromkeys(items))
-    wanted = max(int(len(items) / 0.75) + 1, 16)
-    capacity = 1 << (wanted - 1).bit_length()
-    return java_hash_map_order(unique, capacity)
+    return java_hash_map_order(tuple(items), hash_set_capacity(len(items)))
