@@ -14,6 +14,7 @@ import struct
 import unicodedata
 from fractions import Fraction
 
+from flink_tm_memory.memory import java_dtoa
 from flink_tm_memory.memory.failures import NUMBER_FORMAT, JavaError
 
 INT_MIN = -(2**31)
@@ -232,54 +233,13 @@ def to_binary32(value: float) -> float:
 
 
 def java_double_to_string(value: float) -> str:
-    """``Double.toString``: shortest round-trip digits, plain notation only within [1e-3, 1e7)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    digits, exponent = _shortest_digits(abs(value))
-    return sign + _java_layout(digits, exponent)
+    """``Double.toString`` as JDK 17 prints it (not always the shortest digits; see ``java_dtoa``)."""
+    return java_dtoa.double_to_string(value)
 
 
 def java_float_to_string(value: float) -> str:
-    """``Float.toString`` of a binary32 value (given widened): shortest digits that round-trip in binary32."""
-    if math.isnan(value) or math.isinf(value) or value == 0:
-        return java_double_to_string(value)
-    sign = "-" if value < 0 else ""
-    target = abs(value)
-    for precision in range(1, 10):
-        candidate = f"{target:.{precision - 1}e}"
-        if to_binary32(float(candidate)) == target:
-            mantissa, exponent_text = candidate.split("e")
-            digits = mantissa.replace(".", "").rstrip("0") or "0"
-            return sign + _java_layout(digits, int(exponent_text))
-    raise AssertionError("binary32 values always round-trip within 9 digits")  # pragma: no cover
-
-
-def _shortest_digits(value: float) -> tuple[str, int]:
-    """The shortest significant digits of a positive double and the exponent of its first digit."""
-    mantissa, _, exponent_text = repr(value).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    all_digits = whole + fraction
-    significant = all_digits.lstrip("0")
-    leading_zeros = len(all_digits) - len(significant)
-    exponent = len(whole) - leading_zeros - 1 + int(exponent_text or "0")
-    return significant.rstrip("0") or "0", exponent
-
-
-def _java_layout(digits: str, exponent: int) -> str:
-    """Lays out significant digits the way ``Double.toString`` does."""
-    if -3 <= exponent < 7:
-        if exponent >= 0:
-            whole = digits[: exponent + 1].ljust(exponent + 1, "0")
-            fraction = digits[exponent + 1 :] or "0"
-            return f"{whole}.{fraction}"
-        return "0." + "0" * (-exponent - 1) + digits
-    fraction = digits[1:] or "0"
-    return f"{digits[0]}.{fraction}E{exponent}"
+    """``Float.toString`` of a binary32 value (given widened) as JDK 17 prints it."""
+    return java_dtoa.float_to_string(value)
 
 
 def fits_float(value: float) -> bool:
