@@ -8,13 +8,9 @@ with every disagreeing input listed.
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,30 +23,7 @@ from flink_tm_memory.memory.javanum import (
     parse_java_float,
     parse_java_int,
 )
-
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "java_semantics.jsonl"
-
-
-@dataclass(frozen=True)
-class GoldenCase:
-    op: str
-    group: str
-    input: Any
-    expect: dict[str, Any]
-
-
-@cache
-def golden_records() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip())
-
-
-def golden(op: str) -> dict[str, list[GoldenCase]]:
-    groups: dict[str, list[GoldenCase]] = {}
-    for record in golden_records():
-        if record["op"] == op:
-            case = GoldenCase(op, record["group"], record["input"], record["expect"])
-            groups.setdefault(case.group, []).append(case)
-    return groups
+from tests.golden.cases import GoldenCase, golden, golden_records, short
 
 
 def outcome(call: Callable[[], Any], render: Callable[[Any], Any]) -> dict[str, Any]:
@@ -62,11 +35,6 @@ def outcome(call: Callable[[], Any], render: Callable[[Any], Any]) -> dict[str, 
     except Exception as error:  # a Python error where Java answers: always a mismatch
         return {"ok": False, "python": f"{type(error).__name__}: {error}"}
     return {"ok": True, "value": render(value)}
-
-
-def short(value: Any, limit: int = 90) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
 
 def disagreements(cases: list[GoldenCase], ours: Callable[[GoldenCase], dict[str, Any]]) -> list[str]:

@@ -7,10 +7,6 @@ through Flink 2.2.1's ``CPUResource``, and whole configurations answered by the 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,38 +14,11 @@ import pytest
 from flink_tm_memory.memory import MemoryLayout, derive_task_manager_memory
 from flink_tm_memory.memory.layout import java_hash_map_order, java_hash_set_order
 from flink_tm_memory.memory.oracle_format import task_manager_output
+from tests.golden.cases import golden, short
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "java_semantics.jsonl"
 ORACLE_VERSION = "2.2"
 AMOUNT_PREFIX = "external-resource."
 AMOUNT_SUFFIX = ".amount"
-
-
-@dataclass(frozen=True)
-class GoldenCase:
-    op: str
-    group: str
-    input: Any
-    expect: dict[str, Any]
-
-
-@cache
-def golden_records() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip())
-
-
-def golden(op: str) -> dict[str, list[GoldenCase]]:
-    groups: dict[str, list[GoldenCase]] = {}
-    for record in golden_records():
-        if record["op"] == op:
-            case = GoldenCase(op, record["group"], record["input"], record["expect"])
-            groups.setdefault(case.group, []).append(case)
-    return groups
-
-
-def short(value: Any, limit: int = 300) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
 
 def layout_with_resources(names: list[str]) -> MemoryLayout:
@@ -92,7 +61,8 @@ def differences(flink: dict[str, Any], ours: dict[str, Any], prefix: str = "") -
             lines += differences(theirs, mine, f"{key}.")
         else:
             lines.append(
-                f"    {prefix}{key}: flink {short(theirs)}\n    {' ' * len(prefix + key)}  ours  {short(mine)}"
+                f"    {prefix}{key}: flink {short(theirs, 300)}\n"
+                f"    {' ' * len(prefix + key)}  ours  {short(mine, 300)}"
             )
     return lines
 
@@ -109,7 +79,7 @@ def test_java_hash_map_order_agrees_with_java_hash_map(group: str) -> None:
     cases = HASH_MAP_ORDER[group]
     assert cases
     found = [
-        f"{short(case.input)}\n    java {case.expect['value']}\n    ours {ours}"
+        f"{short(case.input, 300)}\n    java {case.expect['value']}\n    ours {ours}"
         for case in cases
         if (ours := list(java_hash_map_order(tuple(case.input)))) != case.expect["value"]
     ]
@@ -126,7 +96,7 @@ def test_java_hash_set_order_agrees_with_a_hash_set_built_from_a_list(group: str
     cases = HASH_SET_ORDER[group]
     assert cases
     found = [
-        f"{short(case.input)}\n    java {case.expect['value']}\n    ours {ours}"
+        f"{short(case.input, 300)}\n    java {case.expect['value']}\n    ours {ours}"
         for case in cases
         if (ours := list(java_hash_set_order(list(case.input)))) != case.expect["value"]
     ]

@@ -8,42 +8,16 @@ and ``multiply``, checked against ``BigDecimal.valueOf(bytes).multiply(BigDecima
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, partial
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
 
 from flink_tm_memory.memory.failures import JavaError
 from flink_tm_memory.memory.sizes import format_human, format_option_value, multiply, parse_memory_size
-
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "java_semantics.jsonl"
-
-
-@dataclass(frozen=True)
-class GoldenCase:
-    op: str
-    group: str
-    input: Any
-    expect: dict[str, Any]
-
-
-@cache
-def golden_records() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip())
-
-
-def golden(op: str) -> dict[str, list[GoldenCase]]:
-    groups: dict[str, list[GoldenCase]] = {}
-    for record in golden_records():
-        if record["op"] == op:
-            case = GoldenCase(op, record["group"], record["input"], record["expect"])
-            groups.setdefault(case.group, []).append(case)
-    return groups
+from tests.golden.cases import GoldenCase, golden, short
 
 
 def outcome(call: Callable[[], Any]) -> dict[str, Any]:
@@ -55,11 +29,6 @@ def outcome(call: Callable[[], Any]) -> dict[str, Any]:
     except Exception as error:  # a Python error where Java answers: always a mismatch
         return {"ok": False, "python": f"{type(error).__name__}: {error}"}
     return {"ok": True, "value": value}
-
-
-def short(value: Any, limit: int = 90) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
 
 def assert_agrees(cases: list[GoldenCase], ours: Callable[[GoldenCase], dict[str, Any]]) -> None:
