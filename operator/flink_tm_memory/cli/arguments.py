@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from typing import NoReturn
 
 from flink_tm_memory import __version__
 from flink_tm_memory.cli.errors import UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 FORMATS = ("table", "yaml", "json", "flink", "svg")
 BATCH_MODES = ("tm", "local", "weights")

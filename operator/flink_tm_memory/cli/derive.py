@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
 
 from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, UsageError
 from flink_tm_memory.cli.inputs import ConfigInput, gather_configuration
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.versions import FlinkVersion, UnsupportedVersionError, parse_flink_version
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def run_derive(arguments: argparse.Namespace) -> int:

@@ -8,13 +8,15 @@ the output says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flink_tm_memory.memory.configuration import ConfigValue
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.versions import FlinkVersion
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from typing import Final
+
     from flink_tm_memory.cli.config_file import ConfigFile
 
 SHIPPED_DEFAULT: dict[str, ConfigValue] = {
@@ -24,13 +26,17 @@ SHIPPED_DEFAULT: dict[str, ConfigValue] = {
 """The TaskManager entries of the config file every Flink 1.17 - 2.3 distribution ships."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigInput:
+class ConfigInput(FrozenRecord):
     """The configuration handed to the engine, and where each part of it came from."""
 
-    entries: dict[str, ConfigValue]
-    file: ConfigFile | None
-    dynamic: dict[str, str]
+    __slots__ = ("dynamic", "entries", "file")
+
+    def __init__(
+        self, entries: dict[str, ConfigValue], file: ConfigFile | None, dynamic: dict[str, str]
+    ) -> None:
+        self.entries: Final = entries
+        self.file: Final = file
+        self.dynamic: Final = dynamic
 
     @property
     def is_shipped_default(self) -> bool:

@@ -4,8 +4,7 @@ This layer knows nothing of Kubernetes: it takes a Flink configuration and a Fli
 returns values (a layout, problems, notes, a trace). It does not log and does not raise for user errors.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteCode, NoteLevel, Origin
@@ -45,7 +44,10 @@ __all__ = [
     "split_managed_memory",
 ]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from flink_tm_memory.memory.local import LocalExecution, derive_local_execution
     from flink_tm_memory.memory.weights import (
         ManagedMemorySplit,
@@ -69,5 +71,7 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        from importlib import import_module  # noqa: PLC0415 - only on first use of a lazy name
+
         return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

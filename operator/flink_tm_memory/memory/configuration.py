@@ -9,9 +9,6 @@ of a deprecated key is remembered so it can be reported as a note.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TypeVar
 
 from flink_tm_memory.memory.failures import ILLEGAL_ARGUMENT, JavaError, Reason, configuration_error
 from flink_tm_memory.memory.javanum import (
@@ -27,10 +24,16 @@ from flink_tm_memory.memory.javanum import (
     to_binary32,
 )
 from flink_tm_memory.memory.options import ConfigOption, OptionType
+from flink_tm_memory.memory.records import FrozenRecord, Record
 from flink_tm_memory.memory.sizes import parse_memory_size
 from flink_tm_memory.memory.splitter import split_escaped
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import Final, TypeVar
+
+    T = TypeVar("T")
 
 ConfigValue = str | int | float | bool
 """A configuration value as it can appear in a Flink configuration file or ``-D`` flag."""
@@ -45,20 +48,32 @@ def java_string(value: ConfigValue) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class DeprecatedKeyUse:
-    deprecated_key: str
-    key: str
+class DeprecatedKeyUse(FrozenRecord):
+    __slots__ = ("deprecated_key", "key")
+
+    def __init__(self, deprecated_key: str, key: str) -> None:
+        self.deprecated_key: Final = deprecated_key
+        self.key: Final = key
 
 
-@dataclass(slots=True)
-class FlinkConfiguration:
-    """The entries of one configuration; ``with_entry`` returns a modified copy, as Flink copies."""
+class FlinkConfiguration(Record):
+    """The entries of one configuration; ``with_entry`` returns a modified copy, as Flink copies.
 
-    entries: Mapping[str, ConfigValue]
-    deprecated_uses: list[DeprecatedKeyUse] = field(default_factory=list)
-    standard_yaml: bool = False
-    """Flink's standard-YAML mode (config.yaml, 1.19+): list and map values are read as YAML first."""
+    ``standard_yaml`` is Flink's standard-YAML mode (config.yaml, 1.19+): list and map values are read
+    as YAML first.
+    """
+
+    __slots__ = ("deprecated_uses", "entries", "standard_yaml")
+
+    def __init__(
+        self,
+        entries: Mapping[str, ConfigValue],
+        deprecated_uses: list[DeprecatedKeyUse] | None = None,
+        standard_yaml: bool = False,
+    ) -> None:
+        self.entries = entries
+        self.deprecated_uses = [] if deprecated_uses is None else deprecated_uses
+        self.standard_yaml = standard_yaml
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.entries)

@@ -12,7 +12,6 @@ Public entry point: ``derive_task_manager_memory`` in ``flink_tm_memory.memory.e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Context, Decimal
 
 from flink_tm_memory.memory import options as opt
@@ -28,29 +27,49 @@ from flink_tm_memory.memory.failures import (
 from flink_tm_memory.memory.javanum import INT_MAX, INT_MIN, java_double_to_string
 from flink_tm_memory.memory.layout import MemoryLayout, java_hash_map_order, java_hash_set_order
 from flink_tm_memory.memory.options import ConfigOption, OptionType
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import MAX_BYTES, add, add_all, format_human, multiply
 from flink_tm_memory.memory.versions import FlinkVersion
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 _CPU_CONTEXT = Context(prec=800)
 _CPU_SCALE = Decimal("1e-8")  # CPUResource keeps 8 decimals
 
 
-@dataclass(frozen=True, slots=True)
-class RangeFraction:
-    min_bytes: int
-    max_bytes: int
-    fraction: float
-    fraction_option: ConfigOption
+class RangeFraction(FrozenRecord):
+    __slots__ = ("fraction", "fraction_option", "max_bytes", "min_bytes")
+
+    def __init__(
+        self, min_bytes: int, max_bytes: int, fraction: float, fraction_option: ConfigOption
+    ) -> None:
+        self.min_bytes: Final = min_bytes
+        self.max_bytes: Final = max_bytes
+        self.fraction: Final = fraction
+        self.fraction_option: Final = fraction_option
 
 
-@dataclass(slots=True)
-class _FlinkMemory:
-    framework_heap: int
-    framework_off_heap: int
-    task_heap: int
-    task_off_heap: int
-    network: int
-    managed: int
+class _FlinkMemory(FrozenRecord):
+    __slots__ = ("framework_heap", "framework_off_heap", "managed", "network", "task_heap", "task_off_heap")
+
+    def __init__(
+        self,
+        *,
+        framework_heap: int,
+        framework_off_heap: int,
+        task_heap: int,
+        task_off_heap: int,
+        network: int,
+        managed: int,
+    ) -> None:
+        self.framework_heap: Final = framework_heap
+        self.framework_off_heap: Final = framework_off_heap
+        self.task_heap: Final = task_heap
+        self.task_off_heap: Final = task_off_heap
+        self.network: Final = network
+        self.managed: Final = managed
 
     @property
     def total(self) -> int:
@@ -64,15 +83,17 @@ class _FlinkMemory:
         )
 
 
-@dataclass(slots=True)
 class Derivation:
     """One run of Flink's algorithm over one configuration, collecting notes and the trace."""
 
-    config: FlinkConfiguration
-    version: FlinkVersion
-    notes: list[Note] = field(default_factory=list)
-    trace: dict[str, ComponentTrace] = field(default_factory=dict)
-    _capped: dict[str, str] = field(default_factory=dict)  # component -> "min" | "max"
+    __slots__ = ("_capped", "config", "notes", "trace", "version")
+
+    def __init__(self, config: FlinkConfiguration, version: FlinkVersion) -> None:
+        self.config = config
+        self.version = version
+        self.notes: list[Note] = []
+        self.trace: dict[str, ComponentTrace] = {}
+        self._capped: dict[str, str] = {}  # component -> "min" | "max"
 
     # ------------------------------------------------------------------ entry
 
@@ -176,7 +197,14 @@ class Derivation:
             self._trace_fraction(
                 "network", "network memory fraction of total Flink memory", opt.NETWORK_FRACTION
             )
-        return _FlinkMemory(framework_heap, framework_off_heap, task_heap, task_off_heap, network, managed)
+        return _FlinkMemory(
+            framework_heap=framework_heap,
+            framework_off_heap=framework_off_heap,
+            task_heap=task_heap,
+            task_off_heap=task_off_heap,
+            network=network,
+            managed=managed,
+        )
 
     def _from_total_flink(self, total_flink: int) -> _FlinkMemory:
         framework_heap = self._read_traced("frameworkHeap", opt.FRAMEWORK_HEAP)
@@ -238,7 +266,14 @@ class Derivation:
             self._set_trace(
                 "taskHeap", Origin.DERIVED, "the rest of total Flink memory after every other component"
             )
-        return _FlinkMemory(framework_heap, framework_off_heap, task_heap, task_off_heap, network, managed)
+        return _FlinkMemory(
+            framework_heap=framework_heap,
+            framework_off_heap=framework_off_heap,
+            task_heap=task_heap,
+            task_off_heap=task_off_heap,
+            network=network,
+            managed=managed,
+        )
 
     def _managed(self, total_flink: int) -> int:
         if self.config.contains(opt.MANAGED_SIZE):

@@ -8,10 +8,6 @@ accepted configurations, and a per-component explain trace.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.configuration import ConfigValue, FlinkConfiguration
 from flink_tm_memory.memory.derive import Derivation
@@ -26,8 +22,14 @@ from flink_tm_memory.memory.failures import (
 )
 from flink_tm_memory.memory.layout import COMPONENT_NAMES, MemoryLayout
 from flink_tm_memory.memory.options import ConfigOption, OptionType
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import format_human, parse_memory_size
 from flink_tm_memory.memory.versions import FlinkVersion, parse_flink_version
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Final
 
 # Real Flink options under taskmanager.memory.* that do not take part in the sizing.
 _OTHER_MEMORY_KEYS = frozenset(
@@ -42,15 +44,24 @@ _DEFAULTED_OPTIONS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TaskManagerMemory:
+class TaskManagerMemory(FrozenRecord):
     """The outcome of one derivation: a layout, or the problems that prevent one; notes and trace either way."""
 
-    version: FlinkVersion
-    layout: MemoryLayout | None
-    problems: tuple[Problem, ...]
-    notes: tuple[Note, ...]
-    trace: tuple[ComponentTrace, ...]
+    __slots__ = ("layout", "notes", "problems", "trace", "version")
+
+    def __init__(
+        self,
+        version: FlinkVersion,
+        layout: MemoryLayout | None,
+        problems: tuple[Problem, ...],
+        notes: tuple[Note, ...],
+        trace: tuple[ComponentTrace, ...],
+    ) -> None:
+        self.version: Final = version
+        self.layout: Final = layout
+        self.problems: Final = problems
+        self.notes: Final = notes
+        self.trace: Final = trace
 
     @property
     def ok(self) -> bool:
@@ -168,7 +179,7 @@ def _naming_sizes_if_anonymous(
         for key in option.all_keys
         if key in config.entries
     )
-    return dataclasses.replace(problem, keys=sizes)
+    return problem.replace(keys=sizes)
 
 
 # ---------------------------------------------------------------------- every independent problem

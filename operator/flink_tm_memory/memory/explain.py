@@ -7,8 +7,13 @@ every component whether it was configured, defaulted or derived, and by which ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from flink_tm_memory.memory.records import FrozenRecord
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class NoteLevel(StrEnum):
@@ -33,14 +38,16 @@ class NoteCode(StrEnum):
     LOCAL_EXECUTION = "LocalExecution"
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(FrozenRecord):
     """An informational rule Flink applied, or a warning about a risky but accepted configuration."""
 
-    level: NoteLevel
-    code: NoteCode
-    message: str
-    keys: tuple[str, ...] = ()
+    __slots__ = ("code", "keys", "level", "message")
+
+    def __init__(self, level: NoteLevel, code: NoteCode, message: str, keys: tuple[str, ...] = ()) -> None:
+        self.level: Final = level
+        self.code: Final = code
+        self.message: Final = message
+        self.keys: Final = keys
 
 
 class Origin(StrEnum):
@@ -49,11 +56,13 @@ class Origin(StrEnum):
     DERIVED = "Derived"
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentTrace:
+class ComponentTrace(FrozenRecord):
     """How one component got its value: its origin and the rule, in a sentence."""
 
-    component: str
-    origin: Origin
-    rule: str
-    keys: tuple[str, ...] = ()
+    __slots__ = ("component", "keys", "origin", "rule")
+
+    def __init__(self, component: str, origin: Origin, rule: str, keys: tuple[str, ...] = ()) -> None:
+        self.component: Final = component
+        self.origin: Final = origin
+        self.rule: Final = rule
+        self.keys: Final = keys

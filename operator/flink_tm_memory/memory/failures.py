@@ -9,8 +9,13 @@ the option keys to point at. Nothing of this kind escapes the engine as an excep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from flink_tm_memory.memory.records import FrozenRecord
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 ILLEGAL_CONFIGURATION = "org.apache.flink.configuration.IllegalConfigurationException"
 ILLEGAL_ARGUMENT = "java.lang.IllegalArgumentException"
@@ -96,8 +101,7 @@ def configuration_error(
     return JavaError(ILLEGAL_CONFIGURATION, message, cause, reason=reason, keys=keys)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(FrozenRecord):
     """One reason why Flink would refuse a configuration.
 
     ``chain`` holds the message of every throwable Flink prints, outermost first; ``message`` is the
@@ -106,12 +110,24 @@ class Problem:
     are independent problems Flink would report once the first was fixed.
     """
 
-    reason: Reason
-    message: str | None
-    chain: tuple[str | None, ...]
-    classes: tuple[str, ...]
-    keys: tuple[str, ...]
-    primary: bool = True
+    __slots__ = ("chain", "classes", "keys", "message", "primary", "reason")
+
+    def __init__(
+        self,
+        *,
+        reason: Reason,
+        message: str | None,
+        chain: tuple[str | None, ...],
+        classes: tuple[str, ...],
+        keys: tuple[str, ...],
+        primary: bool = True,
+    ) -> None:
+        self.reason: Final = reason
+        self.message: Final = message
+        self.chain: Final = chain
+        self.classes: Final = classes
+        self.keys: Final = keys
+        self.primary: Final = primary
 
     @property
     def java_class(self) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import re
 import struct
-import unicodedata
-from fractions import Fraction
 
 from flink_tm_memory.memory import java_dtoa
 from flink_tm_memory.memory.failures import NUMBER_FORMAT, JavaError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
@@ -25,7 +27,8 @@ FLOAT_MIN_SUBNORMAL = struct.unpack(">f", b"\x00\x00\x00\x01")[0]
 
 # Java's FloatingDecimal keeps at most this many significant digits plus one "sticky" digit.
 _MAX_SIGNIFICANT_DIGITS = 1100
-_HEX_FLOAT = re.compile(
+# Compiled (and cached by re) on first use: hexadecimal floats are rare, the compile is not cheap.
+_HEX_FLOAT = (
     r"([-+])?0[xX](((?P<a>[0-9a-fA-F]+)\.?)|((?P<b>[0-9a-fA-F]*)\.(?P<c>[0-9a-fA-F]+)))"
     r"[pP](?P<esign>[-+])?(?P<exp>[0-9]+)[fFdD]?"
 )
@@ -114,6 +117,8 @@ def _scan_exponent(trimmed: str, start: int) -> tuple[int, int]:
 
 def _exact_value(digits: str, magnitude_offset: int, negative: bool, exponent_limit: int) -> Fraction | float:
     """The exact value of 0.<digits> x 10^magnitude, with Java's significant-digit cut and sticky digit."""
+    from fractions import Fraction  # noqa: PLC0415 - numbers are rarely configured as text; keeps the CLI fast
+
     significant = digits.lstrip("0")
     if not significant:
         return -0.0 if negative else Fraction(0)
@@ -130,7 +135,9 @@ def _exact_value(digits: str, magnitude_offset: int, negative: bool, exponent_li
 
 
 def _parse_hex(trimmed: str) -> Fraction | float:
-    match = _HEX_FLOAT.fullmatch(trimmed)
+    from fractions import Fraction  # noqa: PLC0415 - numbers are rarely configured as text; keeps the CLI fast
+
+    match = re.fullmatch(_HEX_FLOAT, trimmed)
     if match is None:
         raise _input_error(trimmed)
     whole = match.group("a") if match.group("a") is not None else (match.group("b") or "")
@@ -154,6 +161,8 @@ def _parse_hex(trimmed: str) -> Fraction | float:
 
 def _round_to_binary32(value: Fraction) -> float:
     """Rounds an exact rational to the nearest IEEE binary32 value (ties to even), as a Python float."""
+    from fractions import Fraction  # noqa: PLC0415 - numbers are rarely configured as text; keeps the CLI fast
+
     if value == 0:
         return 0.0
     sign = -1.0 if value < 0 else 1.0
@@ -220,6 +229,10 @@ def _parse_java_integer(text: str, lowest: int, highest: int) -> int:
 
 def _zero_digits(digits: str) -> str:
     """The characters among ``digits`` that are a zero in some script (leading zeros never count)."""
+    if digits.isascii():
+        return "0"
+    import unicodedata  # noqa: PLC0415 - only digits of other scripts need the Unicode database
+
     return "".join({char for char in digits if unicodedata.decimal(char, None) == 0})
 
 

@@ -7,13 +7,17 @@ in the iteration order of the Java ``HashMap`` Flink fills (simulated in ``java_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.java_hash_map import hash_map_order, hash_set_capacity
 from flink_tm_memory.memory.javanum import java_double_to_string
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import format_flag_bytes
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 COMPONENT_NAMES: tuple[str, ...] = (
     "frameworkHeap",
@@ -30,21 +34,49 @@ COMPONENT_NAMES: tuple[str, ...] = (
 """Component names, as in Flink's REST API and the oracle's output."""
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryLayout:
+class MemoryLayout(FrozenRecord):
     """Every TaskManager memory component in bytes, with CPU and slots, as Flink derived them."""
 
-    framework_heap_bytes: int
-    task_heap_bytes: int
-    framework_off_heap_bytes: int
-    task_off_heap_bytes: int
-    network_bytes: int
-    managed_bytes: int
-    jvm_metaspace_bytes: int
-    jvm_overhead_bytes: int
-    cpu_cores: float
-    num_slots: int
-    external_resources: tuple[tuple[str, int], ...] = ()
+    __slots__ = (
+        "cpu_cores",
+        "external_resources",
+        "framework_heap_bytes",
+        "framework_off_heap_bytes",
+        "jvm_metaspace_bytes",
+        "jvm_overhead_bytes",
+        "managed_bytes",
+        "network_bytes",
+        "num_slots",
+        "task_heap_bytes",
+        "task_off_heap_bytes",
+    )
+
+    def __init__(
+        self,
+        *,
+        framework_heap_bytes: int,
+        task_heap_bytes: int,
+        framework_off_heap_bytes: int,
+        task_off_heap_bytes: int,
+        network_bytes: int,
+        managed_bytes: int,
+        jvm_metaspace_bytes: int,
+        jvm_overhead_bytes: int,
+        cpu_cores: float,
+        num_slots: int,
+        external_resources: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        self.framework_heap_bytes: Final = framework_heap_bytes
+        self.task_heap_bytes: Final = task_heap_bytes
+        self.framework_off_heap_bytes: Final = framework_off_heap_bytes
+        self.task_off_heap_bytes: Final = task_off_heap_bytes
+        self.network_bytes: Final = network_bytes
+        self.managed_bytes: Final = managed_bytes
+        self.jvm_metaspace_bytes: Final = jvm_metaspace_bytes
+        self.jvm_overhead_bytes: Final = jvm_overhead_bytes
+        self.cpu_cores: Final = cpu_cores
+        self.num_slots: Final = num_slots
+        self.external_resources: Final = external_resources
 
     @property
     def total_flink_bytes(self) -> int:

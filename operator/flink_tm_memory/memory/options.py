@@ -6,13 +6,17 @@ Keys are spelled exactly as Flink spells them. ``describe()`` reproduces Java's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 
 from flink_tm_memory.memory.javanum import java_float_to_string, to_binary32
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import GIB, MAX_BYTES, MIB, format_option_value
 from flink_tm_memory.memory.versions import FlinkVersion
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class OptionType(Enum):
@@ -26,24 +30,32 @@ class OptionType(Enum):
     LIST = "List<String>"
 
 
-@dataclass(frozen=True, slots=True)
-class FallbackKey:
-    key: str
-    deprecated: bool = True
+class FallbackKey(FrozenRecord):
+    __slots__ = ("deprecated", "key")
+
+    def __init__(self, key: str, deprecated: bool = True) -> None:
+        self.key: Final = key
+        self.deprecated: Final = deprecated
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigOption:
-    key: str
-    type: OptionType
-    default: int | float | None = None
-    fallback_keys: tuple[FallbackKey, ...] = ()
-    description: str = ""
-    all_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+class ConfigOption(FrozenRecord):
+    __slots__ = ("all_keys", "default", "description", "fallback_keys", "key", "type")
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        key: str,
+        type: OptionType,
+        default: int | float | None = None,
+        fallback_keys: tuple[FallbackKey, ...] = (),
+        description: str = "",
+    ) -> None:
+        self.key: Final = key
+        self.type: Final = type
+        self.default: Final = default
+        self.fallback_keys: Final = fallback_keys
+        self.description: Final = description
         # Looked up for every option read; computed once.
-        object.__setattr__(self, "all_keys", (self.key, *(fallback.key for fallback in self.fallback_keys)))
+        self.all_keys: Final = (key, *(fallback.key for fallback in fallback_keys))
 
     def describe(self) -> str:
         """Java's ``ConfigOption.toString()``, including its odd space before the comma."""

@@ -8,10 +8,13 @@ oracle prints (``ok``, ``bytes``, ``cpuCores``, ``numSlots``, ``jvmParams``, ``d
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from flink_tm_memory.memory.engine import TaskManagerMemory
 from flink_tm_memory.memory.failures import Problem
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def json_number(value: float) -> float | str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from functools import cache
 
 from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
@@ -169,7 +168,7 @@ def multiply(size_bytes: int, multiplier: float) -> int:
 @cache
 def _decimal_ratio(value: float) -> tuple[int, int]:
     """``BigDecimal.valueOf(value)`` as an exact integer ratio (the same few fractions recur)."""
-    return Fraction(Decimal(java_double_to_string(value))).as_integer_ratio()
+    return Decimal(java_double_to_string(value)).as_integer_ratio()
 
 
 def format_flag_bytes(size_bytes: int) -> str:

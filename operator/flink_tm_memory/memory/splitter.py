@@ -7,11 +7,15 @@ quoting, a doubled quote as escape, and unquoted tokens trimmed. Errors carry Fl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from flink_tm_memory.memory.failures import ILLEGAL_ARGUMENT, JavaError
 from flink_tm_memory.memory.javanum import java_trim
+from flink_tm_memory.memory.records import FrozenRecord
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class _TokenType(Enum):
@@ -20,11 +24,13 @@ class _TokenType(Enum):
     DELIMITER = "delimiter"
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    type: _TokenType
-    text: str
-    position: int
+class _Token(FrozenRecord):
+    __slots__ = ("position", "text", "type")
+
+    def __init__(self, type: _TokenType, text: str, position: int) -> None:
+        self.type: Final = type
+        self.text: Final = text
+        self.position: Final = position
 
 
 def split_escaped(text: str, delimiter: str) -> list[str]:

@@ -8,17 +8,24 @@ derivation reads as one algorithm rather than a thicket of version checks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from flink_tm_memory.memory.records import FrozenRecord
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 DEFAULT_VERSION = "2.2"
 
 
-@dataclass(frozen=True, slots=True)
-class FlinkVersion:
+class FlinkVersion(FrozenRecord):
     """One supported Flink minor release."""
 
-    major: int
-    minor: int
+    __slots__ = ("major", "minor")
+
+    def __init__(self, major: int, minor: int) -> None:
+        self.major: Final = major
+        self.minor: Final = minor
 
     @property
     def name(self) -> str:
@@ -76,7 +83,8 @@ SUPPORTED_VERSIONS: tuple[FlinkVersion, ...] = tuple(
     for major, minor in ((1, 17), (1, 18), (1, 19), (1, 20), (2, 0), (2, 1), (2, 2), (2, 3))
 )
 _BY_NAME = {version.name: version for version in SUPPORTED_VERSIONS}
-_VERSION_TEXT = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-.][0-9A-Za-z.-]+)?")
+# Compiled (and cached by re) on first use: exact names, the common case, do without it.
+_VERSION_TEXT = r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-.][0-9A-Za-z.-]+)?"
 
 
 class UnsupportedVersionError(ValueError):
@@ -87,7 +95,9 @@ def parse_flink_version(text: str | None = None) -> FlinkVersion:
     """``"2.2"``, ``"2.2.1"`` or ``None`` (the default release) to a supported ``FlinkVersion``."""
     if text is None:
         return _BY_NAME[DEFAULT_VERSION]
-    match = _VERSION_TEXT.fullmatch(text.strip())
+    if text in _BY_NAME:
+        return _BY_NAME[text]
+    match = re.fullmatch(_VERSION_TEXT, text.strip())
     name = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
     if name is None or name not in _BY_NAME:
         supported = ", ".join(version.name for version in SUPPORTED_VERSIONS)

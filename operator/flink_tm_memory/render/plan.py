@@ -12,7 +12,7 @@ with any conflict has no layout: the operator never writes a configuration Flink
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -119,7 +119,7 @@ def _flink_problems(
     """The TaskManager's problems, then the split's; Flink reports the split's only at job start."""
     split_problems = split.problems if split is not None else weights.problems
     if memory.problems:
-        split_problems = tuple(replace(problem, primary=False) for problem in split_problems)
+        split_problems = tuple(problem.replace(primary=False) for problem in split_problems)
     return (*memory.problems, *split_problems)
 
 

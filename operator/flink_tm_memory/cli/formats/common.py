@@ -8,13 +8,17 @@ network), JVM metaspace and JVM overhead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from flink_tm_memory.memory.explain import NoteCode
 from flink_tm_memory.memory.failures import Problem
 from flink_tm_memory.memory.layout import MemoryLayout
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import format_human
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Group(StrEnum):
@@ -28,15 +32,19 @@ class Group(StrEnum):
     OVERHEAD = "overhead"
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(FrozenRecord):
     """One line of the memory tree; ``component`` names it in the trace, if it is one of Flink's ten."""
 
-    label: str
-    depth: int
-    size_bytes: int
-    group: Group
-    component: str | None = None
+    __slots__ = ("component", "depth", "group", "label", "size_bytes")
+
+    def __init__(
+        self, label: str, depth: int, size_bytes: int, group: Group, component: str | None = None
+    ) -> None:
+        self.label: Final = label
+        self.depth: Final = depth
+        self.size_bytes: Final = size_bytes
+        self.group: Final = group
+        self.component: Final = component
 
     @property
     def is_leaf(self) -> bool:

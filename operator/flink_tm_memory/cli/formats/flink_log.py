@@ -10,14 +10,17 @@ warnings (Flink logs one per lookup).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flink_tm_memory.cli.formats.common import FLINK_LOGGED
 from flink_tm_memory.memory.engine import TaskManagerMemory
 from flink_tm_memory.memory.explain import Note, NoteCode, NoteLevel
 from flink_tm_memory.memory.failures import Problem
 from flink_tm_memory.memory.layout import MemoryLayout
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import format_human
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:"
 _LABEL_COLUMN = 33
@@ -25,12 +28,14 @@ _LABEL_COLUMN = 33
 _LOG_ORDER = {NoteCode.LEGACY_HEAP_MAPPED: 0, NoteCode.DEPRECATED_KEY: 1}
 
 
-@dataclass(frozen=True, slots=True)
-class FlinkOutput:
+class FlinkOutput(FrozenRecord):
     """The two streams of the JVM: log and results on stdout, an uncaught exception on stderr."""
 
-    stdout: str
-    stderr: str
+    __slots__ = ("stderr", "stdout")
+
+    def __init__(self, stdout: str, stderr: str) -> None:
+        self.stdout: Final = stdout
+        self.stderr: Final = stderr
 
 
 def render_flink_output(result: TaskManagerMemory) -> FlinkOutput:

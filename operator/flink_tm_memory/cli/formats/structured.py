@@ -8,7 +8,6 @@ every problem, the notes, the explain trace and where the configuration came fro
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flink_tm_memory.cli.formats.common import FLINK_LOGGED
 from flink_tm_memory.cli.inputs import ConfigInput
@@ -18,6 +17,10 @@ from flink_tm_memory.memory.failures import Problem
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.oracle_format import json_number
 from flink_tm_memory.memory.sizes import format_human
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def result_document(result: TaskManagerMemory, source: ConfigInput) -> dict[str, Any]:

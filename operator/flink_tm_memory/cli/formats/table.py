@@ -9,10 +9,7 @@ change. Colour is decided by the caller (only on a TTY without ``NO_COLOR``).
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TextIO
 
 from flink_tm_memory.cli.formats.common import (
     COMPONENT_LABELS,
@@ -29,6 +26,11 @@ from flink_tm_memory.memory.explain import ComponentTrace, Note, NoteLevel
 from flink_tm_memory.memory.failures import Problem
 from flink_tm_memory.memory.javanum import java_double_to_string
 from flink_tm_memory.memory.layout import MemoryLayout
+from flink_tm_memory.memory.records import FrozenRecord
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Final, TextIO
 
 _ANSI = {
     "bold": "1",
@@ -47,13 +49,15 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"
 _LABEL_WIDTH = 26
 
 
-@dataclass(frozen=True, slots=True)
-class Terminal:
+class Terminal(FrozenRecord):
     """What the output may use: colour, non-ASCII glyphs, and a width to wrap at (``None``: no wrapping)."""
 
-    colour: bool = False
-    unicode: bool = True
-    width: int | None = None
+    __slots__ = ("colour", "unicode", "width")
+
+    def __init__(self, colour: bool = False, unicode: bool = True, width: int | None = None) -> None:
+        self.colour: Final = colour
+        self.unicode: Final = unicode
+        self.width: Final = width
 
     @classmethod
     def for_stream(cls, out: TextIO) -> Terminal:
@@ -77,6 +81,8 @@ class Terminal:
     def wrap(self, text: str, indent: str, hanging: str) -> list[str]:
         if self.width is None:
             return [indent + text]
+        import textwrap  # only a terminal needs wrapping: not loaded when the output is piped or saved
+
         return textwrap.wrap(
             text, self.width, initial_indent=indent, subsequent_indent=hanging, break_on_hyphens=False
         ) or [indent]
