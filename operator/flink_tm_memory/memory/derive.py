@@ -86,11 +86,14 @@ class _FlinkMemory(FrozenRecord):
 class Derivation:
     """One run of Flink's algorithm over one configuration, collecting notes and the trace."""
 
-    __slots__ = ("_capped", "config", "notes", "trace", "version")
+    __slots__ = ("_capped", "config", "notes", "trace", "traced", "version")
 
-    def __init__(self, config: FlinkConfiguration, version: FlinkVersion) -> None:
+    def __init__(self, config: FlinkConfiguration, version: FlinkVersion, *, traced: bool = True) -> None:
         self.config = config
         self.version = version
+        self.traced = (
+            traced  # False: no explain trace and no notes, for batches that need only Flink's answer
+        )
         self.notes: list[Note] = []
         self.trace: dict[str, ComponentTrace] = {}
         self._capped: dict[str, str] = {}  # component -> "min" | "max"
@@ -333,8 +336,11 @@ class Derivation:
                     reason=Reason.NETWORK_OUT_OF_RANGE,
                     keys=self._present_keys(opt.NETWORK_MIN, opt.NETWORK_MAX),
                 )
-            if self.config.contains(opt.NETWORK_FRACTION) and network != multiply(
-                total_flink, network_range.fraction
+            # The note costs a product and a message: skipped with the trace (it changes no size).
+            if (
+                self.traced
+                and self.config.contains(opt.NETWORK_FRACTION)
+                and network != multiply(total_flink, network_range.fraction)
             ):
                 self._note(
                     NoteLevel.INFO,
@@ -386,13 +392,14 @@ class Derivation:
             "legacy network buffers: taskmanager.network.numberOfBuffers x taskmanager.memory.segment-size",
             opt.LEGACY_NETWORK_BUFFERS,
         )
-        self._note(
-            NoteLevel.WARNING,
-            NoteCode.LEGACY_NETWORK_BUFFERS,
-            "Network memory is sized by the legacy option taskmanager.network.numberOfBuffers, which Flink 2.0 "
-            "removed; configure taskmanager.memory.network.min/max/fraction instead.",
-            (opt.LEGACY_NETWORK_BUFFERS.key,),
-        )
+        if self.traced:  # notes and trace are skipped together
+            self._note(
+                NoteLevel.WARNING,
+                NoteCode.LEGACY_NETWORK_BUFFERS,
+                "Network memory is sized by the legacy option taskmanager.network.numberOfBuffers, which Flink 2.0 "
+                "removed; configure taskmanager.memory.network.min/max/fraction instead.",
+                (opt.LEGACY_NETWORK_BUFFERS.key,),
+            )
         return network
 
     def _page_size(self) -> int:
@@ -493,8 +500,10 @@ class Derivation:
                     opt.OVERHEAD_MAX,
                 ),
             )
-        if self.config.contains(opt.OVERHEAD_FRACTION) and overhead != multiply(
-            total_process, overhead_range.fraction
+        if (
+            self.traced
+            and self.config.contains(opt.OVERHEAD_FRACTION)
+            and overhead != multiply(total_process, overhead_range.fraction)
         ):
             self._note(
                 NoteLevel.INFO,
@@ -568,23 +577,25 @@ class Derivation:
         component = _COMPONENT_BY_DESCRIPTION[description]
         keys = self._present_keys(fraction_range.fraction_option)
         if relative > fraction_range.max_bytes:
-            self._note(
-                NoteLevel.INFO,
-                NoteCode.CAPPED_TO_MAX,
-                f"The derived from fraction {description} ({format_human(relative)}) is greater than its max value "
-                f"{format_human(fraction_range.max_bytes)}, max value will be used instead",
-                keys,
-            )
+            if self.traced:  # notes and trace are skipped together
+                self._note(
+                    NoteLevel.INFO,
+                    NoteCode.CAPPED_TO_MAX,
+                    f"The derived from fraction {description} ({format_human(relative)}) is greater than its max value "
+                    f"{format_human(fraction_range.max_bytes)}, max value will be used instead",
+                    keys,
+                )
             self._capped[component] = "max"
             return fraction_range.max_bytes
         if relative < fraction_range.min_bytes:
-            self._note(
-                NoteLevel.INFO,
-                NoteCode.CAPPED_TO_MIN,
-                f"The derived from fraction {description} ({format_human(relative)}) is less than its min value "
-                f"{format_human(fraction_range.min_bytes)}, min value will be used instead",
-                keys,
-            )
+            if self.traced:  # notes and trace are skipped together
+                self._note(
+                    NoteLevel.INFO,
+                    NoteCode.CAPPED_TO_MIN,
+                    f"The derived from fraction {description} ({format_human(relative)}) is less than its min value "
+                    f"{format_human(fraction_range.min_bytes)}, min value will be used instead",
+                    keys,
+                )
             self._capped[component] = "min"
             return fraction_range.min_bytes
         return relative
@@ -656,6 +667,8 @@ class Derivation:
     def _set_trace(
         self, component: str, origin: Origin, rule: str, option: ConfigOption | None = None
     ) -> None:
+        if not self.traced:
+            return
         keys = () if option is None else (self.config.found_key(option) or option.key,)
         self.trace[component] = ComponentTrace(component, origin, rule, keys)
 

@@ -79,6 +79,7 @@ def derive_task_manager_memory(
     *,
     legacy_heap_env: str | None = None,
     standard_yaml: bool | None = None,
+    thorough: bool = True,
 ) -> TaskManagerMemory:
     """Derives the TaskManager memory layout exactly as the given Flink release would.
 
@@ -86,6 +87,8 @@ def derive_task_manager_memory(
     ``legacy_heap_env`` is the ``FLINK_TM_HEAP`` environment variable (Flink 1.x only).
     ``standard_yaml`` says whether Flink reads the values in standard-YAML mode; by default it does from
     1.19 on (``config.yaml``), but 1.19 and 1.20 still read a ``flink-conf.yaml`` in legacy mode.
+    ``thorough=False`` answers only what Flink answers (the layout, or its one problem), without the
+    independent problems, advice and trace: for fleet-sized batches diffed against Flink.
     Raises only ``UnsupportedVersionError`` for an unknown version name.
     """
     version = flink_version if isinstance(flink_version, FlinkVersion) else parse_flink_version(flink_version)
@@ -94,7 +97,7 @@ def derive_task_manager_memory(
     )
     configuration = FlinkConfiguration(dict(config), standard_yaml=yaml_mode)
     notes: list[Note] = []
-    derivation = Derivation(configuration, version)
+    derivation = Derivation(configuration, version, traced=thorough)
     try:
         if version.has_legacy_heap_options:
             derivation.config = _map_legacy_heap(configuration, legacy_heap_env, notes)
@@ -103,11 +106,13 @@ def derive_task_manager_memory(
     except JavaError as error:
         layout = None
         primary = _naming_sizes_if_anonymous(problem_from(error), configuration, version)
-        problems = (primary, *_independent_problems(configuration, version, primary))
+        others = _independent_problems(configuration, version, primary) if thorough else []
+        problems = (primary, *others)
     except Exception as bug:
         layout, problems = None, (internal_problem(bug),)
     notes.extend(derivation.notes)
-    notes.extend(_advice(configuration, version))
+    if thorough:
+        notes.extend(_advice(configuration, version))
     trace = tuple(derivation.trace[name] for name in COMPONENT_NAMES if name in derivation.trace)
     return TaskManagerMemory(version, layout, problems, tuple(_unique(notes)), trace if layout else ())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
 from flink_tm_memory.memory.javanum import LONG_MAX, java_double_to_string, java_trim
@@ -54,6 +54,16 @@ _THOUSANDTH = Decimal("0.001")
 
 def parse_memory_size(text: str) -> int:
     """``MemorySize.parse``: bytes, or a ``JavaError`` with Flink's exact message."""
+    # A fleet repeats the same few sizes ("4g", "1728m"); short texts that parse are remembered.
+    return _parse_remembered(text) if len(text) <= 32 else _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_remembered(text: str) -> int:
+    return _parse(text)  # lru_cache keeps results only: a failing text is parsed again each time
+
+
+def _parse(text: str) -> int:
     trimmed = java_trim(text)
     if not trimmed:
         raise JavaError(ILLEGAL_ARGUMENT, "argument is an empty- or whitespace-only string")
