@@ -44,7 +44,8 @@ manifests: $(STAMP) ## Regenerate the CRD in manifests/crd/ from the pydantic mo
 	$(BIN)/python -m flink_tm_memory.api.crd
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m compileall -q operator
+	$(BIN)/python benchmarks/run.py --oracle $(FLINK_ORACLE)
 
 bench-operator: $(STAMP) ## Reconcile throughput and RSS of the operator, 1000 resources (see benchmarks/README.md)
 	$(BIN)/python benchmarks/operator_throughput.py --count 1000
