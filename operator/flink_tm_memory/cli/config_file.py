@@ -19,15 +19,18 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from flink_tm_memory.cli.errors import ConfigurationError, UsageError
 from flink_tm_memory.memory.configuration import ConfigValue, java_string
 from flink_tm_memory.memory.javanum import java_trim
+from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.versions import FlinkVersion
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 if TYPE_CHECKING:
     import yaml
@@ -42,14 +45,18 @@ class Parser(StrEnum):
     LEGACY = "legacy flink-conf.yaml parser"
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFile:
+class ConfigFile(FrozenRecord):
     """The entries of one configuration file, how they were parsed, and what the parser warned about."""
 
-    path: str
-    parser: Parser
-    entries: dict[str, ConfigValue]
-    warnings: tuple[str, ...] = ()
+    __slots__ = ("entries", "parser", "path", "warnings")
+
+    def __init__(
+        self, path: str, parser: Parser, entries: dict[str, ConfigValue], warnings: tuple[str, ...] = ()
+    ) -> None:
+        self.path: Final = path
+        self.parser: Final = parser
+        self.entries: Final = entries
+        self.warnings: Final = warnings
 
 
 def read_config_file(path: str, version: FlinkVersion) -> ConfigFile:
