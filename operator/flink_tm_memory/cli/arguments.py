@@ -150,10 +150,40 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="S",
         help="seconds between checks that ConfigMaps and workloads still hold the layout (default 60)",
     )
+    _add_webhook(run)
     run.add_argument(
         "--log-format", choices=LOG_FORMATS, default="full", help="log line format (default full)"
     )
     run.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+
+
+def _add_webhook(run: argparse.ArgumentParser) -> None:
+    webhook = run.add_argument_group("validating webhook (HTTPS; off unless --webhook-port is given)")
+    webhook.add_argument("--webhook-port", type=_port, metavar="PORT", help="serve the webhook on this port")
+    webhook.add_argument(
+        "--webhook-listen", default="0.0.0.0", metavar="ADDR", help="address to bind (default 0.0.0.0)"
+    )
+    webhook.add_argument(
+        "--webhook-cert-dir",
+        metavar="DIR",
+        help="certificates mounted from cert-manager (tls.crt, tls.key, ca.crt); with --webhook-self-signed: "
+        "where the generated ones are written",
+    )
+    webhook.add_argument(
+        "--webhook-self-signed",
+        metavar="HOSTS",
+        help="make a development CA and a serving certificate for these comma-separated names and IPs",
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return port
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
-from flink_tm_memory.cli.errors import OperatorStartError
-from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.cli.errors import OperatorStartError, UsageError
+from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
 
 
 def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
@@ -20,15 +21,40 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         namespaces=tuple(arguments.namespaces),
         liveness_endpoint=arguments.liveness,
         drift_interval=arguments.drift_interval,
+        webhook=webhook_options(arguments),
+    )
+
+
+def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
+    """The webhook's options: served when ``--webhook-port`` is given, with certificates said how."""
+    cert_dir = Path(arguments.webhook_cert_dir) if arguments.webhook_cert_dir else None
+    hosts = tuple(host.strip() for host in (arguments.webhook_self_signed or "").split(",") if host.strip())
+    if arguments.webhook_port is None:
+        if cert_dir is not None or hosts:
+            raise UsageError("--webhook-cert-dir and --webhook-self-signed need --webhook-port")
+        return None
+    if cert_dir is None and not hosts:
+        raise UsageError("--webhook-port needs --webhook-cert-dir or --webhook-self-signed")
+    return WebhookOptions(
+        port=arguments.webhook_port,
+        listen=arguments.webhook_listen,
+        cert_dir=cert_dir,
+        self_signed_hosts=hosts,
     )
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
-    from flink_tm_memory.handlers.runner import ConnectionSetupError, configure_logging, run_operator
+    from flink_tm_memory.handlers.runner import (
+        ConnectionSetupError,
+        WebhookSetupError,
+        configure_logging,
+        run_operator,
+    )
 
+    options = operator_options(arguments)
     configure_logging(arguments.log_format, verbose=arguments.verbose)
     try:
-        asyncio.run(run_operator(operator_options(arguments)))
-    except ConnectionSetupError as error:
+        asyncio.run(run_operator(options))
+    except (ConnectionSetupError, WebhookSetupError) as error:
         raise OperatorStartError(str(error)) from None
     return 0

@@ -8,6 +8,22 @@ else differs between the tested operator and the shipped one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOptions:
+    """The validating webhook's HTTPS server; certificates from ``cert_dir`` or made for ``self_signed_hosts``."""
+
+    port: int
+    listen: str = "0.0.0.0"
+    """The address the server binds (all interfaces by default, as a pod's service needs)."""
+    cert_dir: Path | None = None
+    """Mounted certificates (cert-manager: tls.crt, tls.key, ca.crt), or where self-signed ones are written."""
+    self_signed_hosts: tuple[str, ...] = ()
+    """Host names and IPs to make a development CA and serving certificate for; empty: use ``cert_dir``."""
+    host: str | None = None
+    """The host name in the webhook URL kopf reports; the first self-signed host by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +46,5 @@ class OperatorOptions:
     """How long kopf waits to see its own last write come back on the watch before acting again."""
     watch_reconnect_backoff: float = 0.1
     """Seconds before a dropped watch stream is reopened."""
+    webhook: WebhookOptions | None = None
+    """Serve the validating admission webhook; ``None``: no webhook."""

@@ -9,6 +9,8 @@ run (the drift interval), so tests and the command line build their operators th
 - FlinkTaskManagerMemory deleted: forget it (an optional handler, so kopf adds no finalizer: the
   ConfigMap goes with the garbage collector, the workloads keep their resources).
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
+- With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
+  of ``render.admission``), as kopf's validating webhook ``/validate-memory``.
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 
@@ -21,6 +23,7 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
+from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
 from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
@@ -58,6 +61,10 @@ def register_handlers(
         id="repair-config-map",
         labels={MANAGED_BY_LABEL: OPERATOR_NAME},
     )(repairer.on_event)
+    if options.webhook is not None:  # kopf refuses to start with admission handlers and no server
+        kopf.on.validate(
+            *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
+        )(validate_memory)
 
 
 def _login(credentials: Callable[[], Credentials]) -> Callable[..., kopf.ConnectionInfo]:

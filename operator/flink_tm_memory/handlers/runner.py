@@ -25,10 +25,15 @@ from flink_tm_memory.handlers.registration import register_handlers
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.handlers.settings import operator_settings
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.handlers.webhook import webhook_server
 
 
 class ConnectionSetupError(Exception):
     """Neither a service account nor a kubeconfig says how to reach the API server."""
+
+
+class WebhookSetupError(Exception):
+    """The webhook's certificates can be neither read nor made."""
 
 
 def configure_logging(log_format: str, *, verbose: bool) -> None:
@@ -48,6 +53,7 @@ async def run_operator(
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
         raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
+    settings = _settings(options)
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
     locks, config_maps = KeyedLocks(), WatchedConfigMaps()
     registry = kopf.OperatorRegistry()
@@ -61,7 +67,7 @@ async def run_operator(
     try:
         await kopf.operator(
             registry=registry,
-            settings=operator_settings(options),
+            settings=settings,
             namespaces=options.namespaces,
             clusterwide=not options.namespaces,
             standalone=True,
@@ -71,3 +77,13 @@ async def run_operator(
         )
     finally:
         client.close()
+
+
+def _settings(options: OperatorOptions) -> kopf.OperatorSettings:
+    settings = operator_settings(options)
+    if options.webhook is not None:
+        try:
+            settings.admission.server = webhook_server(options.webhook)
+        except (OSError, ValueError) as error:
+            raise WebhookSetupError(f"cannot set up the webhook's certificates: {error}") from None
+    return settings

@@ -1,0 +1,94 @@
+"""The admission webhook's HTTPS server: kopf's ``WebhookServer`` with our certificates and a body check.
+
+kopf routes ``POST /<handler id>`` to that handler and answers an AdmissionReview. It answers 400 to
+a body that is not JSON, but bytes that are not UTF-8, or JSON of another shape (a list, no
+``request``, no ``resource``), raise inside kopf and become a 500; ``AdmissionServer`` answers those
+with a 400 naming the problem before kopf sees them, so a client's mistake never looks like a failing
+webhook.
+
+Certificates come from ``WebhookOptions``: generated for ``self_signed_hosts`` (development; written
+to ``cert_dir`` or a fresh temporary directory) or read from ``cert_dir`` (cert-manager). kopf reloads
+changed certificate files by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import kopf
+
+from flink_tm_memory.handlers.certificates import (
+    ServingCertificates,
+    generate_certificates,
+    mounted_certificates,
+)
+from flink_tm_memory.handlers.options import WebhookOptions
+
+
+class AdmissionServer(kopf.WebhookServer):
+    """kopf's server, refusing malformed AdmissionReviews with a 400 instead of a 500."""
+
+    @staticmethod
+    async def _serve(fn: kopf.WebhookFn, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        problem = review_problem(await request.read())
+        if problem is not None:
+            raise aiohttp.web.HTTPBadRequest(reason=f"Malformed AdmissionReview: {problem}")
+        return await kopf.WebhookServer._serve(fn, request)
+
+
+def review_problem(raw: bytes) -> str | None:
+    """What makes ``raw`` unusable as an AdmissionReview request, or ``None`` (kopf checks the rest)."""
+    try:
+        review = json.loads(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError too, which kopf lets through as a 500
+        return "not UTF-8 JSON"
+    if not isinstance(review, Mapping):
+        return "not a JSON object"
+    request = review.get("request")
+    if not isinstance(request, Mapping):
+        return "request: expected an object"
+    return _request_problem(request)
+
+
+def _request_problem(request: Mapping[str, Any]) -> str | None:
+    resource = request.get("resource")
+    if not isinstance(resource, Mapping):
+        return "request.resource: expected an object"
+    for key in ("group", "version", "resource"):
+        if not isinstance(resource.get(key), str):
+            return f"request.resource.{key}: expected a string"
+    for key in ("object", "oldObject"):
+        if not isinstance(request.get(key), Mapping | None):
+            return f"request.{key}: expected an object"
+    if not isinstance(request.get("uid", ""), str):
+        return "request.uid: expected a string"
+    return None
+
+
+def serving_certificates(options: WebhookOptions) -> ServingCertificates:
+    """The certificates to serve with: generated for the self-signed hosts, else the mounted ones."""
+    if options.self_signed_hosts:
+        directory = options.cert_dir or Path(tempfile.mkdtemp(prefix="flink-tm-memory-webhook-"))
+        return generate_certificates(directory, options.self_signed_hosts)
+    if options.cert_dir is None:
+        raise ValueError("the webhook needs a certificate directory or hosts to make certificates for")
+    return mounted_certificates(options.cert_dir)
+
+
+def webhook_server(options: WebhookOptions) -> AdmissionServer:
+    """The server kopf runs as ``settings.admission.server``."""
+    certificates = serving_certificates(options)
+    default_host = options.self_signed_hosts[0] if options.self_signed_hosts else None
+    return AdmissionServer(
+        addr=options.listen,
+        port=options.port,
+        host=options.host or default_host,
+        certfile=certificates.certfile,
+        pkeyfile=certificates.pkeyfile,
+        cafile=certificates.cafile,
+    )
