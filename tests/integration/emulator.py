@@ -354,6 +354,7 @@ CLUSTER_RESOURCES = {
     "apiextensions.k8s.io/v1/customresourcedefinitions": ("CustomResourceDefinition", False, ()),
     "v1/configmaps": ("ConfigMap", True, ()),
     "v1/events": ("Event", True, ()),
+    "v1/pods": ("Pod", True, ()),
     "apps/v1/deployments": ("Deployment", True, ("status",)),
     "apps/v1/statefulsets": ("StatefulSet", True, ("status",)),
     "flink.apache.org/v1beta1/flinkdeployments": ("FlinkDeployment", True, ("status",)),

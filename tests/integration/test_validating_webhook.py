@@ -223,8 +223,8 @@ BAD_BODIES: dict[str, bytes | Json] = {
     "a request that is a string": {"request": "CREATE"},
     "no resource": _without("request.resource"),
     "a resource missing its plural": _without("request.resource.resource"),
-    "a resource of another kind (pods)": _replaced(
-        "request.resource", {"group": "", "version": "v1", "resource": "pods"}
+    "a resource no handler serves (configmaps)": _replaced(
+        "request.resource", {"group": "", "version": "v1", "resource": "configmaps"}
     ),
     "an object that is a string": _replaced("request.object", "spec"),
     "an old object that is a list": _replaced("request.oldObject", []),

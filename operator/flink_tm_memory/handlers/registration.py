@@ -10,7 +10,9 @@ run (the drift interval), so tests and the command line build their operators th
   ConfigMap goes with the garbage collector, the workloads keep their resources).
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
 - With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
-  of ``render.admission``), as kopf's validating webhook ``/validate-memory``.
+  of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
+  ``flinkmemory.io/profile`` are mutated on CREATE (``render.pod_mutation``), as kopf's mutating
+  webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies.
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 
@@ -24,12 +26,15 @@ import kopf
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
 from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
+from flink_tm_memory.handlers.mutation import MUTATE_ID, PodMutator
 from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
+from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
 
 MEMORY = (GROUP, VERSION, PLURAL)
+PODS = ("", "v1", "pods")
 
 
 def register_handlers(
@@ -37,6 +42,7 @@ def register_handlers(
     *,
     reconciler: Reconciler,
     repairer: ConfigMapRepairer,
+    mutator: PodMutator,
     credentials: Callable[[], Credentials],
     options: OperatorOptions,
 ) -> None:
@@ -65,6 +71,15 @@ def register_handlers(
         kopf.on.validate(
             *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
         )(validate_memory)
+        kopf.on.mutate(
+            *PODS,
+            registry=registry,
+            id=MUTATE_ID,
+            operations=["CREATE"],
+            labels={PROFILE_LABEL: kopf.PRESENT},
+            side_effects=False,
+            ignore_failures=True,
+        )(mutator.on_pod_create)
 
 
 def _login(credentials: Callable[[], Credentials]) -> Callable[..., kopf.ConnectionInfo]:

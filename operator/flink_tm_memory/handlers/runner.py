@@ -19,6 +19,7 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.handlers.mutation import PodMutator
 from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.registration import register_handlers
@@ -61,6 +62,7 @@ async def run_operator(
         registry,
         reconciler=Reconciler(client, options, locks=locks, config_maps=config_maps),
         repairer=ConfigMapRepairer(client, locks=locks, config_maps=config_maps),
+        mutator=PodMutator(client),
         credentials=partial(read_credentials, configuration),
         options=options,
     )
