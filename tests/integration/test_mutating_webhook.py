@@ -10,11 +10,9 @@ resource it is admitted unchanged with a warning.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import json
-import ssl
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,14 +21,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from flink_tm_memory.handlers.certificates import CA_FILE
 from flink_tm_memory.handlers.mutation import MUTATE_ID
-from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import FLINK_PROPERTIES, MUTATED_ANNOTATION, PROFILE_LABEL
 from tests.integration.conftest import StartOperator
 from tests.integration.kubectl import MEMORIES, NAMESPACE, Kubectl, sample
-from tests.integration.test_validating_webhook import free_port
+from tests.integration.webhooks import webhook_session
 
 Json = dict[str, Any]
 
@@ -151,27 +147,8 @@ class MutatingWebhook:
 
 @pytest.fixture
 async def mutating_webhook(start_operator: StartOperator, tmp_path: Path) -> AsyncIterator[MutatingWebhook]:
-    port = free_port()
-    options = WebhookOptions(
-        port=port, listen="127.0.0.1", cert_dir=tmp_path, self_signed_hosts=("127.0.0.1", "localhost")
-    )
-    await start_operator(webhook=options)
-    trust = ssl.create_default_context(cafile=str(tmp_path / CA_FILE))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:
-        client = MutatingWebhook(session, f"https://localhost:{port}")
-        await _wait_listening(client)
-        yield client
-
-
-async def _wait_listening(client: MutatingWebhook, attempts: int = 200) -> None:
-    for _ in range(attempts):
-        try:
-            await client.admit(pod_review(pod(None)))
-        except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.05)
-        else:
-            return
-    raise AssertionError("the webhook server did not start listening")
+    async with webhook_session(start_operator, tmp_path) as (session, base):
+        yield MutatingWebhook(session, base)
 
 
 async def test_an_opted_in_pod_gets_its_taskmanager_resources_flink_properties_and_the_audit_annotation(

@@ -8,11 +8,8 @@ get a 4xx, never a 500, and the server keeps answering afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import io
-import socket
-import ssl
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,9 +21,8 @@ import yaml
 
 from flink_tm_memory.api.v1alpha1 import GROUP, KIND, PLURAL, VERSION
 from flink_tm_memory.handlers.admission import VALIDATE_ID
-from flink_tm_memory.handlers.certificates import CA_FILE
-from flink_tm_memory.handlers.options import WebhookOptions
 from tests.integration.conftest import StartOperator
+from tests.integration.webhooks import webhook_session
 
 SAMPLES = Path(__file__).parents[2] / "manifests" / "samples"
 Json = dict[str, Any]
@@ -65,13 +61,6 @@ def review(operation: str, obj: Json | None, *, old: Json | None = None, dry_run
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Webhook:
     """An HTTPS client of the operator's webhook server, trusting only the generated CA."""
 
@@ -93,32 +82,11 @@ class Webhook:
         assert response["uid"] == request["request"]["uid"]
         return response
 
-    async def wait_listening(self, timeout: float = 10.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            try:
-                await self.post(review("CREATE", sample("kubernetes-quantity")))
-            except aiohttp.ClientConnectionError:
-                if loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
-            else:
-                return
-
 
 @pytest.fixture
 async def webhook(start_operator: StartOperator, tmp_path: Path) -> AsyncIterator[Webhook]:
-    port = free_port()
-    options = WebhookOptions(
-        port=port, listen="127.0.0.1", cert_dir=tmp_path, self_signed_hosts=("127.0.0.1", "localhost")
-    )
-    await start_operator(webhook=options)
-    trust = ssl.create_default_context(cafile=str(tmp_path / CA_FILE))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:
-        client = Webhook(session, f"https://localhost:{port}")
-        await client.wait_listening()
-        yield client
+    async with webhook_session(start_operator, tmp_path) as (session, base):
+        yield Webhook(session, base)
 
 
 async def test_a_valid_resource_is_allowed_and_the_response_echoes_the_request_uid(webhook: Webhook) -> None:
