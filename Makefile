@@ -40,8 +40,9 @@ test: lint types imports unit ## Everything CI runs
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
 
-manifests: $(STAMP) ## Regenerate the CRD in manifests/crd/ from the pydantic models
+manifests: $(STAMP) ## Regenerate the CRD (manifests/crd/) and the webhook configurations (manifests/webhooks/)
 	$(BIN)/python -m flink_tm_memory.api.crd
+	$(BIN)/python -m flink_tm_memory webhook-configurations > manifests/webhooks/flink-tm-memory-operator.yaml
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python -m compileall -q operator

@@ -359,6 +359,16 @@ CLUSTER_RESOURCES = {
     "apps/v1/statefulsets": ("StatefulSet", True, ("status",)),
     "flink.apache.org/v1beta1/flinkdeployments": ("FlinkDeployment", True, ("status",)),
     "flinkmemory.io/v1alpha1/flinktaskmanagermemories": ("FlinkTaskManagerMemory", True, ("status",)),
+    "admissionregistration.k8s.io/v1/validatingwebhookconfigurations": (
+        "ValidatingWebhookConfiguration",
+        False,
+        (),
+    ),
+    "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations": (
+        "MutatingWebhookConfiguration",
+        False,
+        (),
+    ),
 }
 """Kind, namespaced, subresources. kopf's discovery waits for namespaces and CRDs, even cluster-wide."""
 

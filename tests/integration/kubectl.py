@@ -38,10 +38,11 @@ def sample(name: str) -> Json:
     return document
 
 
-def collection_url(resource: str, namespace: str = NAMESPACE) -> str:
+def collection_url(resource: str, namespace: str | None = NAMESPACE) -> str:
+    """The URL of a collection; ``namespace=None`` for a cluster-scoped resource."""
     group_version, plural = resource.rsplit("/", 1)
     prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
-    return f"{prefix}/namespaces/{namespace}/{plural}"
+    return f"{prefix}/{plural}" if namespace is None else f"{prefix}/namespaces/{namespace}/{plural}"
 
 
 class Kubectl:
@@ -50,7 +51,7 @@ class Kubectl:
     def __init__(self, emulator: ApiEmulator) -> None:
         self.emulator = emulator
 
-    async def create(self, resource: str, body: Json, namespace: str = NAMESPACE) -> Json:
+    async def create(self, resource: str, body: Json, namespace: str | None = NAMESPACE) -> Json:
         return await self._send("POST", collection_url(resource, namespace), body)
 
     async def patch(
@@ -58,19 +59,19 @@ class Kubectl:
         resource: str,
         name: str,
         body: Json,
-        namespace: str = NAMESPACE,
+        namespace: str | None = NAMESPACE,
         content_type: str = MERGE_PATCH,
     ) -> Json:
         url = f"{collection_url(resource, namespace)}/{name}"
         return await self._send("PATCH", url, body, content_type)
 
-    async def delete(self, resource: str, name: str, namespace: str = NAMESPACE) -> Json:
+    async def delete(self, resource: str, name: str, namespace: str | None = NAMESPACE) -> Json:
         return await self._send("DELETE", f"{collection_url(resource, namespace)}/{name}")
 
-    def get(self, resource: str, name: str, namespace: str = NAMESPACE) -> Json | None:
+    def get(self, resource: str, name: str, namespace: str | None = NAMESPACE) -> Json | None:
         return self.emulator.body(resource, namespace, name)
 
-    def status(self, name: str, namespace: str = NAMESPACE) -> Json:
+    def status(self, name: str, namespace: str | None = NAMESPACE) -> Json:
         body = self.get(MEMORIES, name, namespace) or {}
         status: Json = body.get("status") or {}
         return status

@@ -3,7 +3,8 @@
 ``derive`` answers "how will Flink size this TaskManager?" without starting a JVM, so it has to be
 quick: only argparse and the modules of the chosen command and output format are imported, never the
 operator's Kubernetes stack, and YAML support only when a YAML file is read or YAML is written.
-``run`` starts the operator, and only then imports it. Exit codes: 0 success, 1 a configuration
+``run`` starts the operator, and only then imports it; ``webhook-configurations`` prints the
+admission webhooks' configurations for an install. Exit codes: 0 success, 1 a configuration
 Flink rejects (or cannot load) or an operator that cannot connect, 2 a usage error.
 """
 
@@ -25,6 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from flink_tm_memory.cli.run import run_operator_command
 
             return run_operator_command(arguments)
+        if arguments.command == "webhook-configurations":
+            from flink_tm_memory.cli.webhook_configurations import print_webhook_configurations
+
+            return print_webhook_configurations(arguments)
         from flink_tm_memory.cli.derive import run_derive
 
         return run_derive(arguments)

@@ -120,7 +120,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("--mode", choices=BATCH_MODES, help="with --jsonl: what to derive (default tm)")
     _add_run(commands)
+    _add_webhook_configurations(commands)
     return parser
+
+
+_WEBHOOK_CONFIGURATIONS_HELP = """\
+Print the ValidatingWebhookConfiguration and MutatingWebhookConfiguration that
+route admission to the operator, as YAML (the shipped manifests/webhooks/ file
+is this command's output with its defaults).
+
+The API server verifies the webhook's certificate against caBundle: give the CA
+with --ca-file, or let cert-manager's CA injector fill it in (--cert-manager).
+"""
+
+
+def _add_webhook_configurations(commands: argparse._SubParsersAction[_Parser]) -> None:
+    configurations = commands.add_parser(
+        "webhook-configurations",
+        help="print the webhook configurations for an install",
+        description=_WEBHOOK_CONFIGURATIONS_HELP,
+        formatter_class=_HelpFormatter,
+    )
+    endpoint = configurations.add_mutually_exclusive_group()
+    endpoint.add_argument(
+        "--service",
+        type=_service,
+        metavar="NS/NAME[:PORT]",
+        help="the Service in front of the webhook (default flink-tm-memory/flink-tm-memory-operator-webhook:443)",
+    )
+    endpoint.add_argument("--url", metavar="URL", help="call the webhook at https://HOST:PORT instead")
+    configurations.add_argument(
+        "--ca-file", metavar="PEM", help="the CA that signed the webhook's serving certificate (caBundle)"
+    )
+    configurations.add_argument(
+        "--cert-manager",
+        metavar="NS/NAME",
+        help="annotate for cert-manager's CA injector with this Certificate (default: the Service's)",
+    )
+    configurations.add_argument(
+        "--operator-namespace",
+        metavar="NS",
+        help="the operator's namespace, never sent to the pod webhook (default: the Service's)",
+    )
 
 
 def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -158,7 +199,7 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_webhook(run: argparse.ArgumentParser) -> None:
-    webhook = run.add_argument_group("validating webhook (HTTPS; off unless --webhook-port is given)")
+    webhook = run.add_argument_group("admission webhooks (HTTPS; off unless --webhook-port is given)")
     webhook.add_argument("--webhook-port", type=_port, metavar="PORT", help="serve the webhook on this port")
     webhook.add_argument(
         "--webhook-listen", default="0.0.0.0", metavar="ADDR", help="address to bind (default 0.0.0.0)"
@@ -174,6 +215,31 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
         metavar="HOSTS",
         help="make a development CA and a serving certificate for these comma-separated names and IPs",
     )
+    webhook.add_argument(
+        "--webhook-manage-configurations",
+        action="store_true",
+        help="create the webhook configurations and keep their caBundle in step with the serving CA",
+    )
+    webhook.add_argument(
+        "--webhook-service",
+        type=_service,
+        metavar="NS/NAME[:PORT]",
+        help="with --webhook-manage-configurations: the Service in front of the webhook "
+        "(default: call https://HOST:PORT directly)",
+    )
+    webhook.add_argument(
+        "--webhook-host",
+        metavar="HOST",
+        help="the host the API server calls without a Service (default: the first self-signed host)",
+    )
+
+
+def _service(text: str) -> tuple[str, str, int]:
+    reference, _, port = text.partition(":")
+    namespace, _, name = reference.partition("/")
+    if not namespace or not name or "/" in name:
+        raise argparse.ArgumentTypeError(f"expected NAMESPACE/NAME[:PORT], got {text!r}")
+    return namespace, name, _port(port) if port else 443
 
 
 def _port(text: str) -> int:

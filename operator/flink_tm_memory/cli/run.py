@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flink_tm_memory.cli.errors import OperatorStartError, UsageError
 from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
+from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
 
 
 def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
@@ -30,17 +31,34 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
     cert_dir = Path(arguments.webhook_cert_dir) if arguments.webhook_cert_dir else None
     hosts = tuple(host.strip() for host in (arguments.webhook_self_signed or "").split(",") if host.strip())
     if arguments.webhook_port is None:
-        if cert_dir is not None or hosts:
-            raise UsageError("--webhook-cert-dir and --webhook-self-signed need --webhook-port")
+        given = [flag for flag, value in _webhook_flags(arguments) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} --webhook-port")
         return None
     if cert_dir is None and not hosts:
         raise UsageError("--webhook-port needs --webhook-cert-dir or --webhook-self-signed")
+    if arguments.webhook_service and not arguments.webhook_manage_configurations:
+        raise UsageError("--webhook-service needs --webhook-manage-configurations")
+    service = ServiceEndpoint(*arguments.webhook_service) if arguments.webhook_service else None
     return WebhookOptions(
         port=arguments.webhook_port,
         listen=arguments.webhook_listen,
         cert_dir=cert_dir,
         self_signed_hosts=hosts,
+        host=arguments.webhook_host,
+        manage_configurations=arguments.webhook_manage_configurations,
+        service=service,
     )
+
+
+def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
+    return [
+        ("--webhook-cert-dir", arguments.webhook_cert_dir),
+        ("--webhook-self-signed", arguments.webhook_self_signed),
+        ("--webhook-manage-configurations", arguments.webhook_manage_configurations),
+        ("--webhook-service", arguments.webhook_service),
+        ("--webhook-host", arguments.webhook_host),
+    ]
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:

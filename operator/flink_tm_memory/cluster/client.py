@@ -95,6 +95,7 @@ class ClusterClient:
         self.core = kubernetes.client.CoreV1Api(self._api)
         self.apps = kubernetes.client.AppsV1Api(self._api)
         self.custom = kubernetes.client.CustomObjectsApi(self._api)
+        self.admission = kubernetes.client.AdmissionregistrationV1Api(self._api)
         self._request_timeout = request_timeout
 
     async def call(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Json:

@@ -1,7 +1,8 @@
 """Read, create and patch, per kind the operator touches, behind one small interface.
 
 ConfigMaps (core), Deployments and StatefulSets (apps), FlinkDeployments (the Flink Kubernetes
-Operator's custom resource) and the operator's own FlinkTaskManagerMemory. Patches are sent with the
+Operator's custom resource), the operator's own FlinkTaskManagerMemory and, when it manages them,
+its webhook configurations (admissionregistration). Patches are sent with the
 content type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise);
 the client is always told, because its default for a patch body is a JSON patch.
 """
@@ -122,6 +123,27 @@ class CustomObjects:
             body,
             _content_type=content_type,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfigurations:
+    """Validating or mutating webhook configurations: cluster-scoped, so ``namespace`` is ignored."""
+
+    client: ClusterClient
+    kind: str
+
+    async def read(self, namespace: str, name: str) -> Json | None:
+        return await _absent_as_none(self.client.call(self._method("read"), name))
+
+    async def create(self, namespace: str, body: Json) -> Json:
+        return await self.client.call(self._method("create"), body)
+
+    async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
+        return await self.client.call(self._method("patch"), name, body, _content_type=content_type)
+
+    def _method(self, verb: str) -> Any:
+        flavour = {"ValidatingWebhookConfiguration": "validating", "MutatingWebhookConfiguration": "mutating"}
+        return getattr(self.client.admission, f"{verb}_{flavour[self.kind]}_webhook_configuration")
 
 
 def workload_api(client: ClusterClient, kind: WorkloadKind) -> ObjectApi:

@@ -13,8 +13,9 @@ from typing import Any
 import kopf
 
 from flink_tm_memory.render.admission import admission_verdict
+from flink_tm_memory.render.webhook_configurations import VALIDATE_MEMORY_PATH
 
-VALIDATE_ID = "validate-memory"
+VALIDATE_ID = VALIDATE_MEMORY_PATH
 """The handler id, and so the webhook's URL path (``/validate-memory``) on kopf's server."""
 DENIAL_CODE = 422
 """The API server's own code for an invalid object (``Invalid``), which a bad memory spec is."""

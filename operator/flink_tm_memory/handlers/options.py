@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookOptions:
-    """The validating webhook's HTTPS server; certificates from ``cert_dir`` or made for ``self_signed_hosts``."""
+    """The admission webhooks' HTTPS server; certificates from ``cert_dir`` or made for ``self_signed_hosts``."""
 
     port: int
     listen: str = "0.0.0.0"
@@ -23,7 +25,21 @@ class WebhookOptions:
     self_signed_hosts: tuple[str, ...] = ()
     """Host names and IPs to make a development CA and serving certificate for; empty: use ``cert_dir``."""
     host: str | None = None
-    """The host name in the webhook URL kopf reports; the first self-signed host by default."""
+    """The host the API server calls (``https://host:port``) without a Service; the first self-signed host."""
+    manage_configurations: bool = False
+    """Create and keep the webhook configurations, their ``caBundle`` from the serving CA."""
+    service: ServiceEndpoint | None = None
+    """The Service in front of the webhook, for managed configurations; ``None``: ``https://host:port``."""
+    configuration_check_interval: float = 60.0
+    """Seconds between two checks that managed configurations still hold the CA (which may rotate)."""
+    certificate_check_interval: float = 60.0
+    """Seconds between two reads of the certificate files; the server restarts with changed ones."""
+
+    @property
+    def url(self) -> str:
+        """Where the API server reaches the webhook without a Service."""
+        host = self.host or (self.self_signed_hosts[0] if self.self_signed_hosts else "localhost")
+        return f"https://{f'[{host}]' if ':' in host else host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,4 +63,4 @@ class OperatorOptions:
     watch_reconnect_backoff: float = 0.1
     """Seconds before a dropped watch stream is reopened."""
     webhook: WebhookOptions | None = None
-    """Serve the validating admission webhook; ``None``: no webhook."""
+    """Serve the admission webhooks; ``None``: no webhook."""

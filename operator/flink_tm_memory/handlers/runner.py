@@ -9,6 +9,8 @@ strategy, so two operators never write the same objects at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from functools import partial
 
 import kopf
@@ -19,14 +21,16 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.handlers.certificates import ServingCertificates
 from flink_tm_memory.handlers.mutation import PodMutator
-from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.registration import register_handlers
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.handlers.settings import operator_settings
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.webhook import webhook_server
+from flink_tm_memory.handlers.webhook import serving_certificates, webhook_server
+from flink_tm_memory.handlers.webhook_configurations import WebhookConfigurationKeeper
 
 
 class ConnectionSetupError(Exception):
@@ -54,7 +58,10 @@ async def run_operator(
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
         raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
-    settings = _settings(options)
+    certificates = _certificates(options.webhook) if options.webhook is not None else None
+    settings = operator_settings(options)
+    if options.webhook is not None and certificates is not None:
+        settings.admission.server = webhook_server(options.webhook, certificates)
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
     locks, config_maps = KeyedLocks(), WatchedConfigMaps()
     registry = kopf.OperatorRegistry()
@@ -67,25 +74,41 @@ async def run_operator(
         options=options,
     )
     try:
-        await kopf.operator(
-            registry=registry,
-            settings=settings,
-            namespaces=options.namespaces,
-            clusterwide=not options.namespaces,
-            standalone=True,
-            liveness_endpoint=options.liveness_endpoint,
-            stop_flag=stop_flag,
-            ready_flag=ready_flag,
-        )
+        async with _managed_configurations(client, options.webhook, certificates):
+            await kopf.operator(
+                registry=registry,
+                settings=settings,
+                namespaces=options.namespaces,
+                clusterwide=not options.namespaces,
+                standalone=True,
+                liveness_endpoint=options.liveness_endpoint,
+                stop_flag=stop_flag,
+                ready_flag=ready_flag,
+            )
     finally:
         client.close()
 
 
-def _settings(options: OperatorOptions) -> kopf.OperatorSettings:
-    settings = operator_settings(options)
-    if options.webhook is not None:
-        try:
-            settings.admission.server = webhook_server(options.webhook)
-        except (OSError, ValueError) as error:
-            raise WebhookSetupError(f"cannot set up the webhook's certificates: {error}") from None
-    return settings
+def _certificates(options: WebhookOptions) -> ServingCertificates:
+    try:
+        return serving_certificates(options)
+    except (OSError, ValueError) as error:
+        raise WebhookSetupError(f"cannot set up the webhook's certificates: {error}") from None
+
+
+@contextlib.asynccontextmanager
+async def _managed_configurations(
+    client: ClusterClient, options: WebhookOptions | None, certificates: ServingCertificates | None
+) -> AsyncIterator[None]:
+    """Keeps the webhook configurations in the background while the operator runs, if asked to."""
+    if options is None or certificates is None or not options.manage_configurations:
+        yield
+        return
+    keeper = WebhookConfigurationKeeper(client, options, certificates)
+    task = asyncio.create_task(keeper.keep(options.configuration_check_interval))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

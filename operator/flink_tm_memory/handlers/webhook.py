@@ -7,8 +7,10 @@ with a 400 naming the problem before kopf sees them, so a client's mistake never
 webhook.
 
 Certificates come from ``WebhookOptions``: generated for ``self_signed_hosts`` (development; written
-to ``cert_dir`` or a fresh temporary directory) or read from ``cert_dir`` (cert-manager). kopf reloads
-changed certificate files by itself.
+to ``cert_dir`` or a fresh temporary directory) or read from ``cert_dir`` (cert-manager). kopf reads
+the files again every ``certificate_check_interval`` seconds and restarts its listener when they
+changed, so a rotated certificate is served without restarting the operator (a Secret volume is
+updated atomically, so the certificate and key never disagree).
 """
 
 from __future__ import annotations
@@ -80,9 +82,8 @@ def serving_certificates(options: WebhookOptions) -> ServingCertificates:
     return mounted_certificates(options.cert_dir)
 
 
-def webhook_server(options: WebhookOptions) -> AdmissionServer:
+def webhook_server(options: WebhookOptions, certificates: ServingCertificates) -> AdmissionServer:
     """The server kopf runs as ``settings.admission.server``."""
-    certificates = serving_certificates(options)
     default_host = options.self_signed_hosts[0] if options.self_signed_hosts else None
     return AdmissionServer(
         addr=options.listen,
@@ -91,4 +92,5 @@ def webhook_server(options: WebhookOptions) -> AdmissionServer:
         certfile=certificates.certfile,
         pkeyfile=certificates.pkeyfile,
         cafile=certificates.cafile,
+        file_check_interval=options.certificate_check_interval,
     )

@@ -1,0 +1,177 @@
+"""Operator-managed webhook configurations: written at start, repaired, following a rotated CA.
+
+The operator runs with ``manage_configurations`` against the emulated API server. Its configurations
+must carry the ``caBundle`` of the CA its HTTPS server's certificate comes from, and must come back
+when someone edits or deletes them. When the mounted certificate files are replaced by ones from a
+new CA (as cert-manager rotates them), the server presents the new certificate and the
+configurations carry the new CA, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from flink_tm_memory.handlers.certificates import CA_FILE, generate_certificates
+from flink_tm_memory.handlers.options import WebhookOptions
+from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME, ServiceEndpoint
+from tests.integration.conftest import StartOperator
+from tests.integration.emulator import ApiEmulator, kubernetes_status
+from tests.integration.kubectl import Kubectl, eventually
+from tests.integration.webhooks import free_port
+
+VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
+CHECK_INTERVAL = 0.2
+Json = dict[str, Any]
+
+
+def managed(port: int, cert_dir: Path, **changes: Any) -> WebhookOptions:
+    options: dict[str, Any] = {
+        "port": port,
+        "listen": "127.0.0.1",
+        "cert_dir": cert_dir,
+        "manage_configurations": True,
+        "configuration_check_interval": CHECK_INTERVAL,
+        "certificate_check_interval": CHECK_INTERVAL,
+        **changes,
+    }
+    return WebhookOptions(**options)
+
+
+def configuration(kubectl: Kubectl, resource: str) -> Json | None:
+    return kubectl.get(resource, CONFIGURATION_NAME, None)
+
+
+def ca_bundles(kubectl: Kubectl) -> set[str]:
+    """The caBundles of every webhook of both configurations; empty while one is missing."""
+    found = [configuration(kubectl, resource) for resource in (VALIDATING, MUTATING)]
+    if None in found:
+        return set()
+    return {
+        webhook["clientConfig"].get("caBundle", "") for body in found if body for webhook in body["webhooks"]
+    }
+
+
+def encoded(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+async def test_both_configurations_are_created_with_the_serving_ca_and_the_direct_url(
+    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    port = free_port()
+    await start_operator(webhook=managed(port, tmp_path, self_signed_hosts=("127.0.0.1", "localhost")))
+
+    await eventually(lambda: ca_bundles(kubectl) == {encoded(tmp_path / CA_FILE)}, what="the caBundles")
+    validating = configuration(kubectl, VALIDATING)
+    mutating = configuration(kubectl, MUTATING)
+    assert validating is not None
+    assert mutating is not None
+    urls = [body["webhooks"][0]["clientConfig"]["url"] for body in (validating, mutating)]
+    assert urls == [f"https://127.0.0.1:{port}/validate-memory", f"https://127.0.0.1:{port}/mutate-pod"]
+
+
+async def test_a_service_endpoint_is_written_when_the_webhook_sits_behind_a_service(
+    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    service = ServiceEndpoint("flink-system", "memory-webhook", 8443)
+    options = managed(free_port(), tmp_path, self_signed_hosts=("localhost",), service=service)
+    await start_operator(webhook=options)
+
+    body = await eventually(lambda: configuration(kubectl, MUTATING), what="the mutating configuration")
+    webhook = body["webhooks"][0]
+    assert webhook["clientConfig"]["service"] == {
+        "namespace": "flink-system",
+        "name": "memory-webhook",
+        "path": "/mutate-pod",
+        "port": 8443,
+    }
+    excluded = webhook["namespaceSelector"]["matchExpressions"][0]["values"]
+    assert "flink-system" in excluded
+
+
+async def test_an_edited_or_deleted_configuration_is_put_back(
+    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    await start_operator(webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)))
+    wanted = encoded(tmp_path / CA_FILE)
+    await eventually(lambda: ca_bundles(kubectl) == {wanted}, what="the caBundles")
+    original = configuration(kubectl, VALIDATING)
+    assert original is not None
+
+    edited = [{**original["webhooks"][0], "failurePolicy": "Ignore", "clientConfig": {"url": "https://x/y"}}]
+    await kubectl.patch(VALIDATING, CONFIGURATION_NAME, {"webhooks": edited}, None)
+    await kubectl.delete(MUTATING, CONFIGURATION_NAME, None)
+
+    def restored() -> bool:
+        validating, mutating = configuration(kubectl, VALIDATING), configuration(kubectl, MUTATING)
+        return (
+            validating is not None
+            and mutating is not None
+            and validating["webhooks"] == original["webhooks"]
+            and ca_bundles(kubectl) == {wanted}
+        )
+
+    await eventually(restored, what="the configurations restored")
+
+
+async def test_a_rotated_certificate_is_served_and_its_ca_reaches_the_configurations(
+    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    mounted = tmp_path / "mounted"
+    generate_certificates(mounted, ["localhost"])
+    port = free_port()
+    await start_operator(webhook=managed(port, mounted, host="localhost"))
+    first_ca = encoded(mounted / CA_FILE)
+    await eventually(lambda: ca_bundles(kubectl) == {first_ca}, what="the first CA")
+
+    generate_certificates(mounted, ["localhost"])  # cert-manager renewed the Secret: a new CA and key
+    second_ca = encoded(mounted / CA_FILE)
+    assert second_ca != first_ca
+
+    await eventually(lambda: ca_bundles(kubectl) == {second_ca}, what="the second CA")
+    trust = ssl.create_default_context(cafile=str(mounted / CA_FILE))
+    status = await _eventually_answers(f"https://localhost:{port}/validate-memory", trust)
+    assert status == 400  # the new certificate verified; an empty POST is a client error, not a TLS one
+
+
+async def test_a_refused_write_is_retried_at_the_next_check_and_the_operator_keeps_serving(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
+) -> None:
+    forbidden = kubernetes_status(403, "Forbidden", "cannot create validatingwebhookconfigurations")
+    refused = emulator.matching("POST", VALIDATING)[:2] << 403 << forbidden
+
+    await start_operator(webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)))
+
+    await eventually(
+        lambda: configuration(kubectl, VALIDATING), timeout=5, what="the validating configuration"
+    )
+    assert len(list(refused)) == 2
+    assert configuration(kubectl, MUTATING) is not None
+
+
+async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 5.0) -> int:
+    async def attempt() -> int | None:
+        try:
+            async with (
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session,
+                session.post(url, data=b"") as answer,
+            ):
+                return answer.status
+        except aiohttp.ClientError:
+            return None
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await attempt()
+        if status is not None:
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{url} never answered over TLS with the rotated certificate")
+        await asyncio.sleep(0.05)
