@@ -10,6 +10,7 @@ resource it is admitted unchanged with a warning.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -19,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import kmock
 import pytest
 
 from flink_tm_memory.handlers.mutation import MUTATE_ID
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import FLINK_PROPERTIES, MUTATED_ANNOTATION, PROFILE_LABEL
 from tests.integration.conftest import StartOperator
-from tests.integration.kubectl import MEMORIES, NAMESPACE, Kubectl, sample
+from tests.integration.emulator import ApiEmulator
+from tests.integration.kubectl import MEMORIES, NAMESPACE, Kubectl, eventually, observed, ready, sample
 from tests.integration.webhooks import webhook_session
 
 Json = dict[str, Any]
@@ -212,3 +215,77 @@ async def test_a_pod_whose_mutation_cannot_be_read_is_allowed_unchanged_with_a_w
     [warning] = response["warnings"]
     assert "admitted unchanged" in warning
     assert "no namespace" in warning
+
+
+def reads_of(emulator: ApiEmulator, name: str) -> int:
+    """The operator's GETs of one FlinkTaskManagerMemory (not lists, not watches)."""
+    return sum(
+        1
+        for request in emulator
+        if request.method.value == "GET"
+        and request.resource == kmock.resource(MEMORIES)
+        and request.name == name
+    )
+
+
+async def test_a_resource_the_operator_watches_is_answered_from_its_index_without_an_api_request(
+    mutating_webhook: MutatingWebhook, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")  # the operator has seen it on its watch
+    before = reads_of(emulator, "process-size")
+
+    for _ in range(3):
+        response = await mutating_webhook.admit(pod_review(pod("process-size")))
+        assert "patch" in response
+
+    assert reads_of(emulator, "process-size") == before
+
+
+async def test_an_edited_resource_sizes_the_next_pod_with_its_new_layout_and_generation(
+    mutating_webhook: MutatingWebhook, kubectl: Kubectl
+) -> None:
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+    edit = {"spec": {"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}}}
+    edited = await kubectl.patch(MEMORIES, "process-size", edit)
+    await observed(kubectl, "process-size", edited["metadata"]["generation"])
+
+    before = pod("process-size")
+    response = await mutating_webhook.admit(pod_review(before))
+    after = apply_patch(before, decoded_patch(response))
+
+    assert after["spec"]["containers"][0]["resources"]["requests"]["memory"] == "4Gi"
+    assert properties(after["spec"]["containers"][0]) == pinned_of(edited)
+    generation = edited["metadata"]["generation"]
+    assert after["metadata"]["annotations"][MUTATED_ANNOTATION].startswith(
+        f"process-size generation {generation}: "
+    )
+
+
+async def test_a_deleted_resource_no_longer_sizes_pods(
+    mutating_webhook: MutatingWebhook, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+    await kubectl.delete(MEMORIES, "process-size")
+    await eventually(lambda: kubectl.get(MEMORIES, "process-size") is None, what="the resource gone")
+
+    response = await eventually_unchanged(mutating_webhook, pod("process-size"))
+
+    [warning] = response["warnings"]
+    assert "FlinkTaskManagerMemory process-size (label flinkmemory.io/profile) does not exist" in warning
+
+
+async def eventually_unchanged(webhook: MutatingWebhook, subject: Json, timeout: float = 5.0) -> Json:
+    """The webhook's answer once it no longer patches ``subject`` (the deletion reached its index)."""
+
+    async def attempt() -> Json | None:
+        response = await webhook.admit(pod_review(subject))
+        return response if "patch" not in response else None
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (response := await attempt()) is None:
+        assert asyncio.get_running_loop().time() < deadline, "the deleted resource still sizes pods"
+        await asyncio.sleep(0.05)
+    return response

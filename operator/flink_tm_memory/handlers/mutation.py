@@ -2,8 +2,15 @@
 
 A pod opts in with the ``flinkmemory.io/profile`` label; the handler is registered with a label filter,
 so kopf never runs it for any other pod (and its webhook configuration selects only labelled pods).
-The handler reads the FlinkTaskManagerMemory the label names, in the pod's namespace, through the
-cluster layer (absent: None), and hands both to ``pod_mutation``, which decides everything.
+The handler finds the FlinkTaskManagerMemory the label names, in the pod's namespace, and hands both
+to ``pod_mutation``, which decides everything.
+
+Where the resource comes from: every pod creation waits on this webhook, and a request to the API
+server per pod would be most of its latency (and load on the API server at every scale-up). The
+operator already watches FlinkTaskManagerMemories, so a kopf index (``memory_by_name``, fed by that
+watch) holds each one's spec and identity, and a pod is answered from memory. A miss (a resource in
+a namespace the operator does not serve, or one created an instant ago) is read from the API server
+(absent: None), so the index is a cache, never the authority on absence.
 
 How the RFC 6902 operations reach the answer: kopf builds a mutating webhook's JSONPatch itself, as
 the difference between the reviewed object and that object after the handler's ``patch``
@@ -34,6 +41,8 @@ from flink_tm_memory.render.webhook_configurations import MUTATE_POD_PATH
 
 MUTATE_ID = MUTATE_POD_PATH
 """The handler id, and so the webhook's URL path (``/mutate-pod``) on kopf's server."""
+MEMORY_INDEX = "memory_by_name"
+"""The kopf index of FlinkTaskManagerMemories by (namespace, name); kopf passes it by this keyword."""
 
 Json = dict[str, Any]
 
@@ -44,7 +53,9 @@ class PodMutator:
     def __init__(self, client: ClusterClient) -> None:
         self._client = client
 
-    async def on_pod_create(self, body: kopf.Body, patch: kopf.Patch, warnings: list[str], **_: Any) -> None:
+    async def on_pod_create(
+        self, body: kopf.Body, patch: kopf.Patch, warnings: list[str], **kwargs: Any
+    ) -> None:
         """Puts the pod's mutation in kopf's ``patch`` and its warnings in kopf's ``warnings``."""
         pod: Json = copy.deepcopy(dict(body))
         metadata = pod.get("metadata") or {}
@@ -53,7 +64,7 @@ class PodMutator:
             namespace = metadata.get("namespace")
             if not isinstance(namespace, str) or not namespace:
                 raise ValueError("the pod has no namespace")
-            resource = await memory_api(self._client).read(namespace, str(profile))
+            resource = await self._memory(namespace, str(profile), kwargs.get(MEMORY_INDEX))
             mutation = pod_mutation(pod, resource)
             mutated = apply_operations(pod, mutation.patch)
         except Exception as error:  # a webhook must not block pod creation: admit unchanged
@@ -65,6 +76,22 @@ class PodMutator:
         warnings.extend(mutation.warnings)
         if mutation.changed:
             patch.fns.append(_become(mutated))
+
+    async def _memory(self, namespace: str, name: str, index: kopf.Index[Any, Json] | None) -> Json | None:
+        indexed = index.get((namespace, name)) if index is not None else None
+        for resource in indexed or ():
+            return resource
+        return await memory_api(self._client).read(namespace, name)
+
+
+def index_memory(
+    namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str | None, str], Json]:
+    """The index entry of one FlinkTaskManagerMemory: what ``pod_mutation`` reads of it, copied."""
+    metadata = body.get("metadata", {})
+    kept = {key: metadata[key] for key in ("name", "namespace", "uid", "generation") if key in metadata}
+    slim = {"apiVersion": body.get("apiVersion"), "kind": body.get("kind"), "metadata": kept}
+    return {(namespace, name): copy.deepcopy({**slim, "spec": dict(body.get("spec") or {})})}
 
 
 def apply_operations(document: Mapping[str, Any], operations: list[Operation]) -> Json:

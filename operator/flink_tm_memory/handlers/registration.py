@@ -12,7 +12,8 @@ run (the drift interval), so tests and the command line build their operators th
 - With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
   of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
   ``flinkmemory.io/profile`` are mutated on CREATE (``render.pod_mutation``), as kopf's mutating
-  webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies.
+  webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies; an index
+  of FlinkTaskManagerMemories (``memory_by_name``) lets it answer without asking the API server.
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 
@@ -26,7 +27,7 @@ import kopf
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
 from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
-from flink_tm_memory.handlers.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.handlers.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
 from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
@@ -71,6 +72,7 @@ def register_handlers(
         kopf.on.validate(
             *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
         )(validate_memory)
+        kopf.index(*MEMORY, registry=registry, id=MEMORY_INDEX)(index_memory)
         kopf.on.mutate(
             *PODS,
             registry=registry,

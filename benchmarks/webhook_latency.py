@@ -1,0 +1,404 @@
+"""Admission webhook latency over real HTTPS: p50 / p99 at a fixed rate, side by side with a floor.
+
+Every opted-in pod creation waits on the mutating webhook, and every ``kubectl apply`` of a
+FlinkTaskManagerMemory on the validating one, so what matters is the latency distribution at a
+realistic rate, not the peak throughput. Three processes, so that none of them times the others:
+
+- the operator, as shipped (``flink-tm-memory run --webhook-port ... --webhook-cert-dir ...``, with
+  a CA and certificate made here, as cert-manager's would be mounted), reading a kubeconfig;
+- the API server it reads FlinkTaskManagerMemories from (the integration tests' emulator), in a
+  process of its own (``--serve-emulator``);
+- this process, the client: real AdmissionReview v1 payloads (as the API server sends them) posted
+  over HTTPS with keep-alive connections, verifying the server against the generated CA, at a fixed
+  rate (open loop: request *i* is due at ``start + i / rate``, and its latency is counted from that
+  moment, so a server that falls behind is charged for the queue, not hidden by it).
+
+Scenarios: ``validate-valid`` (a sample spec, allowed), ``validate-conflicting`` (the conflicting
+sample, denied with every conflict), ``mutate-pod`` (a labelled pod: one GET of its
+FlinkTaskManagerMemory from the API server, the derivation, a JSONPatch). The *floor* is a bare
+aiohttp HTTPS server in its own process, with the same TLS certificate, that reads the same payload
+and answers ``allowed: true``: the cost of TLS, HTTP and JSON that any Python webhook pays. Figures
+are printed side by side with the floor; nothing is asserted.
+
+    python benchmarks/webhook_latency.py [--rate 200] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import aiohttp.web
+import kmock
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "operator"))
+
+from tests.integration.emulator import DirectApiEmulator, declare_cluster  # noqa: E402
+from tests.integration.kubectl import collection_url  # noqa: E402
+
+from flink_tm_memory.handlers.certificates import generate_certificates  # noqa: E402
+
+SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
+SAMPLES = ROOT / "manifests" / "samples"
+NAMESPACE = "default"
+MEMORIES = "flinkmemory.io/v1alpha1/flinktaskmanagermemories"
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    review: Json
+
+
+@dataclass(frozen=True)
+class Latencies:
+    scenario: str
+    requests: int
+    errors: int
+    achieved_rate: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    if arguments.serve_emulator:
+        asyncio.run(serve_emulator())
+        return 0
+    if arguments.serve_floor:
+        port, cert_dir = arguments.serve_floor
+        aiohttp.web.run_app(
+            floor_app(), host="127.0.0.1", port=int(port), ssl_context=server_tls(Path(cert_dir))
+        )
+        return 0
+    results = asyncio.run(measure(arguments.rate, arguments.seconds, arguments.warmup))
+    print(report(results, arguments.rate))
+    return 0
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="measured seconds per scenario (default 30)"
+    )
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds at the rate before measuring (3)")
+    parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "CERT_DIR"), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+# ------------------------------------------------------------------------------------------- measuring
+
+
+async def measure(rate: float, seconds: float, warmup: float) -> list[Latencies]:
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        certificates = scratch / "tls"
+        generate_certificates(certificates, ["127.0.0.1"])
+        trust = ssl.create_default_context(cafile=str(certificates / "ca.crt"))
+        results: list[Latencies] = []
+        async with background(sys.executable, __file__, "--serve-emulator", log=scratch / "emulator.log") as (
+            emulator_process
+        ):
+            server = await read_url(emulator_process)
+            async with operator(server, scratch, certificates) as base:
+                await answering(base, trust)
+                for scenario in scenarios():
+                    results.append(
+                        await run_scenario(base, scenario, trust, rate=rate, seconds=seconds, warmup=warmup)
+                    )
+        floor_port = free_port()
+        command = (sys.executable, __file__, "--serve-floor", str(floor_port), str(certificates))
+        async with background(*command, log=scratch / "floor.log"):
+            base = f"https://127.0.0.1:{floor_port}"
+            await answering(base, trust)
+            floor = scenarios()[2]
+            results.append(
+                await run_scenario(
+                    base,
+                    Scenario("floor", floor.path, floor.review),
+                    trust,
+                    rate=rate,
+                    seconds=seconds,
+                    warmup=warmup,
+                )
+            )
+    return results
+
+
+async def run_scenario(
+    base: str, scenario: Scenario, trust: ssl.SSLContext, *, rate: float, seconds: float, warmup: float
+) -> Latencies:
+    """Posts ``scenario``'s review at ``rate`` for ``warmup + seconds``; latencies of the last ``seconds``."""
+    payload = json.dumps(scenario.review).encode()
+    url = f"{base}/{scenario.path}"
+    total = int((warmup + seconds) * rate)
+    skipped = int(warmup * rate)
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(ssl=trust, limit=64)
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"Content-Type": "application/json"}
+    ) as session:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
+
+        async def one(index: int) -> None:
+            nonlocal errors
+            due = start + index / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                async with session.post(url, data=payload) as answer:
+                    body = await answer.read()
+                    ok = answer.status == 200 and b'"response"' in body
+            except aiohttp.ClientError:
+                ok = False
+            elapsed = loop.time() - due
+            if index >= skipped:
+                latencies.append(elapsed)
+                errors += not ok
+
+        await asyncio.gather(*(one(index) for index in range(total)))
+        span = loop.time() - (start + skipped / rate)
+    latencies.sort()
+    return Latencies(
+        scenario=scenario.name,
+        requests=len(latencies),
+        errors=errors,
+        achieved_rate=round(len(latencies) / span, 1),
+        p50_ms=percentile(latencies, 50),
+        p90_ms=percentile(latencies, 90),
+        p99_ms=percentile(latencies, 99),
+        p999_ms=percentile(latencies, 99.9),
+        max_ms=round(latencies[-1] * 1000, 2),
+    )
+
+
+def percentile(sorted_seconds: list[float], percent: float) -> float:
+    index = min(len(sorted_seconds) - 1, max(0, round(percent / 100 * len(sorted_seconds)) - 1))
+    return round(sorted_seconds[index] * 1000, 2)
+
+
+def scenarios() -> list[Scenario]:
+    valid = sample("process-size")
+    conflicting = sample("conflicting")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": "flink-taskmanager-7d9f8-",
+            "namespace": NAMESPACE,
+            "labels": {"app": "flink", "component": "taskmanager", "flinkmemory.io/profile": "process-size"},
+        },
+        "spec": {
+            "containers": [
+                {
+                    "name": "taskmanager",
+                    "image": "flink:2.2",
+                    "args": ["taskmanager"],
+                    "env": [
+                        {"name": "FLINK_PROPERTIES", "value": "jobmanager.rpc.address: flink-jobmanager"}
+                    ],
+                }
+            ]
+        },
+    }
+    memory = ("flinkmemory.io", "v1alpha1", "FlinkTaskManagerMemory", "flinktaskmanagermemories")
+    pods = ("", "v1", "Pod", "pods")
+    return [
+        Scenario("validate-valid", "validate-memory", review("CREATE", valid, memory)),
+        Scenario("validate-conflicting", "validate-memory", review("CREATE", conflicting, memory)),
+        Scenario("mutate-pod", "mutate-pod", review("CREATE", pod, pods)),
+    ]
+
+
+def review(operation: str, obj: Json, kind: tuple[str, str, str, str]) -> Json:
+    group, version, kind_name, plural = kind
+    return {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": str(uuid.uuid4()),
+            "kind": {"group": group, "version": version, "kind": kind_name},
+            "resource": {"group": group, "version": version, "resource": plural},
+            "requestKind": {"group": group, "version": version, "kind": kind_name},
+            "requestResource": {"group": group, "version": version, "resource": plural},
+            "name": obj["metadata"].get("name", ""),
+            "namespace": NAMESPACE,
+            "operation": operation,
+            "userInfo": {"username": "system:serviceaccount:kube-system:replicaset-controller"},
+            "object": obj,
+            "oldObject": None,
+            "dryRun": False,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
+        },
+    }
+
+
+def sample(name: str) -> Json:
+    document: Json = yaml.safe_load((SAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
+    document["metadata"]["namespace"] = NAMESPACE
+    return document
+
+
+# ------------------------------------------------------------------------------------------- processes
+
+
+@asynccontextmanager
+async def background(
+    *command: str | Path, log: Path, environment: dict[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=environment, stdout=subprocess.PIPE, stderr=sink
+        )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), timeout=60)
+
+
+async def read_url(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+    if not line:
+        raise RuntimeError("the emulator process ended before printing its URL")
+    return line.decode().strip()
+
+
+@asynccontextmanager
+async def operator(server: str, scratch: Path, certificates: Path) -> AsyncIterator[str]:
+    """The shipped operator with its webhooks on a free loopback port; yields the base URL."""
+    config = scratch / "kubeconfig"
+    config.write_text(yaml.safe_dump(kubeconfig(server)), encoding="utf-8")
+    environment = {**os.environ, "KUBECONFIG": str(config)}
+    environment.pop("KUBERNETES_SERVICE_HOST", None)
+    port = free_port()
+    command = (
+        SCRIPT, "run", "--log-format", "plain", "--webhook-port", str(port), "--webhook-listen", "127.0.0.1",
+        "--webhook-cert-dir", str(certificates),
+    )  # fmt: skip
+    async with background(*command, log=scratch / "operator.log", environment=environment):
+        yield f"https://127.0.0.1:{port}"
+
+
+def kubeconfig(server: str) -> Json:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "emulator", "cluster": {"server": server}}],
+        "users": [{"name": "anonymous", "user": {}}],
+        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "anonymous"}}],
+        "current-context": "emulator",
+    }
+
+
+async def answering(base: str, trust: ssl.SSLContext, timeout: float = 60) -> None:
+    """Until the server at ``base`` answers over TLS (any HTTP status)."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:
+        while True:
+            try:
+                async with session.get(base):
+                    return
+            except aiohttp.ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def serve_emulator() -> None:
+    """The API server for the operator: one FlinkTaskManagerMemory; prints its URL, serves until killed."""
+    async with DirectApiEmulator() as emulator, kmock.Server(emulator):
+        declare_cluster(emulator)
+        async with emulator.post(
+            collection_url(MEMORIES, NAMESPACE), json=sample("process-size")
+        ) as response:
+            if response.status >= 300:
+                raise RuntimeError(await response.text())
+        print(emulator.url, flush=True)
+        await asyncio.Event().wait()
+
+
+def floor_app() -> aiohttp.web.Application:
+    async def allow(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        review = json.loads(await request.read())
+        response = {"uid": review["request"]["uid"], "allowed": True}
+        return aiohttp.web.json_response(
+            {**{k: review[k] for k in ("apiVersion", "kind")}, "response": response}
+        )
+
+    app = aiohttp.web.Application()
+    app.add_routes([aiohttp.web.post("/{path:.*}", allow)])
+    return app
+
+
+def server_tls(cert_dir: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_dir / "tls.crt", cert_dir / "tls.key")
+    return context
+
+
+# ------------------------------------------------------------------------------------------- reporting
+
+
+def report(results: list[Latencies], rate: float) -> str:
+    floor = next(result for result in results if result.scenario == "floor")
+    lines = [
+        f"Admission webhook latency over HTTPS at {rate:g} requests/s ({machine()})",
+        "",
+        "| scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
+        "| p50 / floor | p99 / floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        lines.append(
+            f"| {result.scenario} | {result.requests} | {result.errors} | {result.achieved_rate} | {result.p50_ms} "
+            f"| {result.p90_ms} | {result.p99_ms} | {result.p999_ms} | {result.max_ms} "
+            f"| {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
