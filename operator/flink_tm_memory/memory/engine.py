@@ -286,9 +286,9 @@ def _advice(config: FlinkConfiguration, version: FlinkVersion) -> list[Note]:
             Note(
                 NoteLevel.WARNING,
                 NoteCode.EXPLICIT_AND_TOTAL,
-                f"{' and '.join(explicit)} are configured together with {' and '.join(totals)}: Flink recommends "
-                "setting neither total when task heap and managed memory are explicit, because it may easily "
-                "lead to memory configuration conflicts.",
+                f"{' and '.join(explicit)} are configured together with {' and '.join(totals)}, which may easily "
+                "lead to memory configuration conflicts. Flink recommends setting neither total when task heap "
+                "and managed memory are explicit.",
                 (*explicit, *totals),
             )
         )

@@ -27,6 +27,11 @@ Warnings are non-fatal, one per finding, each prefixed with its field:
   heap 128 MiB + framework off-heap 128 MiB + minimum network 64 MiB): a process below that has had
   those floors lowered, which Flink accepts but a TaskManager rarely survives.
 
+Each warning fits in ``WARNING_LIMIT`` = 256 characters: the AdmissionResponse API asks webhooks to keep
+warnings short ("warnings over 256 characters ... may be truncated"), and the API server does cut
+them when a response's warnings add up to more than 4 KiB. So a warning names its first field only
+(its text names the Flink keys), and an explanation that does not fit loses its last sentences first.
+
 Limit factors below 1 are never warnings: the schema refuses ``spec.resources.*LimitFactor`` below 1 and
 the spec resolution refuses ``kubernetes.taskmanager.*.limit-factor`` below 1, so both are conflicts
 and the object is denied, naming the field.
@@ -51,6 +56,7 @@ from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 KIND = "FlinkTaskManagerMemory"
 MIN_RUNNABLE_JVM_HEAP_BYTES = 256 << 20
 MIN_RUNNABLE_PROCESS_BYTES = 768 << 20
+WARNING_LIMIT = 256
 
 _WARNED_NOTES = (
     NoteCode.EXPLICIT_AND_TOTAL,
@@ -123,12 +129,26 @@ def _prefix(fields: list[str], keys: list[str]) -> str:
 def _warnings(plan: MemoryPlan) -> Iterator[str]:
     for reading in plan.interpretations:
         if reading.ambiguous:
-            yield _ambiguity_warning(reading)
+            yield fit(_ambiguity_warning(reading))
     for note in plan.notes:
         if note.code in _WARNED_NOTES:
-            yield f"{_prefix(note.fields, note.keys)}: {' '.join(note.message.split())}"
+            text = " ".join(note.message.split())
+            yield fit(f"{_warning_prefix(_prefix(note.fields[:1], note.keys[:1]), text)}: {text}")
     if plan.layout is not None:
-        yield from _tiny_layout_warnings(plan.layout)
+        yield from map(fit, _tiny_layout_warnings(plan.layout))
+
+
+def _warning_prefix(field: str, text: str) -> str:
+    """``spec.flinkConfiguration`` for one of its keys that ``text`` names anyway, else ``field``."""
+    parent, bracket, key = field.partition("[")
+    return parent if bracket and key.rstrip("]") in text else field
+
+
+def fit(warning: str, limit: int = WARNING_LIMIT) -> str:
+    """``warning`` within ``limit`` characters: its last sentences dropped, else cut with an ellipsis."""
+    while len(warning) > limit and ". " in warning.rstrip("."):
+        warning = warning.rstrip(".").rsplit(". ", 1)[0] + "."
+    return warning if len(warning) <= limit else warning[: limit - 1] + "\u2026"
 
 
 def _ambiguity_warning(reading: Interpretation) -> str:
@@ -138,7 +158,9 @@ def _ambiguity_warning(reading: Interpretation) -> str:
         other = f"{other_convention.value} users would not read it as a byte count"
     else:
         other = f"as a {other_convention.value} size it would be {other_bytes} bytes"
-    return f"{reading.field}: ambiguous size: {read}, {other}. {reading.message}"
+    advice = reading.message.rstrip(".").rsplit(". ", 1)[-1].rsplit("; ", 1)[-1]  # what to write instead
+    advice = advice[:1].upper() + advice[1:]
+    return f"{reading.field}: ambiguous size: {read}, {other}. {advice}."
 
 
 def _other_reading(reading: Interpretation) -> tuple[Convention, int | None]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from flink_tm_memory.render.admission import admission_verdict
+from flink_tm_memory.render.admission import WARNING_LIMIT, admission_verdict, fit
 
 SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
 PROCESS_SIZE = "taskmanager.memory.process.size"
@@ -134,7 +135,9 @@ def test_explicit_heap_and_managed_with_a_total_warn_even_when_denied() -> None:
     warnings = admission_verdict(sample("conflicting.yaml")).warnings
     assert len(warnings) == 1
     assert "may easily lead to memory configuration conflicts" in warnings[0]
-    assert field(TASK_HEAP) in warnings[0].split(": ")[0]
+    prefix, text = warnings[0].split(": ", 1)
+    assert prefix == "spec.flinkConfiguration"
+    assert text.startswith(f"{TASK_HEAP} and {MANAGED} are configured together with {PROCESS_SIZE}")
 
 
 def test_a_used_consumer_missing_from_the_weights_warns() -> None:
@@ -150,8 +153,9 @@ def test_a_deprecated_key_warns() -> None:
     verdict = admission_verdict(resource)
     assert verdict.allowed
     (warning,) = verdict.warnings
-    assert warning.startswith(
-        f"{field('taskmanager.network.memory.min')}: Config uses deprecated configuration key"
+    assert warning == (
+        "spec.flinkConfiguration: Config uses deprecated configuration key 'taskmanager.network.memory.min' "
+        "instead of proper key 'taskmanager.memory.network.min'"
     )
 
 
@@ -180,3 +184,35 @@ def test_a_tiny_process_warns() -> None:
         warning.startswith("spec: TooSmallToRun: the total process memory is 600.000mb")
         for warning in verdict.warnings
     )
+
+
+def test_a_warning_that_does_not_fit_loses_its_last_sentences_first_then_is_cut() -> None:
+    assert fit("First. Second. Third.", limit=15) == "First. Second."
+    assert fit("First. Second. Third.", limit=8) == "First."
+    assert fit("One long sentence without a stop", limit=10) == "One long \u2026"
+    assert fit("Short.", limit=10) == "Short."
+
+
+VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors"
+
+
+def vector_configurations(version: str, count: int) -> list[dict[str, str]]:
+    lines = (VECTORS / f"{version}.jsonl").read_text(encoding="utf-8").split("\n")
+    return [json.loads(line)["config"] for line in lines[:count] if line.strip()]
+
+
+@pytest.mark.parametrize("version", ["1.17.2", "2.2.1"])
+def test_every_warning_fits_what_the_api_server_keeps(version: str) -> None:
+    checked = 0
+    for configuration in vector_configurations(version, 600):
+        ambiguous = {key: value.replace("m", "M").replace("g", "G") for key, value in configuration.items()}
+        for flink_configuration in (configuration, ambiguous):
+            spec = {
+                "flinkVersion": version,
+                "flinkConfiguration": flink_configuration,
+                "resources": {"memory": "3G"},
+            }
+            for warning in admission_verdict(with_spec(spec)).warnings:
+                assert len(warning) <= WARNING_LIMIT, warning
+                checked += 1
+    assert checked > 1000  # the cases do warn: ambiguous sizes, explicit sizes with totals, deprecated keys
