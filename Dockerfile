@@ -1,0 +1,59 @@
+# The operator image, built by `make image`; checked statically by tests/meta/test_dockerfile.py.
+#
+# The pod runs with a read-only root filesystem, as a non-root user, with every capability dropped: the
+# image writes nothing at run time (bytecode is compiled here) and needs no root.
+
+# Both stages use the same base: the venv's interpreter is a symlink to the base image's Python.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+# ---- build: the project and its runtime dependencies, in a venv of their own ----
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# A venv without pip: the base image's pip installs into it, so no installer is copied into the image.
+RUN python -m venv --without-pip /opt/venv
+
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE ./
+COPY operator/ operator/
+
+# `.`, not `.[dev]`: the test and lint tools stay out. The bytecode is compiled with unchecked hashes, so
+# Python never compares it with the sources' timestamps, whatever the build does to them.
+RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-compile . \
+    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv
+
+# ---- runtime: the base image, a non-root user and the venv, nothing else ----
+FROM ${PYTHON_IMAGE}
+
+LABEL org.opencontainers.image.title="flink-tm-memory-operator" \
+      org.opencontainers.image.description="Kubernetes operator that derives Apache Flink TaskManager memory exactly as Flink does" \
+      org.opencontainers.image.source="https://github.com/flink-tm-memory/flink-tm-memory-operator" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH \
+    HOME=/home/nonroot
+
+# The operator needs no installer at run time: pip (and setuptools, where the base has it) goes. The
+# official images ship the standard library without bytecode; compiled here, a read-only root costs
+# nothing at start. 65532 is the usual "nonroot" id (distroless, Chainguard).
+RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
+    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /usr/local/lib \
+    && groupadd --system --gid 65532 nonroot \
+    && useradd --system --uid 65532 --gid 65532 --home-dir /home/nonroot --create-home \
+        --shell /usr/sbin/nologin nonroot
+
+COPY --from=build /opt/venv /opt/venv
+
+WORKDIR /home/nonroot
+USER 65532:65532
+
+# 8080: kopf's liveness endpoint; 9443: the admission webhooks.
+EXPOSE 8080 9443
+
+ENTRYPOINT ["flink-tm-memory"]
+CMD ["run"]
