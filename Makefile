@@ -4,9 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLINK_ORACLE ?= ../shared/oracle/flink-oracle
+TOOLS := .tools/e2e/bin
+VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
+CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint types imports unit vectors manifests bench bench-operator clean
+.PHONY: help setup tools run test lint types imports unit vectors manifests image bench bench-operator clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +22,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv with the package and its development tools
+
+tools: ## Build kubectl, Helm and the test control plane from their Go modules into .tools/ (Go caches them)
+	tests/e2e/controlplane/build.sh $(TOOLS)
 
 run: $(STAMP) ## Derive and show the default TaskManager layout (Flink's shipped 1728m), no cluster needed
 	$(BIN)/flink-tm-memory derive
@@ -32,7 +39,7 @@ types: $(STAMP) ## mypy --strict
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) ## the whole pytest suite (unit, property, conformance, integration, meta)
+unit: $(STAMP) tools ## the whole pytest suite (unit, property, conformance, integration, chart, meta)
 	$(BIN)/pytest -q
 
 test: lint types imports unit ## Everything CI runs
@@ -40,9 +47,14 @@ test: lint types imports unit ## Everything CI runs
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
 
-manifests: $(STAMP) ## Regenerate the CRD (manifests/crd/) and the webhook configurations (manifests/webhooks/)
+manifests: $(STAMP) tools ## Regenerate the CRD, webhook configurations, the chart's CRD copy and manifests/install.yaml
 	$(BIN)/python -m flink_tm_memory.api.crd
 	$(BIN)/python -m flink_tm_memory webhook-configurations > manifests/webhooks/flink-tm-memory-operator.yaml
+	cp manifests/crd/flinkmemory.io_flinktaskmanagermemories.yaml $(CHART)/files/
+	$(BIN)/python -m tests.chart.install_manifest
+
+image: ## Build the operator image (needs a Docker engine)
+	docker build -t $(IMAGE) .
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python -m compileall -q operator
@@ -52,4 +64,4 @@ bench-operator: $(STAMP) ## Reconcile throughput and RSS of the operator, 1000 r
 	$(BIN)/python benchmarks/operator_throughput.py --count 1000
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,378 @@
+"""The Helm chart, rendered by real Helm with the default values and with every toggle flipped.
+
+Every rendered object is validated against the OpenAPI schemas of Kubernetes 1.37
+(``kubernetes-validate``, strict: unknown fields are errors); cert-manager's kinds, which those
+schemas do not hold, are checked for the fields cert-manager requires. Beyond validity, the chart must
+agree with the code: the CRD is the generated one, the webhook configurations are what
+``flink-tm-memory webhook-configurations`` prints, and the operator's arguments parse with the real
+command line into options that point at the chart's own Service, ports and certificate mounts.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from flink_tm_memory.api.crd import CRD_PATH
+from flink_tm_memory.cli.arguments import parse_arguments
+from flink_tm_memory.cli.run import operator_options
+from flink_tm_memory.render.admission import admission_verdict
+from flink_tm_memory.render.webhook_configurations import (
+    ServiceEndpoint,
+    WebhookSetup,
+    webhook_configurations,
+)
+from tests.chart.helm import CHART, NAMESPACE, ROOT, find, helm, helm_failure, kinds, render
+from tests.chart.install_manifest import INSTALL_MANIFEST, install_manifest
+
+KUBERNETES = "1.37"
+CERT_MANAGER_KINDS = {"Certificate", "Issuer"}
+Json = dict[str, Any]
+
+TOGGLES: dict[str, Json] = {
+    "default": {},
+    "crds-disabled": {"crds": {"enabled": False}},
+    "crds-not-kept": {"crds": {"keep": False}},
+    "webhook-disabled": {"webhook": {"enabled": False}},
+    "cert-manager": {"webhook": {"certManager": {"enabled": True}}},
+    "cert-manager-cluster-issuer": {
+        "webhook": {
+            "certManager": {
+                "enabled": True,
+                "issuerRef": {"name": "corporate-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"},
+            }
+        }
+    },
+    "namespaces": {"watchNamespaces": ["flink", "batch"]},
+    "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
+    "no-rbac": {"rbac": {"create": False}},
+    "everything-else": {
+        "image": {"repository": "registry.example.com/ftm", "tag": "1.2.3", "pullPolicy": "Always"},
+        "imagePullSecrets": [{"name": "regcred"}],
+        "fullnameOverride": "memory-operator",
+        "driftInterval": 15,
+        "logFormat": "plain",
+        "verbose": True,
+        "health": {"port": 8081},
+        "serviceAccount": {"annotations": {"iam.example.com/role": "operator"}},
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        "podAnnotations": {"prometheus.io/scrape": "false"},
+        "podLabels": {"team": "platform"},
+        "priorityClassName": "platform-critical",
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}
+        ],
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+                            ]
+                        }
+                    ]
+                }
+            }
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module", params=sorted(TOGGLES))
+def rendered(request: pytest.FixtureRequest) -> tuple[str, list[Json]]:
+    return request.param, render(TOGGLES[request.param])
+
+
+def test_every_rendered_object_is_valid_for_kubernetes(rendered: tuple[str, list[Json]]) -> None:
+    _, objects = rendered
+    for item in objects:
+        if item["kind"] in CERT_MANAGER_KINDS:
+            assert item["apiVersion"] == "cert-manager.io/v1"
+            assert item["spec"], item
+            continue
+        kubernetes_validate.validate(item, KUBERNETES, strict=True)
+
+
+def test_every_namespaced_object_is_in_the_release_namespace(rendered: tuple[str, list[Json]]) -> None:
+    toggle, objects = rendered
+    allowed = {NAMESPACE, *TOGGLES[toggle].get("watchNamespaces", [])}
+    cluster_scoped = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"} | {
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+    }
+    for item in objects:
+        if item["kind"] in cluster_scoped:
+            assert "namespace" not in item["metadata"], item["metadata"]
+        else:
+            assert item["metadata"]["namespace"] in allowed, item["metadata"]
+
+
+def test_the_default_install_has_every_part() -> None:
+    assert kinds(render()) == sorted(
+        [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+            "Deployment",
+            "MutatingWebhookConfiguration",
+            "Service",
+            "ServiceAccount",
+            "ValidatingWebhookConfiguration",
+        ]
+    )
+
+
+def test_the_chart_ships_the_generated_crd_and_keeps_it_on_uninstall_by_default() -> None:
+    shipped = CHART / "files" / Path(CRD_PATH).name
+    assert shipped.read_bytes() == (ROOT / CRD_PATH).read_bytes(), (
+        "the chart's CRD copy drifted: `make manifests`"
+    )
+    generated = yaml.safe_load((ROOT / CRD_PATH).read_text(encoding="utf-8"))
+    crd = find(render(), "CustomResourceDefinition")
+    assert crd["spec"] == generated["spec"]
+    assert crd["metadata"]["name"] == generated["metadata"]["name"]
+    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    not_kept = find(render(TOGGLES["crds-not-kept"]), "CustomResourceDefinition")
+    assert "helm.sh/resource-policy" not in not_kept["metadata"].get("annotations", {})
+    assert "CustomResourceDefinition" not in kinds(render(TOGGLES["crds-disabled"]))
+
+
+def container(objects: list[Json]) -> Json:
+    [operator] = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return operator
+
+
+def test_the_operator_pod_meets_the_restricted_pod_security_standard(
+    rendered: tuple[str, list[Json]],
+) -> None:
+    _, objects = rendered
+    deployment = find(objects, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert (deployment["spec"]["replicas"], deployment["spec"]["strategy"]) == (1, {"type": "Recreate"})
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    security = container(objects)["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert all("hostPath" not in volume for volume in pod.get("volumes", []))
+    assert not pod.get("hostNetwork")
+    assert not pod.get("hostPID")
+    assert container(objects)["resources"]["requests"]
+
+
+def test_the_liveness_probe_asks_the_endpoint_the_operator_serves(rendered: tuple[str, list[Json]]) -> None:
+    _, objects = rendered
+    operator = container(objects)
+    options = operator_options(parse_arguments(operator["args"]))
+    ports = {port["name"]: port["containerPort"] for port in operator["ports"]}
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert options.liveness_endpoint == f"http://0.0.0.0:{ports['health']}/healthz"
+
+
+def test_the_self_signed_webhook_is_served_behind_the_charts_service_with_managed_configurations() -> None:
+    objects = render()
+    options = operator_options(parse_arguments(container(objects)["args"])).webhook
+    service = find(objects, "Service")
+    assert options is not None
+    assert options.manage_configurations is True
+    assert options.service == ServiceEndpoint(
+        NAMESPACE, service["metadata"]["name"], service["spec"]["ports"][0]["port"]
+    )
+    assert f"{service['metadata']['name']}.{NAMESPACE}.svc" in options.self_signed_hosts
+    assert service["spec"]["ports"][0]["targetPort"] == "webhook"
+    ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
+    assert ports["webhook"] == options.port
+    mounts = {mount["mountPath"] for mount in container(objects)["volumeMounts"]}
+    assert str(options.cert_dir).startswith(tuple(mounts)), "the generated certificates need a writable mount"
+
+
+def test_cert_manager_issues_the_mounted_certificate_for_the_service() -> None:
+    objects = render(TOGGLES["cert-manager"])
+    options = operator_options(parse_arguments(container(objects)["args"])).webhook
+    service = find(objects, "Service")["metadata"]["name"]
+    certificate = find(objects, "Certificate")
+    assert options is not None
+    assert options.manage_configurations is False
+    assert f"{service}.{NAMESPACE}.svc" in certificate["spec"]["dnsNames"]
+    assert certificate["spec"]["issuerRef"]["name"] == find(objects, "Issuer")["metadata"]["name"]
+    pod = find(objects, "Deployment")["spec"]["template"]["spec"]
+    [tls] = [volume for volume in pod["volumes"] if "secret" in volume]
+    assert tls["secret"]["secretName"] == certificate["spec"]["secretName"]
+    [mount] = [mount for mount in container(objects)["volumeMounts"] if mount["name"] == tls["name"]]
+    assert Path(mount["mountPath"]) == options.cert_dir
+    issuer = render(TOGGLES["cert-manager-cluster-issuer"])
+    assert find(issuer, "Certificate")["spec"]["issuerRef"]["kind"] == "ClusterIssuer"
+    assert "Issuer" not in kinds(issuer)
+
+
+@pytest.mark.parametrize("cert_manager", [False, True], ids=["self-signed", "cert-manager"])
+def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool) -> None:
+    objects = render({"webhook": {"certManager": {"enabled": cert_manager}}})
+    service = find(objects, "Service")["metadata"]["name"]
+    setup = WebhookSetup(
+        ServiceEndpoint(NAMESPACE, service),
+        cert_manager_certificate=f"{NAMESPACE}/{service}" if cert_manager else None,
+    )
+    for wanted in webhook_configurations(setup):
+        shipped = copy.deepcopy(find(objects, wanted["kind"]))
+        labels = shipped["metadata"].pop("labels")
+        assert labels.items() >= wanted["metadata"].pop("labels").items()
+        assert shipped == {**wanted, "metadata": {**wanted["metadata"]}}
+
+
+def test_the_webhooks_can_be_turned_off_entirely() -> None:
+    objects = render(TOGGLES["webhook-disabled"])
+    assert not {"Service", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"} & set(
+        kinds(objects)
+    )
+    assert not any(argument.startswith("--webhook") for argument in container(objects)["args"])
+
+
+def test_a_list_of_namespaces_gets_a_role_in_each_and_no_cluster_wide_access_to_them() -> None:
+    objects = render(TOGGLES["namespaces"])
+    options = operator_options(parse_arguments(container(objects)["args"]))
+    assert options.namespaces == ("flink", "batch")
+    roles = [item for item in objects if item["kind"] == "Role"]
+    bindings = [item for item in objects if item["kind"] == "RoleBinding"]
+    assert sorted(role["metadata"]["namespace"] for role in roles) == ["batch", "flink"]
+    assert sorted(binding["metadata"]["namespace"] for binding in bindings) == ["batch", "flink"]
+    cluster_resources = {
+        resource for rule in find(objects, "ClusterRole")["rules"] for resource in rule["resources"]
+    }
+    assert "configmaps" not in cluster_resources
+    assert "namespaces" in cluster_resources  # kopf lists the served namespaces
+
+
+def test_no_rule_uses_a_wildcard_or_touches_secrets(rendered: tuple[str, list[Json]]) -> None:
+    _, objects = rendered
+    for item in objects:
+        for rule in item.get("rules", []):
+            assert "*" not in [*rule["verbs"], *rule["resources"], *rule["apiGroups"]], rule
+            assert "secrets" not in rule["resources"]
+            assert "delete" not in rule["verbs"]
+            assert "deletecollection" not in rule["verbs"]
+
+
+def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
+    objects = render(TOGGLES["existing-service-account"])
+    assert "ServiceAccount" not in kinds(objects)
+    assert (
+        find(objects, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == "platform-operator"
+    )
+    assert find(objects, "ClusterRoleBinding")["subjects"][0]["name"] == "platform-operator"
+    assert not {"ClusterRole", "ClusterRoleBinding"} & set(kinds(render(TOGGLES["no-rbac"])))
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"webhook": {"port": 80}}, "webhook.port"),
+        ({"logFormat": "xml"}, "logFormat"),
+        ({"watchNamespaces": ["Not_A_Namespace"]}, "watchNamespaces.0"),
+        ({"driftInterval": 0}, "driftInterval"),
+        ({"image": {"pullPolicy": "Sometimes"}}, "image.pullPolicy"),
+        (
+            {"webhook": {"certManager": {"issuerRef": {"kind": "Vault"}}}},
+            "webhook.certManager.issuerRef.kind",
+        ),
+        ({"replicas": 2}, "replicas"),
+    ],
+)
+def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:
+    error = helm_failure(values)
+    assert "values don't meet the specifications of the schema" in error
+    assert field.replace(".", "/") in error or field in error, error
+
+
+def test_every_value_is_documented_by_a_comment_starting_with_its_name() -> None:
+    lines = (CHART / "values.yaml").read_text(encoding="utf-8").splitlines()
+    values = yaml.safe_load("\n".join(lines))
+    documented = set()
+    for line in lines:
+        comment = re.match(r"\s*# ([\w.]+):", line)
+        if comment:
+            documented.add(comment.group(1))
+    free_form = {"resources.requests", "resources.limits"}  # Kubernetes resource names below these
+    missing = [
+        key
+        for key in _keys(values)
+        if key not in documented and not any(key.startswith(f"{parent}.") for parent in free_form)
+    ]
+    assert missing == []
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    assert set(values) <= set(schema["properties"])
+
+
+def _keys(values: Json, prefix: str = "") -> list[str]:
+    found = []
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        found.append(name)
+        if isinstance(value, dict) and value:
+            found.extend(_keys(value, f"{name}."))
+    return found
+
+
+def rendered_notes(values: Json, tmp_path: Path) -> str:
+    """NOTES.txt rendered by Helm's engine with these values.
+
+    ``helm template`` leaves NOTES.txt out and ``helm install --dry-run`` wants a cluster, so a copy of
+    the chart renders the same file through ``tpl`` into a ConfigMap.
+    """
+    chart = tmp_path / "chart"
+    shutil.copytree(CHART, chart)
+    (chart / "files" / "NOTES.txt").write_text(
+        (CHART / "templates" / "NOTES.txt").read_text(encoding="utf-8")
+    )
+    (chart / "templates" / "notes-probe.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-probe\ndata:\n"
+        '  notes: {{ tpl (.Files.Get "files/NOTES.txt") . | toJson }}\n'
+    )
+    completed = helm(
+        "template", "flink-tm-memory-operator", str(chart), "--namespace", NAMESPACE, values=values
+    )
+    assert completed.returncode == 0, completed.stderr
+    probe = next(
+        item
+        for item in yaml.safe_load_all(completed.stdout)
+        if item and item["metadata"]["name"] == "notes-probe"
+    )
+    notes: str = probe["data"]["notes"]
+    return notes
+
+
+def test_the_notes_tell_how_to_create_a_first_resource_and_read_its_status(tmp_path: Path) -> None:
+    notes = rendered_notes({}, tmp_path)
+    assert f"kubectl -n {NAMESPACE} rollout status deployment/flink-tm-memory-operator" in notes
+    first_resource = notes.split("cat <<'YAML' | kubectl apply -f -\n", 1)[1].split("     YAML", 1)[0]
+    resource = yaml.safe_load(textwrap.dedent(first_resource))
+    assert resource["kind"] == "FlinkTaskManagerMemory"
+    assert admission_verdict(resource).allowed  # the example is one the webhook admits
+    assert "kubectl get ftmm my-taskmanagers" in notes
+    assert "every namespace" in notes
+    assert "the namespaces flink, batch" in rendered_notes(TOGGLES["namespaces"], tmp_path / "scoped")
+
+
+def test_the_committed_install_manifest_is_the_chart_rendered_with_default_values() -> None:
+    assert INSTALL_MANIFEST.read_text(encoding="utf-8") == install_manifest(), "stale: run `make manifests`"
+    objects = [item for item in yaml.safe_load_all(INSTALL_MANIFEST.read_text(encoding="utf-8")) if item]
+    assert objects[0] == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/part-of": "flink-tm-memory-operator"}},
+    }
+    for item in objects:
+        kubernetes_validate.validate(item, KUBERNETES, strict=True)
