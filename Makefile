@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools run test lint types imports unit vectors manifests image bench bench-operator clean
+.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ setup: $(STAMP) ## Create .venv with the package and its development tools
 tools: ## Build kubectl, Helm and the test control plane from their Go modules into .tools/ (Go caches them)
 	tests/e2e/controlplane/build.sh $(TOOLS)
 
+cluster: tools ## Start the e2e control plane (etcd, kube-apiserver, kube-controller-manager) until Ctrl-C
+	$(PYTHON) tests/e2e/controlplane.py .tools/cluster
+
 run: $(STAMP) ## Derive and show the default TaskManager layout (Flink's shipped 1728m), no cluster needed
 	$(BIN)/flink-tm-memory derive
 
@@ -39,10 +42,13 @@ types: $(STAMP) ## mypy --strict
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) tools ## the whole pytest suite (unit, property, conformance, integration, chart, meta)
-	$(BIN)/pytest -q
+unit: $(STAMP) tools ## unit, property, conformance, integration, chart and meta tests
+	$(BIN)/pytest -q --ignore=tests/e2e
 
-test: lint types imports unit ## Everything CI runs
+e2e: $(STAMP) tools ## End-to-end: a real control plane, Helm, and real Flink TaskManagers (downloads Flink once)
+	$(BIN)/pytest -q tests/e2e
+
+test: lint types imports unit e2e ## Everything CI runs
 
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
