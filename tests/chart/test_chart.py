@@ -53,6 +53,7 @@ TOGGLES: dict[str, Json] = {
         }
     },
     "namespaces": {"watchNamespaces": ["flink", "batch"]},
+    "operator-outside-the-cluster": {"webhook": {"externalName": "localhost", "servicePort": 9443}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
     "no-rbac": {"rbac": {"create": False}},
     "everything-else": {
@@ -218,12 +219,16 @@ def test_cert_manager_issues_the_mounted_certificate_for_the_service() -> None:
     assert "Issuer" not in kinds(issuer)
 
 
-@pytest.mark.parametrize("cert_manager", [False, True], ids=["self-signed", "cert-manager"])
-def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool) -> None:
-    objects = render({"webhook": {"certManager": {"enabled": cert_manager}}})
+@pytest.mark.parametrize(
+    ("cert_manager", "service_port"),
+    [(False, 443), (True, 443), (False, 9443)],
+    ids=["self-signed", "cert-manager", "port"],
+)
+def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool, service_port: int) -> None:
+    objects = render({"webhook": {"certManager": {"enabled": cert_manager}, "servicePort": service_port}})
     service = find(objects, "Service")["metadata"]["name"]
     setup = WebhookSetup(
-        ServiceEndpoint(NAMESPACE, service),
+        ServiceEndpoint(NAMESPACE, service, service_port),
         cert_manager_certificate=f"{NAMESPACE}/{service}" if cert_manager else None,
     )
     for wanted in webhook_configurations(setup):
@@ -231,6 +236,19 @@ def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool) -
         labels = shipped["metadata"].pop("labels")
         assert labels.items() >= wanted["metadata"].pop("labels").items()
         assert shipped == {**wanted, "metadata": {**wanted["metadata"]}}
+
+
+def test_an_operator_outside_the_cluster_is_reached_through_an_external_name_service() -> None:
+    objects = render(TOGGLES["operator-outside-the-cluster"])
+    service = find(objects, "Service")
+    assert service["spec"] == {
+        "type": "ExternalName",
+        "externalName": "localhost",
+        "ports": [{"name": "https", "port": 9443, "protocol": "TCP"}],
+    }
+    options = operator_options(parse_arguments(container(objects)["args"])).webhook
+    assert options is not None
+    assert options.service == ServiceEndpoint(NAMESPACE, service["metadata"]["name"], 9443)
 
 
 def test_the_webhooks_can_be_turned_off_entirely() -> None:
