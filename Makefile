@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator clean
+.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,10 @@ bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/RE
 
 bench-operator: $(STAMP) ## Reconcile throughput and RSS of the operator, 1000 resources (see benchmarks/README.md)
 	$(BIN)/python benchmarks/operator_throughput.py --count 1000
+
+bench-webhook: $(STAMP) ## Admission webhook latency over HTTPS at 200 requests/s (see benchmarks/README.md)
+	$(BIN)/python -m compileall -q operator
+	$(BIN)/python benchmarks/webhook_latency.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

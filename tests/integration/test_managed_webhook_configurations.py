@@ -121,17 +121,26 @@ async def test_an_edited_or_deleted_configuration_is_put_back(
     await eventually(restored, what="the configurations restored")
 
 
+def mount(secret: Path, at: Path) -> None:
+    """Points ``at`` to ``secret`` in one rename, as the kubelet updates a Secret volume: atomically."""
+    staged = at.with_name(f"{at.name}.staged")
+    staged.symlink_to(secret, target_is_directory=True)
+    staged.replace(at)
+
+
 async def test_a_rotated_certificate_is_served_and_its_ca_reaches_the_configurations(
     start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
 ) -> None:
     mounted = tmp_path / "mounted"
-    generate_certificates(mounted, ["localhost"])
+    generate_certificates(tmp_path / "first", ["localhost"])
+    mount(tmp_path / "first", mounted)
     port = free_port()
     await start_operator(webhook=managed(port, mounted, host="localhost"))
     first_ca = encoded(mounted / CA_FILE)
     await eventually(lambda: ca_bundles(kubectl) == {first_ca}, what="the first CA")
 
-    generate_certificates(mounted, ["localhost"])  # cert-manager renewed the Secret: a new CA and key
+    generate_certificates(tmp_path / "second", ["localhost"])  # cert-manager renewed: a new CA and key
+    mount(tmp_path / "second", mounted)
     second_ca = encoded(mounted / CA_FILE)
     assert second_ca != first_ca
 
@@ -157,6 +166,8 @@ async def test_a_refused_write_is_retried_at_the_next_check_and_the_operator_kee
 
 
 async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 5.0) -> int:
+    last: list[BaseException] = []
+
     async def attempt() -> int | None:
         try:
             async with (
@@ -164,7 +175,8 @@ async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 
                 session.post(url, data=b"") as answer,
             ):
                 return answer.status
-        except aiohttp.ClientError:
+        except aiohttp.ClientError as error:
+            last[:] = [error]
             return None
 
     deadline = asyncio.get_running_loop().time() + timeout
@@ -173,5 +185,5 @@ async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 
         if status is not None:
             return status
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{url} never answered over TLS with the rotated certificate")
+            raise AssertionError(f"{url} never answered over TLS with the rotated certificate: {last!r}")
         await asyncio.sleep(0.05)

@@ -16,7 +16,9 @@ updated atomically, so the certificate and key never disagree).
 from __future__ import annotations
 
 import json
+import ssl
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,26 @@ from flink_tm_memory.handlers.options import WebhookOptions
 
 
 class AdmissionServer(kopf.WebhookServer):
-    """kopf's server, refusing malformed AdmissionReviews with a 400 instead of a 500."""
+    """kopf's server, refusing malformed AdmissionReviews with a 400 instead of a 500.
+
+    It also survives a certificate read half-way through a rotation: kopf loads the certificate and
+    the key in two reads, and a rotation landing between them pairs a new certificate with an old key
+    (``KEY_VALUES_MISMATCH``), which would end kopf's server for good. The files are read again,
+    a few times, until they agree.
+    """
+
+    _SSL_ATTEMPTS = 10
+    _SSL_RETRY_DELAY = 0.05
+
+    def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
+        for attempt in range(self._SSL_ATTEMPTS):
+            try:
+                return super()._build_ssl()
+            except ssl.SSLError:
+                if attempt == self._SSL_ATTEMPTS - 1:
+                    raise
+                time.sleep(self._SSL_RETRY_DELAY)  # kopf calls this synchronously; rare and short
+        raise AssertionError("unreachable")
 
     @staticmethod
     async def _serve(fn: kopf.WebhookFn, request: aiohttp.web.Request) -> aiohttp.web.Response:
