@@ -199,8 +199,16 @@ class FlinkCluster:
         """Waits for the TaskManager to register, then reads its REST document and its JVM's argv."""
         task_manager = next(service for service in self._services if service.name == "taskmanager")
         listed = self._wait_for(
-            lambda: self._rest("/taskmanagers", missing={}).get("taskmanagers") or None,
-            "the TaskManager to register",
+            # Registered first, slots reported a moment later: wait for both.
+            lambda: (
+                [
+                    entry
+                    for entry in self._rest("/taskmanagers", missing={}).get("taskmanagers") or []
+                    if entry.get("slotsNumber", 0) > 0
+                ]
+                or None
+            ),
+            "the TaskManager to register with its slots",
         )
         if len(listed) != 1:
             raise ClusterError(f"expected one TaskManager, the REST API lists {listed}")
