@@ -30,7 +30,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import ssl
 import subprocess
 import sys
@@ -54,8 +53,11 @@ sys.path.insert(0, str(ROOT / "operator"))
 
 from tests.integration.emulator import DirectApiEmulator, declare_cluster  # noqa: E402
 from tests.integration.kubectl import collection_url  # noqa: E402
+from tests.integration.webhooks import free_port  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
 from flink_tm_memory.handlers.certificates import generate_certificates  # noqa: E402
+from operator_throughput import kubeconfig  # noqa: E402
 
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
 SAMPLES = ROOT / "manifests" / "samples"
@@ -311,17 +313,6 @@ async def operator(server: str, scratch: Path, certificates: Path) -> AsyncItera
         yield f"https://127.0.0.1:{port}"
 
 
-def kubeconfig(server: str) -> Json:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "emulator", "cluster": {"server": server}}],
-        "users": [{"name": "anonymous", "user": {}}],
-        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "anonymous"}}],
-        "current-context": "emulator",
-    }
-
-
 async def answering(base: str, trust: ssl.SSLContext, timeout: float = 60) -> None:
     """Until the server at ``base`` answers over TLS (any HTTP status)."""
     deadline = time.monotonic() + timeout
@@ -334,13 +325,6 @@ async def answering(base: str, trust: ssl.SSLContext, timeout: float = 60) -> No
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def serve_emulator() -> None:

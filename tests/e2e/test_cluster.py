@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ import yaml
 
 from flink_tm_memory.render.admission import admission_verdict
 from tests.e2e.controlplane import ControlPlane, build_tools, start_control_plane
+from tests.integration.webhooks import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "flink-tm-memory-operator"
@@ -49,13 +49,6 @@ SERVICE = f"{RELEASE}-webhook"
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
 T = TypeVar("T")
 Json = dict[str, Any]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def eventually(check: Callable[[], T | None], timeout: float = 60, what: str = "the condition") -> T:
