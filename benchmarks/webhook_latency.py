@@ -14,13 +14,16 @@ realistic rate, not the peak throughput. Three processes, so that none of them t
   moment, so a server that falls behind is charged for the queue, not hidden by it).
 
 Scenarios: ``validate-valid`` (a sample spec, allowed), ``validate-conflicting`` (the conflicting
-sample, denied with every conflict), ``mutate-pod`` (a labelled pod: one GET of its
-FlinkTaskManagerMemory from the API server, the derivation, a JSONPatch). The *floor* is a bare
+sample, denied with every conflict), ``mutate-pod`` (a labelled pod: its FlinkTaskManagerMemory
+found in the operator's index, the derivation, a JSONPatch), and ``mutate-pod-reconciling``: the
+same pods while the operator reconciles ``--reconcile`` new FlinkTaskManagerMemories (1 000 by
+default, each with a Deployment, created by the emulator's process when the measurement starts);
+measured from the first create until all of them are Ready. The *floor* is a bare
 aiohttp HTTPS server in its own process, with the same TLS certificate, that reads the same payload
 and answers ``allowed: true``: the cost of TLS, HTTP and JSON that any Python webhook pays. Figures
 are printed side by side with the floor; nothing is asserted.
 
-    python benchmarks/webhook_latency.py [--rate 200] [--seconds 30]
+    python benchmarks/webhook_latency.py [--rate 200] [--seconds 30] [--reconcile 1000]
 """
 
 from __future__ import annotations
@@ -57,12 +60,22 @@ from tests.integration.webhooks import free_port  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from flink_tm_memory.handlers.certificates import generate_certificates  # noqa: E402
-from operator_throughput import kubeconfig  # noqa: E402
+from operator_throughput import (  # noqa: E402
+    DEPLOYMENTS,
+    all_ready,
+    cpu_seconds,
+    create_all,
+    deployment,
+    kubeconfig,
+    memory,
+)
 
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
 SAMPLES = ROOT / "manifests" / "samples"
 NAMESPACE = "default"
 MEMORIES = "flinkmemory.io/v1alpha1/flinktaskmanagermemories"
+CONCURRENCY = 50
+RECONCILE_TIMEOUT = 600.0
 Json = dict[str, Any]
 
 
@@ -71,6 +84,12 @@ class Scenario:
     name: str
     path: str
     review: Json
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
 
 
 @dataclass(frozen=True)
@@ -84,12 +103,13 @@ class Latencies:
     p99_ms: float
     p999_ms: float
     max_ms: float
+    server_cpu_percent: float
 
 
 def main() -> int:
     arguments = parse_arguments()
     if arguments.serve_emulator:
-        asyncio.run(serve_emulator())
+        asyncio.run(serve_emulator(arguments.reconcile))
         return 0
     if arguments.serve_floor:
         port, cert_dir = arguments.serve_floor
@@ -97,7 +117,7 @@ def main() -> int:
             floor_app(), host="127.0.0.1", port=int(port), ssl_context=server_tls(Path(cert_dir))
         )
         return 0
-    results = asyncio.run(measure(arguments.rate, arguments.seconds, arguments.warmup))
+    results = asyncio.run(measure(arguments.rate, arguments.seconds, arguments.warmup, arguments.reconcile))
     print(report(results, arguments.rate))
     return 0
 
@@ -111,6 +131,12 @@ def parse_arguments() -> argparse.Namespace:
         "--seconds", type=float, default=30.0, help="measured seconds per scenario (default 30)"
     )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds at the rate before measuring (3)")
+    parser.add_argument(
+        "--reconcile",
+        type=int,
+        default=1000,
+        help="resources the operator reconciles during mutate-pod-reconciling (default 1000; 0: skip it)",
+    )
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "CERT_DIR"), help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -119,28 +145,40 @@ def parse_arguments() -> argparse.Namespace:
 # ------------------------------------------------------------------------------------------- measuring
 
 
-async def measure(rate: float, seconds: float, warmup: float) -> list[Latencies]:
+async def measure(rate: float, seconds: float, warmup: float, reconcile: int) -> list[Latencies]:
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         certificates = scratch / "tls"
         generate_certificates(certificates, ["127.0.0.1"])
         trust = ssl.create_default_context(cafile=str(certificates / "ca.crt"))
         results: list[Latencies] = []
-        async with background(sys.executable, __file__, "--serve-emulator", log=scratch / "emulator.log") as (
-            emulator_process
-        ):
+        emulator_command = (sys.executable, __file__, "--serve-emulator", "--reconcile", str(reconcile))
+        async with background(*emulator_command, log=scratch / "emulator.log") as emulator_process:
             server = await read_url(emulator_process)
-            async with operator(server, scratch, certificates) as base:
-                await answering(base, trust)
+            async with operator(server, scratch, certificates) as served:
+                await answering(served.base, trust)
                 for scenario in scenarios():
                     results.append(
-                        await run_scenario(base, scenario, trust, rate=rate, seconds=seconds, warmup=warmup)
+                        await run_scenario(served, scenario, trust, rate=rate, seconds=seconds, warmup=warmup)
+                    )
+                if reconcile:
+                    pods = scenarios()[2]
+                    results.append(
+                        await run_scenario(
+                            served,
+                            Scenario(f"mutate-pod-reconciling-{reconcile}", pods.path, pods.review),
+                            trust,
+                            rate=rate,
+                            seconds=RECONCILE_TIMEOUT,
+                            warmup=warmup,
+                            load=emulator_process,
+                        )
                     )
         floor_port = free_port()
         command = (sys.executable, __file__, "--serve-floor", str(floor_port), str(certificates))
-        async with background(*command, log=scratch / "floor.log"):
-            base = f"https://127.0.0.1:{floor_port}"
-            await answering(base, trust)
+        async with background(*command, log=scratch / "floor.log") as floor_process:
+            base = Server(f"https://127.0.0.1:{floor_port}", floor_process.pid)
+            await answering(base.base, trust)
             floor = scenarios()[2]
             results.append(
                 await run_scenario(
@@ -156,11 +194,22 @@ async def measure(rate: float, seconds: float, warmup: float) -> list[Latencies]
 
 
 async def run_scenario(
-    base: str, scenario: Scenario, trust: ssl.SSLContext, *, rate: float, seconds: float, warmup: float
+    server: Server,
+    scenario: Scenario,
+    trust: ssl.SSLContext,
+    *,
+    rate: float,
+    seconds: float,
+    warmup: float,
+    load: asyncio.subprocess.Process | None = None,
 ) -> Latencies:
-    """Posts ``scenario``'s review at ``rate`` for ``warmup + seconds``; latencies of the last ``seconds``."""
+    """Posts ``scenario``'s review at ``rate`` for ``warmup + seconds``; latencies of the last ``seconds``.
+
+    With ``load`` (the emulator's process), the load starts when the warm-up ends, and the measurement
+    ends when the emulator reports every resource Ready: requests due after that are not sent.
+    """
     payload = json.dumps(scenario.review).encode()
-    url = f"{base}/{scenario.path}"
+    url = f"{server.base}/{scenario.path}"
     total = int((warmup + seconds) * rate)
     skipped = int(warmup * rate)
     latencies: list[float] = []
@@ -172,10 +221,16 @@ async def run_scenario(
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.1
 
+        finished = asyncio.Event()
+        sent: set[int] = set()
+
         async def one(index: int) -> None:
             nonlocal errors
             due = start + index / rate
             await asyncio.sleep(max(0.0, due - loop.time()))
+            if finished.is_set():
+                return
+            sent.add(index)
             try:
                 async with session.post(url, data=payload) as answer:
                     body = await answer.read()
@@ -187,8 +242,21 @@ async def run_scenario(
                 latencies.append(elapsed)
                 errors += not ok
 
-        await asyncio.gather(*(one(index) for index in range(total)))
-        span = loop.time() - (start + skipped / rate)
+        requests = [asyncio.create_task(one(index)) for index in range(total)]
+        await asyncio.sleep(max(0.0, start + skipped / rate - loop.time()))
+        cpu_before = cpu_seconds(server.pid)
+        if load is not None:
+            await start_load(load)
+            finished.set()
+            ended = loop.time()
+            for index, request in enumerate(requests):
+                if index not in sent:
+                    request.cancel()
+            cpu_after = cpu_seconds(server.pid)
+        await asyncio.gather(*requests, return_exceptions=True)
+        if load is None:
+            ended, cpu_after = loop.time(), cpu_seconds(server.pid)
+        span = ended - (start + skipped / rate)
     latencies.sort()
     return Latencies(
         scenario=scenario.name,
@@ -200,7 +268,19 @@ async def run_scenario(
         p99_ms=percentile(latencies, 99),
         p999_ms=percentile(latencies, 99.9),
         max_ms=round(latencies[-1] * 1000, 2),
+        server_cpu_percent=round(100 * (cpu_after - cpu_before) / span, 1),
     )
+
+
+async def start_load(emulator: asyncio.subprocess.Process) -> None:
+    """Asks the emulator's process to create its resources; returns when it reports them all Ready."""
+    assert emulator.stdin is not None
+    assert emulator.stdout is not None
+    emulator.stdin.write(b"go\n")
+    await emulator.stdin.drain()
+    line = await asyncio.wait_for(emulator.stdout.readline(), timeout=RECONCILE_TIMEOUT)
+    if not line.startswith(b"ready"):
+        raise RuntimeError(f"the emulator's load did not complete: {line!r}")
 
 
 def percentile(sorted_seconds: list[float], percent: float) -> float:
@@ -279,7 +359,7 @@ async def background(
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
-            *command, env=environment, stdout=subprocess.PIPE, stderr=sink
+            *command, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sink
         )
     try:
         yield process
@@ -298,8 +378,8 @@ async def read_url(process: asyncio.subprocess.Process) -> str:
 
 
 @asynccontextmanager
-async def operator(server: str, scratch: Path, certificates: Path) -> AsyncIterator[str]:
-    """The shipped operator with its webhooks on a free loopback port; yields the base URL."""
+async def operator(server: str, scratch: Path, certificates: Path) -> AsyncIterator[Server]:
+    """The shipped operator with its webhooks on a free loopback port; yields its base URL and pid."""
     config = scratch / "kubeconfig"
     config.write_text(yaml.safe_dump(kubeconfig(server)), encoding="utf-8")
     environment = {**os.environ, "KUBECONFIG": str(config)}
@@ -309,8 +389,8 @@ async def operator(server: str, scratch: Path, certificates: Path) -> AsyncItera
         SCRIPT, "run", "--log-format", "plain", "--webhook-port", str(port), "--webhook-listen", "127.0.0.1",
         "--webhook-cert-dir", str(certificates),
     )  # fmt: skip
-    async with background(*command, log=scratch / "operator.log", environment=environment):
-        yield f"https://127.0.0.1:{port}"
+    async with background(*command, log=scratch / "operator.log", environment=environment) as process:
+        yield Server(f"https://127.0.0.1:{port}", process.pid)
 
 
 async def answering(base: str, trust: ssl.SSLContext, timeout: float = 60) -> None:
@@ -327,8 +407,12 @@ async def answering(base: str, trust: ssl.SSLContext, timeout: float = 60) -> No
                 await asyncio.sleep(0.1)
 
 
-async def serve_emulator() -> None:
-    """The API server for the operator: one FlinkTaskManagerMemory; prints its URL, serves until killed."""
+async def serve_emulator(reconcile: int) -> None:
+    """The API server for the operator: one FlinkTaskManagerMemory; prints its URL, serves until killed.
+
+    ``reconcile`` Deployments are created first; on a line ``go`` on stdin, as many
+    FlinkTaskManagerMemories targeting them are created, and ``ready`` is printed once all are Ready.
+    """
     async with DirectApiEmulator() as emulator, kmock.Server(emulator):
         declare_cluster(emulator)
         async with emulator.post(
@@ -336,7 +420,17 @@ async def serve_emulator() -> None:
         ) as response:
             if response.status >= 300:
                 raise RuntimeError(await response.text())
+        await create_all(
+            emulator, DEPLOYMENTS, (deployment(index) for index in range(reconcile)), CONCURRENCY
+        )
         print(emulator.url, flush=True)
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while await reader.readline() == b"go\n":
+            await create_all(emulator, MEMORIES, (memory(index) for index in range(reconcile)), CONCURRENCY)
+            await all_ready(emulator, reconcile + 1, timeout=RECONCILE_TIMEOUT)
+            print("ready", flush=True)
         await asyncio.Event().wait()
 
 
@@ -368,15 +462,23 @@ def report(results: list[Latencies], rate: float) -> str:
         f"Admission webhook latency over HTTPS at {rate:g} requests/s ({machine()})",
         "",
         "| scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
-        "| p50 / floor | p99 / floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 / floor | p99 / floor | server CPU, % of a core |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    idle = next((result for result in results if result.scenario == "mutate-pod"), None)
     for result in results:
         lines.append(
             f"| {result.scenario} | {result.requests} | {result.errors} | {result.achieved_rate} | {result.p50_ms} "
             f"| {result.p90_ms} | {result.p99_ms} | {result.p999_ms} | {result.max_ms} "
-            f"| {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x |"
+            f"| {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x "
+            f"| {result.server_cpu_percent} |"
         )
+    for result in results:
+        if idle is not None and result.scenario.startswith("mutate-pod-reconciling"):
+            lines.append(
+                f"\n{result.scenario} / mutate-pod (idle operator): p50 {result.p50_ms / idle.p50_ms:.2f}x, "
+                f"p99 {result.p99_ms / idle.p99_ms:.2f}x, p99.9 {result.p999_ms / idle.p999_ms:.2f}x"
+            )
     return "\n".join(lines)
 
 
