@@ -62,5 +62,7 @@ class OperatorOptions:
     """How long kopf waits to see its own last write come back on the watch before acting again."""
     watch_reconnect_backoff: float = 0.1
     """Seconds before a dropped watch stream is reopened."""
+    reconcile_concurrency: int = 8
+    """Reconciliations in progress at once; the others wait (see ``handlers.reconcile``)."""
     webhook: WebhookOptions | None = None
     """Serve the admission webhooks; ``None``: no webhook."""
