@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator bench-webhook clean
+.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -66,8 +66,11 @@ bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/RE
 	$(BIN)/python -m compileall -q operator
 	$(BIN)/python benchmarks/run.py --oracle $(FLINK_ORACLE)
 
-bench-operator: $(STAMP) ## Reconcile throughput and RSS of the operator, 1000 resources (see benchmarks/README.md)
-	$(BIN)/python benchmarks/operator_throughput.py --count 1000
+bench-operator: $(STAMP) ## Operator throughput, CPU and RSS at 1000 resources, 3 runs beside main's (see benchmarks/README.md)
+	$(BIN)/python benchmarks/operator_throughput.py --count 1000 --runs 3 --reference main
+
+bench-operator-large: $(STAMP) ## The same at 10000 resources, one run each (about 10 minutes)
+	$(BIN)/python benchmarks/operator_throughput.py --count 10000 --runs 1 --reference main
 
 bench-webhook: $(STAMP) ## Admission webhook latency over HTTPS at 200 requests/s (see benchmarks/README.md)
 	$(BIN)/python -m compileall -q operator
