@@ -31,6 +31,7 @@ STARTUP_TIMEOUT = 10.0
 TEST_OPTIONS = OperatorOptions(
     drift_interval=0.4,
     retry_delay=0.1,
+    max_retry_delay=1.0,
     request_timeout=1.0,
     api_backoffs=(0.05, 0.1, 0.2, 0.3),
     consistency_timeout=0.5,

@@ -19,7 +19,7 @@ import json
 import ssl
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from flink_tm_memory.handlers.certificates import (
     generate_certificates,
     mounted_certificates,
 )
+from flink_tm_memory.handlers.metrics import ObservedWebhookFn, OperatorMetrics, WebhookOutcome
 from flink_tm_memory.handlers.options import WebhookOptions
 
 
@@ -46,6 +47,15 @@ class AdmissionServer(kopf.WebhookServer):
     _SSL_ATTEMPTS = 10
     _SSL_RETRY_DELAY = 0.05
 
+    def __init__(self, *, metrics: OperatorMetrics | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._metrics = metrics
+
+    async def __call__(self, fn: kopf.WebhookFn) -> AsyncIterator[kopf.WebhookClientConfig]:
+        observed = fn if self._metrics is None else ObservedWebhookFn(fn, self._metrics)
+        async for config in super().__call__(observed):
+            yield config
+
     def _build_ssl(self) -> tuple[bytes | None, ssl.SSLContext | None]:
         for attempt in range(self._SSL_ATTEMPTS):
             try:
@@ -60,6 +70,8 @@ class AdmissionServer(kopf.WebhookServer):
     async def _serve(fn: kopf.WebhookFn, request: aiohttp.web.Request) -> aiohttp.web.Response:
         problem = review_problem(await request.read())
         if problem is not None:
+            if isinstance(fn, ObservedWebhookFn):  # counted: kopf never sees this request
+                fn.metrics.webhook_answered(request.match_info.get("id"), WebhookOutcome.ERROR, None)
             raise aiohttp.web.HTTPBadRequest(reason=f"Malformed AdmissionReview: {problem}")
         return await kopf.WebhookServer._serve(fn, request)
 
@@ -103,10 +115,13 @@ def serving_certificates(options: WebhookOptions) -> ServingCertificates:
     return mounted_certificates(options.cert_dir)
 
 
-def webhook_server(options: WebhookOptions, certificates: ServingCertificates) -> AdmissionServer:
+def webhook_server(
+    options: WebhookOptions, certificates: ServingCertificates, *, metrics: OperatorMetrics | None = None
+) -> AdmissionServer:
     """The server kopf runs as ``settings.admission.server``."""
     default_host = options.self_signed_hosts[0] if options.self_signed_hosts else None
     return AdmissionServer(
+        metrics=metrics,
         addr=options.listen,
         port=options.port,
         host=options.host or default_host,
