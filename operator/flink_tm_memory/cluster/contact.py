@@ -39,7 +39,7 @@ class Outcome(StrEnum):
 
 def outcome_of_status(status: int) -> Outcome:
     """The outcome of a request the API server answered with HTTP ``status``."""
-    if status < 400:
+    if 100 <= status < 400:
         return Outcome.OK
     special = {404: Outcome.NOT_FOUND, 409: Outcome.CONFLICT, 429: Outcome.THROTTLED}
     if status in special:
@@ -51,6 +51,8 @@ def outcome_of_failure(error: BaseException) -> Outcome:
     """The outcome of a request that got no HTTP answer."""
     if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
         error = error.reason  # with retries off, urllib3 wraps the one failure it had
+    if isinstance(error, urllib3.exceptions.NewConnectionError):  # a subclass of ConnectTimeoutError
+        return Outcome.CONNECTION_ERROR
     if isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
         return Outcome.TIMEOUT
     return Outcome.CONNECTION_ERROR
