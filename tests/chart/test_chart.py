@@ -64,7 +64,9 @@ TOGGLES: dict[str, Json] = {
             "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "prometheus"}},
         }
     },
-    "metrics-service-without-annotations": {"metrics": {"podAnnotations": False, "service": {"enabled": True}}},
+    "metrics-service-without-annotations": {
+        "metrics": {"podAnnotations": False, "service": {"enabled": True}}
+    },
     "readiness-checks-api-server": {"health": {"readinessChecksApiServer": True, "apiUnreadyAfter": 30}},
     "everything-else": {
         "image": {"repository": "registry.example.com/ftm", "tag": "1.2.3", "pullPolicy": "Always"},
@@ -165,7 +167,9 @@ def test_the_chart_ships_the_generated_crd_and_keeps_it_on_uninstall_by_default(
 
 
 def webhook_service(objects: list[Json]) -> Json:
-    [service] = [item for item in objects if item["kind"] == "Service" and "webhook" in item["metadata"]["name"]]
+    [service] = [
+        item for item in objects if item["kind"] == "Service" and "webhook" in item["metadata"]["name"]
+    ]
     return service
 
 
@@ -256,7 +260,9 @@ def test_the_service_monitor_scrapes_the_metrics_service_which_targets_the_opera
     pod = find(objects, "Deployment")["spec"]["template"]
     assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
     ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
-    assert ports["metrics"] == 9090 == operator_options(parse_arguments(container(objects)["args"])).metrics_port
+    assert (
+        ports["metrics"] == 9090 == operator_options(parse_arguments(container(objects)["args"])).metrics_port
+    )
     assert "ServiceMonitor" not in kinds(render())
 
 
