@@ -19,6 +19,7 @@ gave up during the outage would have ended for good; see ``handlers/settings.py`
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import time
@@ -41,6 +42,7 @@ from tests.integration.kubectl import (
     eventually,
     ready,
     sample,
+    stays,
 )
 from tests.integration.proxy import ApiProxy
 from tests.integration.webhooks import free_port
@@ -147,6 +149,7 @@ async def test_an_api_outage_is_backed_off_reported_unready_and_caught_up_after(
             in _config(kubectl, "deployment-target").splitlines()
         )
         assert _memory_limit(kubectl) == "6Gi"
+        await stays(lambda: all(_ready_now(kubectl, name) for name in CONFIG_MAPS_OF), 2.0, what="Ready")
         assert (await _readyz_until(health, 200))[0] == 200
         assert (await health.scrape()).value(f"{P}_api_server_reachable") == 1
 
@@ -160,10 +163,17 @@ async def test_an_api_outage_is_backed_off_reported_unready_and_caught_up_after(
         await eventually(lambda: _memory_limit(kubectl) == "6Gi", what="the drift check after the outage")
 
     bound = attempt_bound(operator.options, outage, resources=len(CONFIG_MAPS_OF), targets=1)
-    print(f"outage of {outage:.2f} s: {attempts} connections attempted (bound {bound})")
+    per_second = collections.Counter(int(at - went_down) for at, up in proxy.connections if not up)
+    print(f"outage of {outage:.2f} s: {attempts} connections attempted (bound {bound}), per second:", end=" ")
+    print([per_second[second] for second in range(round(outage))])
     assert 0 < attempts <= bound
     for name, config_map in CONFIG_MAPS_OF.items():
         assert len(emulator.versions(CONFIG_MAPS, "default", config_map)) == 2, name
+
+
+def _ready_now(kubectl: Kubectl, name: str) -> bool:
+    status = kubectl.status(name)
+    return status.get("observedGeneration") == 2 and kubectl.condition(name, "Ready").get("status") == "True"
 
 
 def _config(kubectl: Kubectl, name: str) -> str:
