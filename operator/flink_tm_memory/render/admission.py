@@ -111,9 +111,11 @@ def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
 
 
 def _line(conflict: Conflict) -> str:
-    prefix = _prefix(conflict.fields, conflict.keys)
+    prefix = " ".join(_prefix(conflict.fields, conflict.keys).split())  # a key may hold a line break
     text = " ".join(conflict.message.split())  # one conflict, one line
-    if text.startswith(f"{prefix}:") or any(text.startswith(field) for field in conflict.fields):
+    if text.startswith(f"{prefix}:") or any(
+        text.startswith(" ".join(field.split())) for field in conflict.fields
+    ):
         return text  # the message already opens with its field
     return f"{prefix}: {text}"
 

@@ -228,3 +228,13 @@ def test_an_option_value_longer_than_the_schema_allows_is_denied_naming_the_opti
     assert message.startswith(
         "spec.flinkConfiguration.env.java.opts.all: Value error, a Flink option value may have at most"
     )
+
+
+def test_a_field_name_with_line_breaks_still_makes_one_line_per_conflict() -> None:
+    # Found by fuzzing: a form feed in a key split the denial's line and repeated its field.
+    message = denial({"flinkCon\x0ciguration": {}, "x\u2028y": 1})
+
+    assert message.splitlines() == [
+        "spec.flinkCon iguration: Extra inputs are not permitted",
+        "spec.x y: Extra inputs are not permitted",
+    ]
