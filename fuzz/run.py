@@ -340,6 +340,16 @@ HOSTILE_VALUES: list[Any] = [
 ]
 
 
+def _nested(depth: int) -> Any:
+    value: Any = "2g"
+    for _ in range(depth):
+        value = {"a": [value]}
+    return value
+
+
+HOSTILE_VALUES += [_nested(20), _nested(60), _nested(400)]  # past the spec's bound, the review's, kopf's copy
+
+
 def replace_somewhere(rng: random.Random, document: Any) -> None:
     node = document
     for _ in range(rng.randint(1, 8)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -292,3 +293,67 @@ async def exchange_line(server: Server, data: bytes) -> bytes:
     writer.write(data)
     await writer.drain()
     return await asyncio.wait_for(reader.readline(), API_SERVER_TIMEOUT)
+
+
+def nested(depth: int) -> Any:
+    value: Any = "2g"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+SERVED_HOSTILE = {
+    "a-million-digits": (
+        {"flinkConfiguration": {"taskmanager.memory.process.size": "1" * 1_000_000}},
+        "more than the 65536 bytes",
+    ),
+    "ten-thousand-keys": (
+        {"flinkConfiguration": {f"key.{index}": "v" for index in range(10_000)}},
+        "(10000 options)",
+    ),
+    "nested-50-deep": (
+        {"flinkConfiguration": {"taskmanager.memory.process.size": nested(50)}},
+        "nested more than 16 levels",
+    ),
+    "nan-fraction": ({"flinkConfiguration": {"taskmanager.memory.managed.fraction": math.nan}}, "NaN"),
+    "fullwidth-unit": (
+        {"flinkConfiguration": {"taskmanager.memory.process.size": "2048\uff4d"}},
+        "Cannot read",
+    ),
+}
+
+
+@pytest.mark.parametrize(("spec", "said"), SERVED_HOSTILE.values(), ids=SERVED_HOSTILE.keys())
+async def test_a_hostile_spec_is_denied_by_the_served_webhook_naming_the_field(
+    server: Server, spec: dict[str, Any], said: str
+) -> None:
+    body = review("CREATE", {**sample("process-size"), "spec": spec})
+    data = json.dumps(body).encode()
+
+    status, answer = await server.webhook.post(data)
+
+    assert status == 200, answer
+    message = answer["response"]["status"]["message"]
+    assert answer["response"]["allowed"] is False
+    assert message.startswith("spec.flinkConfiguration"), message
+    assert said in message, message
+    await server.verdicts(2)
+
+
+@pytest.mark.parametrize("depth", [1100, 100_000])
+async def test_a_body_nested_deeper_than_json_can_read_is_a_client_error(server: Server, depth: int) -> None:
+    status, _ = await server.webhook.post(b"[" * depth + b"]" * depth)
+
+    assert status == 400
+    await server.verdicts(2)
+
+
+async def test_an_object_nested_deeper_than_kopf_can_copy_is_a_client_error(server: Server) -> None:
+    # Found while testing hostile specs: kopf deep-copies the object for its answer, a 500 at 900 levels.
+    body = review("CREATE", {**sample("process-size"), "spec": {"flinkConfiguration": {"k": nested(900)}}})
+    data = json.dumps(body).encode()
+
+    status_line = await exchange_line(server, request_head(len(data)) + data)
+
+    assert status_line.startswith(b"HTTP/1.1 400 Malformed AdmissionReview: request.object: nested more than")
+    await server.verdicts(2)

@@ -44,6 +44,7 @@ from flink_tm_memory.handlers.options import WebhookOptions
 
 ADMISSION_REVIEW_VERSION = "admission.k8s.io/v1"
 _NAME_LIMIT = 253
+_DEPTH_LIMIT = 100
 BODY_TIMEOUT = 10.0
 """Seconds a client has to send a request's body: twice the longest webhook timeout the API server uses."""
 
@@ -89,6 +90,8 @@ def review_problem(raw: bytes) -> str | None:
         review = json.loads(raw.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError too, which kopf lets through as a 500
         return "not UTF-8 JSON"
+    except RecursionError:  # Python's JSON reader recurses: a thousand nested brackets end it
+        return "nested too deeply to be read"
     if not isinstance(review, Mapping):
         return "not a JSON object"
     if review.get("apiVersion") != ADMISSION_REVIEW_VERSION or review.get("kind") != "AdmissionReview":
@@ -117,11 +120,17 @@ def _request_problem(request: Mapping[str, Any]) -> str | None:
 
 
 def _object_problem(obj: object, path: str) -> str | None:
-    """kopf reads an object's metadata (labels, annotations) before any handler: they must be maps."""
+    """kopf reads an object's metadata (labels, annotations) before any handler: they must be maps.
+
+    kopf also deep-copies the object (recursively) to build its answer, which fails past about 450
+    levels; a Kubernetes object has a few dozen at most.
+    """
     if obj is None:
         return None
     if not isinstance(obj, Mapping):
         return f"{path}: expected an object"
+    if _deeper_than(obj, _DEPTH_LIMIT):
+        return f"{path}: nested more than {_DEPTH_LIMIT} levels deep"
     metadata = obj.get("metadata", {})
     if not isinstance(metadata, Mapping):
         return f"{path}.metadata: expected an object"
@@ -129,6 +138,19 @@ def _object_problem(obj: object, path: str) -> str | None:
         if not isinstance(metadata.get(key) or {}, Mapping):
             return f"{path}.metadata.{key}: expected an object"
     return None
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, Mapping):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
 
 
 def serving_certificates(options: WebhookOptions) -> ServingCertificates:
