@@ -238,3 +238,17 @@ def test_a_field_name_with_line_breaks_still_makes_one_line_per_conflict() -> No
         "spec.flinkCon iguration: Extra inputs are not permitted",
         "spec.x y: Extra inputs are not permitted",
     ]
+
+
+def test_a_memory_key_with_a_look_alike_letter_is_admitted_with_a_warning_naming_the_real_key() -> None:
+    # Flink ignores a key it does not know: the layout is derived without it, so only a warning can say.
+    spec = {"flinkConfiguration": {PROCESS: "2g", "taskmanager.memory.managed.fracti\u043en": "0.1"}}
+
+    verdict = admission_verdict({"kind": "FlinkTaskManagerMemory", "spec": spec})
+
+    assert verdict.allowed
+    [warning] = verdict.warnings
+    assert warning == (
+        "spec.flinkConfiguration: 'taskmanager.memory.managed.fracti\u043en' is not a Flink 2.2 TaskManager "
+        "memory option; Flink ignores it. Did you mean 'taskmanager.memory.managed.fraction'?"
+    )
