@@ -35,6 +35,7 @@ from flink_tm_memory.handlers.metrics import OperatorMetrics
 from flink_tm_memory.handlers.mutation import MUTATE_ID, PodMutator
 from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
+from flink_tm_memory.handlers.redaction import install_redaction
 from flink_tm_memory.handlers.registration import register_handlers
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.handlers.settings import operator_settings
@@ -64,6 +65,7 @@ async def run_operator(
     ready_flag: asyncio.Event | None = None,
 ) -> None:
     """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
+    install_redaction()  # before anything logs an object: secret-looking option values are masked
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
