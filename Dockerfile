@@ -52,8 +52,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /home/nonroot
 USER 65532:65532
 
-# 8080: kopf's liveness endpoint; 9443: the admission webhooks.
-EXPOSE 8080 9443
+# 8080: kopf's liveness endpoint; 8081: metrics and readiness (/metrics, /readyz); 9443: the admission webhooks.
+EXPOSE 8080 8081 9443
 
 ENTRYPOINT ["flink-tm-memory"]
 CMD ["run"]

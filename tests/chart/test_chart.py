@@ -36,6 +36,7 @@ from tests.chart.install_manifest import INSTALL_MANIFEST, install_manifest
 
 KUBERNETES = "1.37"
 CERT_MANAGER_KINDS = {"Certificate", "Issuer"}
+SERVICE_MONITOR = "ServiceMonitor"  # the Prometheus Operator's, not in Kubernetes' schemas either
 Json = dict[str, Any]
 
 TOGGLES: dict[str, Json] = {
@@ -56,6 +57,17 @@ TOGGLES: dict[str, Json] = {
     "operator-outside-the-cluster": {"webhook": {"externalName": "localhost", "servicePort": 9443}},
     "existing-service-account": {"serviceAccount": {"create": False, "name": "platform-operator"}},
     "no-rbac": {"rbac": {"create": False}},
+    "service-monitor": {
+        "metrics": {
+            "port": 9090,
+            "service": {"port": 80, "annotations": {"team": "platform"}},
+            "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "prometheus"}},
+        }
+    },
+    "metrics-service-without-annotations": {
+        "metrics": {"podAnnotations": False, "service": {"enabled": True}}
+    },
+    "readiness-checks-api-server": {"health": {"readinessChecksApiServer": True, "apiUnreadyAfter": 30}},
     "everything-else": {
         "image": {"repository": "registry.example.com/ftm", "tag": "1.2.3", "pullPolicy": "Always"},
         "imagePullSecrets": [{"name": "regcred"}],
@@ -101,6 +113,11 @@ def test_every_rendered_object_is_valid_for_kubernetes(rendered: tuple[str, list
         if item["kind"] in CERT_MANAGER_KINDS:
             assert item["apiVersion"] == "cert-manager.io/v1"
             assert item["spec"], item
+            continue
+        if item["kind"] == SERVICE_MONITOR:
+            assert item["apiVersion"] == "monitoring.coreos.com/v1"
+            assert item["spec"]["selector"]["matchLabels"], item
+            assert all(endpoint["port"] for endpoint in item["spec"]["endpoints"]), item
             continue
         kubernetes_validate.validate(item, KUBERNETES, strict=True)
 
@@ -149,6 +166,13 @@ def test_the_chart_ships_the_generated_crd_and_keeps_it_on_uninstall_by_default(
     assert "CustomResourceDefinition" not in kinds(render(TOGGLES["crds-disabled"]))
 
 
+def webhook_service(objects: list[Json]) -> Json:
+    [service] = [
+        item for item in objects if item["kind"] == "Service" and "webhook" in item["metadata"]["name"]
+    ]
+    return service
+
+
 def container(objects: list[Json]) -> Json:
     [operator] = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
     return operator
@@ -183,10 +207,69 @@ def test_the_liveness_probe_asks_the_endpoint_the_operator_serves(rendered: tupl
     assert options.liveness_endpoint == f"http://0.0.0.0:{ports['health']}/healthz"
 
 
+def test_readiness_asks_the_metrics_port_and_leaves_the_api_server_out_unless_told(
+    rendered: tuple[str, list[Json]],
+) -> None:
+    toggle, objects = rendered
+    operator = container(objects)
+    options = operator_options(parse_arguments(operator["args"]))
+    ports = {port["name"]: port["containerPort"] for port in operator["ports"]}
+    assert (options.metrics_port, options.metrics_listen) == (ports["metrics"], "0.0.0.0")
+    checks_api = TOGGLES[toggle].get("health", {}).get("readinessChecksApiServer", False)
+    path = "/readyz" if checks_api else "/readyz?exclude=api-server"
+    assert operator["readinessProbe"]["httpGet"] == {"path": path, "port": "metrics"}
+    assert options.api_unready_after == TOGGLES[toggle].get("health", {}).get("apiUnreadyAfter", 60)
+    assert "httpGet" in operator["livenessProbe"]
+    assert operator["livenessProbe"]["httpGet"]["port"] == "health"  # kopf's: a restart cannot fix the API
+
+
+def test_the_pod_is_annotated_for_prometheus_with_the_port_it_serves_unless_told_otherwise() -> None:
+    objects = render()
+    annotations = find(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    options = operator_options(parse_arguments(container(objects)["args"]))
+    assert annotations == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(options.metrics_port),
+        "prometheus.io/path": "/metrics",
+    }
+    everything = find(render(TOGGLES["everything-else"]), "Deployment")["spec"]["template"]["metadata"]
+    assert everything["annotations"]["prometheus.io/scrape"] == "false"  # podAnnotations win
+    plain = find(render(TOGGLES["metrics-service-without-annotations"]), "Deployment")["spec"]["template"]
+    assert "annotations" not in plain["metadata"]
+
+
+def test_the_service_monitor_scrapes_the_metrics_service_which_targets_the_operators_metrics_port() -> None:
+    objects = render(TOGGLES["service-monitor"])
+    monitor = find(objects, SERVICE_MONITOR)
+    selected = [
+        item
+        for item in objects
+        if item["kind"] == "Service"
+        and monitor["spec"]["selector"]["matchLabels"].items() <= item["metadata"]["labels"].items()
+    ]
+    assert [service["metadata"]["name"] for service in selected] == ["flink-tm-memory-operator-metrics"]
+    [service] = selected
+    [port] = service["spec"]["ports"]
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["path"], endpoint["interval"]) == (port["name"], "/metrics", "15s")
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    assert (port["port"], port["targetPort"]) == (80, "metrics")
+    assert service["spec"]["publishNotReadyAddresses"] is True
+    assert service["metadata"]["annotations"] == {"team": "platform"}
+    pod = find(objects, "Deployment")["spec"]["template"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
+    assert (
+        ports["metrics"] == 9090 == operator_options(parse_arguments(container(objects)["args"])).metrics_port
+    )
+    assert "ServiceMonitor" not in kinds(render())
+
+
 def test_the_self_signed_webhook_is_served_behind_the_charts_service_with_managed_configurations() -> None:
     objects = render()
     options = operator_options(parse_arguments(container(objects)["args"])).webhook
-    service = find(objects, "Service")
+    service = webhook_service(objects)
     assert options is not None
     assert options.manage_configurations is True
     assert options.service == ServiceEndpoint(
@@ -203,7 +286,7 @@ def test_the_self_signed_webhook_is_served_behind_the_charts_service_with_manage
 def test_cert_manager_issues_the_mounted_certificate_for_the_service() -> None:
     objects = render(TOGGLES["cert-manager"])
     options = operator_options(parse_arguments(container(objects)["args"])).webhook
-    service = find(objects, "Service")["metadata"]["name"]
+    service = webhook_service(objects)["metadata"]["name"]
     certificate = find(objects, "Certificate")
     assert options is not None
     assert options.manage_configurations is False
@@ -226,7 +309,7 @@ def test_cert_manager_issues_the_mounted_certificate_for_the_service() -> None:
 )
 def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool, service_port: int) -> None:
     objects = render({"webhook": {"certManager": {"enabled": cert_manager}, "servicePort": service_port}})
-    service = find(objects, "Service")["metadata"]["name"]
+    service = webhook_service(objects)["metadata"]["name"]
     setup = WebhookSetup(
         ServiceEndpoint(NAMESPACE, service, service_port),
         cert_manager_certificate=f"{NAMESPACE}/{service}" if cert_manager else None,
@@ -240,7 +323,7 @@ def test_the_webhook_configurations_are_the_generated_ones(cert_manager: bool, s
 
 def test_an_operator_outside_the_cluster_is_reached_through_an_external_name_service() -> None:
     objects = render(TOGGLES["operator-outside-the-cluster"])
-    service = find(objects, "Service")
+    service = webhook_service(objects)
     assert service["spec"] == {
         "type": "ExternalName",
         "externalName": "localhost",
@@ -255,7 +338,7 @@ def test_the_webhooks_can_be_turned_off_entirely() -> None:
     objects = render(TOGGLES["webhook-disabled"])
     assert not {"Service", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"} & set(
         kinds(objects)
-    )
+    )  # the metrics Service is off by default
     assert not any(argument.startswith("--webhook") for argument in container(objects)["args"])
 
 
@@ -307,6 +390,9 @@ def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
             "webhook.certManager.issuerRef.kind",
         ),
         ({"replicas": 2}, "replicas"),
+        ({"metrics": {"port": 80}}, "metrics.port"),
+        ({"health": {"apiUnreadyAfter": 0}}, "health.apiUnreadyAfter"),
+        ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "metrics.serviceMonitor.interval"),
     ],
 )
 def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:

@@ -31,6 +31,7 @@ STARTUP_TIMEOUT = 10.0
 TEST_OPTIONS = OperatorOptions(
     drift_interval=0.4,
     retry_delay=0.1,
+    max_retry_delay=1.0,
     request_timeout=1.0,
     api_backoffs=(0.05, 0.1, 0.2, 0.3),
     consistency_timeout=0.5,
@@ -85,11 +86,13 @@ class OperatorThread:
 
 @pytest.fixture
 async def start_operator(emulator: ApiEmulator) -> AsyncIterator[StartOperator]:
-    """Starts the operator with the test options, changed by keyword arguments; stops it after the test."""
+    """Starts the operator with the test options, changed by keyword arguments (``server``: the emulator's
+    URL unless given); stops it after the test."""
     running: list[OperatorThread] = []
 
     async def start(**changes: object) -> OperatorThread:
-        options = dataclasses.replace(TEST_OPTIONS, server=str(emulator.url), **changes)  # type: ignore[arg-type]
+        changes.setdefault("server", str(emulator.url))
+        options = dataclasses.replace(TEST_OPTIONS, **changes)  # type: ignore[arg-type]
         operator = OperatorThread(options)
         running.append(operator)
         await operator.start()

@@ -384,6 +384,8 @@ def declare_cluster(emulator: ApiEmulator) -> None:
             subresources=set(subresources),
         )
     emulator.resources["flinkmemory.io/v1alpha1/flinktaskmanagermemories"].shortnames = {"ftmm"}
+    # The API server answers /version/ as /version; the Kubernetes client asks with the slash.
+    emulator.fallback["get /version/"] << emulator._serve_server_version
 
 
 def parse_label_selector(text: str | None) -> list[tuple[str, str, str | None]]:

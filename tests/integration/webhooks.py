@@ -30,14 +30,15 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def webhook_session(
-    start_operator: StartOperator, cert_dir: Path, timeout: float = 10.0
+    start_operator: StartOperator, cert_dir: Path, timeout: float = 10.0, **operator_options: object
 ) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    """Starts the operator with its webhook server; yields an HTTPS session and the server's base URL."""
+    """Starts the operator with its webhook server (and other options, if given); yields an HTTPS session
+    and the server's base URL."""
     port = free_port()
     options = WebhookOptions(
         port=port, listen="127.0.0.1", cert_dir=cert_dir, self_signed_hosts=("127.0.0.1", "localhost")
     )
-    await start_operator(webhook=options)
+    await start_operator(webhook=options, **operator_options)
     trust = ssl.create_default_context(cafile=str(cert_dir / CA_FILE))
     base = f"https://localhost:{port}"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:

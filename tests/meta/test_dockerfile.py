@@ -28,7 +28,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 # Named here as well as read from the dev extra: they stay out of the image even if the extra changes.
 DEV_TOOLS = frozenset({"pytest", "ruff", "mypy", "hypothesis", "kmock"})
 CONSOLE_SCRIPT_TARGET = "flink_tm_memory.cli:main"
-PORTS = frozenset({"8080", "9443"})  # kopf's liveness endpoint, the admission webhooks
+PORTS = frozenset({"8080", "8081", "9443"})  # liveness, metrics and readiness, admission webhooks
 # Options (pip's, compileall's) followed by a value as a separate word.
 OPTIONS_WITH_VALUE = frozenset(
     {"--python", "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "-i"}

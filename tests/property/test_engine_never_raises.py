@@ -49,6 +49,15 @@ def test_every_problem_has_a_message(config: HostileConfig, version: str, env: s
     "2.2",
     None,
 )
+@example(  # found by fuzzing: the overflow behind an unreadable fraction named no key
+    {
+        "taskmanager.memory.flink.size": "17533024g",
+        "taskmanager.memory.managed.fraction": "8851046.memory.networ.99",
+        "taskmanager.memory.jvm-overhead.fraction": "0.9999",
+    },
+    "2.1",
+    None,
+)
 def test_every_problem_names_a_key_the_user_can_change(
     config: HostileConfig, version: str, env: str | None
 ) -> None:

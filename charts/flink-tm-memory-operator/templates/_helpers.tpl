@@ -57,3 +57,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ftm.operatorManagesWebhooks" -}}
 {{- if and .Values.webhook.enabled (not .Values.webhook.certManager.enabled) }}true{{ end }}
 {{- end }}
+
+{{/* The Service Prometheus scrapes the operator's metrics through. */}}
+{{- define "ftm.metricsService" -}}
+{{- printf "%s-metrics" (include "ftm.fullname" . | trunc 55 | trimSuffix "-") }}
+{{- end }}

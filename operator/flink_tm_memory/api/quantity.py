@@ -35,6 +35,9 @@ _BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 _DECIMAL_SUFFIXES = ("", "k", "M", "G", "T", "P", "E")
 # Go parses the exponent as an int32; anything beyond this is out of any int64 range anyway.
 _MAX_EXPONENT = 64
+MAX_QUANTITY_LENGTH = 64
+"""The longest quantity text read: exact decimal arithmetic on a megabyte of digits takes a minute, and
+no memory or CPU amount needs more than a few dozen characters (the CRD's ``maxLength`` says the same)."""
 
 
 class QuantityError(ValueError):
@@ -76,6 +79,10 @@ class Quantity:
 def parse_quantity(text: str | int) -> Quantity:
     """Reads a Kubernetes quantity exactly; raises ``QuantityError`` with the reason if it is not one."""
     raw = str(text)
+    if len(raw) > MAX_QUANTITY_LENGTH:
+        raise QuantityError(
+            f"{quoted(raw)} is {len(raw)} characters long; a quantity has at most {MAX_QUANTITY_LENGTH}"
+        )
     match = _SYNTAX.fullmatch(raw)
     if match is None:
         raise QuantityError(f"{raw!r} is not a Kubernetes quantity{_hint(raw)}")
@@ -154,6 +161,11 @@ def _with_largest_suffix(value: int, base: int, suffixes: tuple[str, ...]) -> st
         value //= base
         index += 1
     return f"{value}{suffixes[index]}"
+
+
+def quoted(text: str, limit: int = 32) -> str:
+    """``repr(text)``, its start only when it is longer than ``limit``: messages quote, never echo, input."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
 
 
 def _hint(raw: str) -> str:

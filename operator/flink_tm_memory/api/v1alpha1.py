@@ -33,7 +33,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from flink_tm_memory.api.interpretation import Convention
-from flink_tm_memory.api.quantity import QUANTITY_PATTERN, parse_cpu_quantity, parse_memory_quantity
+from flink_tm_memory.api.quantity import (
+    MAX_QUANTITY_LENGTH,
+    QUANTITY_PATTERN,
+    parse_cpu_quantity,
+    parse_memory_quantity,
+)
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.explain import NoteLevel, Origin
 from flink_tm_memory.memory.sizes import format_human
@@ -81,7 +86,18 @@ def _check_cpu_quantity(value: int | str) -> int | str:
     return value
 
 
+MAX_OPTIONS = 1024
+"""At most this many Flink options: Flink has fewer than a thousand, a TaskManager uses a few dozen."""
+MAX_VALUE_LENGTH = 16384
+"""Characters of one Flink option value; the longest real ones (JVM options, class paths) take a few KiB."""
+MAX_WORKLOADS = 64
+
+
 def _config_value(value: object) -> ConfigValue:
+    if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+        raise ValueError(
+            f"a Flink option value may have at most {MAX_VALUE_LENGTH} characters, not {len(value)}"
+        )
     if isinstance(value, str | bool | int | float):
         return value
     raise ValueError(
@@ -95,6 +111,7 @@ _QUANTITY_SCHEMA: dict[str, Any] = {
     "anyOf": [{"type": "integer"}, {"type": "string"}],
     "x-kubernetes-int-or-string": True,
     "pattern": QUANTITY_PATTERN,
+    "maxLength": MAX_QUANTITY_LENGTH,
 }
 
 
@@ -102,7 +119,9 @@ def _utc_seconds(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-FlinkVersionText = Annotated[StrictStr, Field(pattern=_VERSION_TEXT), AfterValidator(_check_flink_version)]
+FlinkVersionText = Annotated[
+    StrictStr, Field(pattern=_VERSION_TEXT, max_length=64), AfterValidator(_check_flink_version)
+]
 MemoryQuantity = Annotated[
     StrictInt | StrictStr,
     AfterValidator(_check_memory_quantity),
@@ -118,14 +137,22 @@ FlinkValue = Annotated[
     PlainValidator(_config_value),
     # Scalars of four types cannot be said structurally (no ``type`` is allowed inside ``anyOf``), so
     # the API server keeps any value and the model, at admission and on reconcile, insists on a scalar.
-    WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True}),
+    # The API server still bounds it: a string's length, and a map or a list may only be empty.
+    WithJsonSchema(
+        {
+            "x-kubernetes-preserve-unknown-fields": True,
+            "maxLength": MAX_VALUE_LENGTH,
+            "maxProperties": 0,
+            "maxItems": 0,
+        }
+    ),
 ]
 KubeTime = Annotated[
     datetime,
     PlainSerializer(_utc_seconds, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-LimitFactor = Annotated[float, Strict(), Field(ge=1)]
+LimitFactor = Annotated[float, Strict(), Field(ge=1, allow_inf_nan=False)]
 
 
 class _Spec(BaseModel):
@@ -314,6 +341,7 @@ class Targets(_Spec):
     )
     workloads: list[WorkloadTarget] = Field(
         default_factory=list,
+        max_length=MAX_WORKLOADS,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind", "name"]},
         description=(
             "Workloads whose TaskManager resources are set: requests from the derived process memory "
@@ -345,6 +373,7 @@ class FlinkTaskManagerMemorySpec(_Spec):
     )
     flink_configuration: dict[str, FlinkValue] = Field(
         default_factory=dict,
+        max_length=MAX_OPTIONS,
         description=(
             "Flink options as written in Flink's config.yaml, one flat key per option: "
             "taskmanager.memory.process.size: 4g, taskmanager.numberOfTaskSlots: 4, "
@@ -352,7 +381,8 @@ class FlinkTaskManagerMemorySpec(_Spec):
             "Values are strings, numbers or booleans and are read exactly as Flink reads them; sizes use "
             "Flink's units (4g is 4 GiB). Nested maps and lists are refused: write Flink's one-line form. "
             "Options that do not size memory are passed through untouched to the generated "
-            "configuration file."
+            f"configuration file. At most {MAX_OPTIONS} options, values of at most {MAX_VALUE_LENGTH} "
+            "characters, and the whole spec at most 64 KiB as JSON."
         ),
     )
     resources: Resources = Field(

@@ -191,11 +191,31 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="S",
         help="seconds between checks that ConfigMaps and workloads still hold the layout (default 60)",
     )
+    _add_metrics(run)
     _add_webhook(run)
     run.add_argument(
         "--log-format", choices=LOG_FORMATS, default="full", help="log line format (default full)"
     )
     run.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+
+
+def _add_metrics(run: argparse.ArgumentParser) -> None:
+    metrics = run.add_argument_group(
+        "metrics and health (HTTP: /metrics, /livez, /readyz; off unless --metrics-port is given)"
+    )
+    metrics.add_argument(
+        "--metrics-port", type=_port, metavar="PORT", help="serve Prometheus metrics and probes on this port"
+    )
+    metrics.add_argument(
+        "--metrics-listen", default="0.0.0.0", metavar="ADDR", help="address to bind (default 0.0.0.0)"
+    )
+    metrics.add_argument(
+        "--api-unready-after",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="/readyz fails after this many seconds without an answer from the API server (default 60)",
+    )
 
 
 def _add_webhook(run: argparse.ArgumentParser) -> None:

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 STANDARD_FILE = "config.yaml"
 LEGACY_FILE = "flink-conf.yaml"
 _FLINK_FAILS = "Flink fails to load it too (Error parsing YAML configuration.)"
+MAX_ALIASES_FOR_COLLECTIONS = 50
+"""snakeyaml-engine's ``maxAliasesForCollections``, which Flink keeps: a file with more aliases of
+sequences or mappings ("billion laughs") fails to load, in Flink and here, before anything expands."""
 
 
 class Parser(StrEnum):
@@ -202,7 +205,26 @@ def _core_schema_loader() -> type[yaml.SafeLoader]:
     import yaml
 
     class CoreSchemaLoader(yaml.SafeLoader):
-        """SafeLoader with the Core schema's scalars and snakeyaml-engine's refusal of duplicate keys."""
+        """SafeLoader with the Core schema's scalars and snakeyaml-engine's refusal of duplicate keys
+        and of more than ``MAX_ALIASES_FOR_COLLECTIONS`` aliases of collections."""
+
+        collection_aliases = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                node = self.anchors.get(event.anchor)
+                if node is not None and not isinstance(node, yaml.ScalarNode):
+                    self.collection_aliases += 1
+                    if self.collection_aliases > MAX_ALIASES_FOR_COLLECTIONS:
+                        raise yaml.composer.ComposerError(
+                            None,
+                            None,
+                            "Number of aliases for non-scalar nodes exceeds the specified max="
+                            f"{MAX_ALIASES_FOR_COLLECTIONS}",
+                            event.start_mark,
+                        )
+            return super().compose_node(parent, index)
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             seen: set[object] = set()

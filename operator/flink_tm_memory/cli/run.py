@@ -23,6 +23,9 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         liveness_endpoint=arguments.liveness,
         drift_interval=arguments.drift_interval,
         webhook=webhook_options(arguments),
+        metrics_port=arguments.metrics_port,
+        metrics_listen=arguments.metrics_listen,
+        api_unready_after=arguments.api_unready_after,
     )
 
 
@@ -62,6 +65,7 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
+    from flink_tm_memory.handlers.health import HealthServerError
     from flink_tm_memory.handlers.runner import (
         ConnectionSetupError,
         WebhookSetupError,
@@ -73,6 +77,6 @@ def run_operator_command(arguments: argparse.Namespace) -> int:
     configure_logging(arguments.log_format, verbose=arguments.verbose)
     try:
         asyncio.run(run_operator(options))
-    except (ConnectionSetupError, WebhookSetupError) as error:
+    except (ConnectionSetupError, WebhookSetupError, HealthServerError) as error:
         raise OperatorStartError(str(error)) from None
     return 0

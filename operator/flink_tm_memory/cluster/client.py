@@ -23,6 +23,7 @@ import kubernetes.config
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from flink_tm_memory.cluster.contact import ApiContact, Outcome, outcome_of_failure, outcome_of_status
 from flink_tm_memory.cluster.errors import ApiError, failure_for_status
 
 Json = dict[str, Any]
@@ -90,13 +91,22 @@ def read_credentials(configuration: kubernetes.client.Configuration) -> Credenti
 class ClusterClient:
     """The API clients of one connection, and the way every request is made."""
 
-    def __init__(self, configuration: kubernetes.client.Configuration, *, request_timeout: float) -> None:
+    def __init__(
+        self,
+        configuration: kubernetes.client.Configuration,
+        *,
+        request_timeout: float,
+        contact: ApiContact | None = None,
+    ) -> None:
         self._api = kubernetes.client.ApiClient(configuration)
         self.core = kubernetes.client.CoreV1Api(self._api)
         self.apps = kubernetes.client.AppsV1Api(self._api)
         self.custom = kubernetes.client.CustomObjectsApi(self._api)
         self.admission = kubernetes.client.AdmissionregistrationV1Api(self._api)
+        self.version = kubernetes.client.VersionApi(self._api)
         self._request_timeout = request_timeout
+        self.contact = contact if contact is not None else ApiContact()
+        """Every request's outcome, recorded here (metrics, readiness)."""
 
     async def call(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Json:
         """Runs one client method in a thread; returns the response's JSON, raises the errors' types."""
@@ -104,9 +114,12 @@ class ClusterClient:
         try:
             response = await asyncio.to_thread(method, *args, **kwargs)
         except ApiException as error:
+            self.contact.record(outcome_of_status(int(error.status or 0)))
             raise failure_for_status(int(error.status or 0), _reason(error)) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
+            self.contact.record(outcome_of_failure(error))
             raise ApiError(f"the API server did not answer: {type(error).__name__}", transient=True) from None
+        self.contact.record(Outcome.OK)
         document: Json = json.loads(response.data)
         return document
 

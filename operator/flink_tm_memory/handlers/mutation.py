@@ -36,6 +36,7 @@ import kopf
 
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.objects import memory_api
+from flink_tm_memory.handlers.metrics import note_webhook_failure
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL, Operation, pod_mutation
 from flink_tm_memory.render.webhook_configurations import MUTATE_POD_PATH
 
@@ -68,6 +69,7 @@ class PodMutator:
             mutation = pod_mutation(pod, resource)
             mutated = apply_operations(pod, mutation.patch)
         except Exception as error:  # a webhook must not block pod creation: admit unchanged
+            note_webhook_failure()
             warnings.append(
                 f"FlinkTaskManagerMemory {profile}: pod admitted unchanged, the mutation failed: "
                 f"{type(error).__name__}: {error}"

@@ -53,7 +53,9 @@ class OperatorOptions:
     drift_interval: float = 60.0
     """Seconds between two checks that the ConfigMap and the workloads still hold the layout."""
     retry_delay: float = 5.0
-    """Seconds before a reconciliation that hit a transient API failure is retried."""
+    """Seconds before a reconciliation that hit a transient API failure is retried the first time."""
+    max_retry_delay: float = 120.0
+    """The longest wait between retries: each failed retry doubles the delay up to this (an outage)."""
     request_timeout: float = 30.0
     """Seconds an API request may take before it counts as failed (and is retried)."""
     api_backoffs: tuple[float, ...] = (1, 1, 2, 3, 5, 8, 13, 21)
@@ -66,3 +68,15 @@ class OperatorOptions:
     """Reconciliations in progress at once; the others wait (see ``handlers.reconcile``)."""
     webhook: WebhookOptions | None = None
     """Serve the admission webhooks; ``None``: no webhook."""
+    metrics_port: int | None = None
+    """Serve ``/metrics``, ``/livez`` and ``/readyz`` over HTTP on this port; ``None``: not served."""
+    metrics_listen: str = "0.0.0.0"
+    """The address the metrics and health server binds."""
+    api_unready_after: float = 60.0
+    """Seconds without an answer from the API server after which ``/readyz`` fails."""
+    api_check_interval: float = 10.0
+    """Seconds of silence after which the operator asks the API server for its version, to know it is there."""
+
+    def retry_delay_after(self, retries: int) -> float:
+        """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""
+        return min(self.retry_delay * 2.0 ** min(retries, 32), self.max_retry_delay)

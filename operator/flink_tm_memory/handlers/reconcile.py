@@ -38,6 +38,7 @@ from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
 from flink_tm_memory.handlers.logs import log_reconciliation
+from flink_tm_memory.handlers.metrics import OperatorMetrics, Trigger
 from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.render.events import EventSpec, render_events
@@ -67,8 +68,10 @@ class Reconciler:
         *,
         locks: KeyedLocks,
         config_maps: WatchedConfigMaps,
+        metrics: OperatorMetrics,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self._metrics = metrics
         self._client = client
         self._options = options
         self._locks = locks
@@ -76,30 +79,43 @@ class Reconciler:
         self._clock = clock
         self._turns = asyncio.Semaphore(options.reconcile_concurrency)
 
-    async def on_changed(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    async def on_changed(
+        self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, reason: str, retry: int, **_: Any
+    ) -> None:
         """Created, updated, or found again after a restart."""
-        await self.reconcile(body, patch, logger)
+        await self.reconcile(body, patch, logger, Trigger.of_reason(reason), retry)
 
-    async def on_drift_check(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    async def on_drift_check(
+        self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, retry: int = 0, **_: Any
+    ) -> None:
         """The periodic check that what was written is still there (a target may also have appeared)."""
         status = body.get("status") or {}
         if status.get("observedGeneration") != body.metadata.get("generation"):
             return  # a new generation is the change handlers' to reconcile; this check would race them
-        await self.reconcile(body, patch, logger)
+        await self.reconcile(body, patch, logger, Trigger.DRIFT, retry)
 
     async def on_deleted(self, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         memory = MemoryRef.from_body(body)
         self._config_maps.forget(memory.key)
         self._locks.discard(memory.key)
+        self._metrics.forget(memory.key)
         logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
 
-    async def reconcile(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:
+    async def reconcile(
+        self,
+        body: kopf.Body,
+        patch: kopf.Patch,
+        logger: kopf.Logger,
+        trigger: Trigger = Trigger.RESUMED,
+        retry: int = 0,
+    ) -> None:
         memory = MemoryRef.from_body(body)
         raw_spec: dict[str, Any] = dict(body.get("spec") or {})
         previous: dict[str, Any] = dict(body.get("status") or {})
         annotations: Mapping[str, str] = body.metadata.annotations
         async with self._turns, self._locks.hold(memory.key):
             done = await self._converge(memory, raw_spec, parse_applied_spec(annotations))
+        self._metrics.reconciled(memory, trigger, done.current, done.outcome)
         status = render_status(done.status_input(previous, self._clock()))
         for key, value in status_patch(previous, status).items():
             patch.status[key] = value
@@ -110,15 +126,15 @@ class Reconciler:
             kopf.event(body, type=event.type, reason=event.reason, message=event.message)
         log_reconciliation(logger, done.current, done.outcome, events)
         if done.outcome is not None and done.outcome.transient_failure:
-            raise kopf.TemporaryError(
-                "An API request failed; retrying the reconciliation", delay=self._options.retry_delay
-            )
+            delay = self._options.retry_delay_after(retry)  # doubled per retry: an outage is not hammered
+            raise kopf.TemporaryError(f"An API request failed; retrying in {delay:g} s", delay=delay)
 
     async def _converge(
         self, memory: MemoryRef, raw_spec: Mapping[str, Any], last_applied: AppliedSpec | None
     ) -> Reconciliation:
         """Derives the spec and, in Apply mode, writes the layout in effect."""
-        current = derive_memory_plan(raw_spec)
+        with self._metrics.time_derivation():
+            current = derive_memory_plan(raw_spec)
         effective, effective_generation = _effective(current, memory.generation, last_applied)
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)

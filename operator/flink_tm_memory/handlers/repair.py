@@ -20,6 +20,7 @@ from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import ConfigMaps, memory_api
+from flink_tm_memory.handlers.metrics import OperatorMetrics
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMap, WatchedConfigMaps
 from flink_tm_memory.render.configmap import plan_config_map_write
 from flink_tm_memory.render.events import render_repair_event
@@ -33,7 +34,15 @@ DELETED = "DELETED"
 class ConfigMapRepairer:
     """Reacts to the operator's ConfigMaps changing under it."""
 
-    def __init__(self, client: ClusterClient, *, locks: KeyedLocks, config_maps: WatchedConfigMaps) -> None:
+    def __init__(
+        self,
+        client: ClusterClient,
+        *,
+        locks: KeyedLocks,
+        config_maps: WatchedConfigMaps,
+        metrics: OperatorMetrics,
+    ) -> None:
+        self._metrics = metrics
         self._client = client
         self._locks = locks
         self._config_maps = config_maps
@@ -81,10 +90,12 @@ class ConfigMapRepairer:
                     partial(plan_config_map_write, desired=watched.desired),
                 )
             except ApiError as error:
+                self._metrics.repaired(None)
                 logger.warning(
                     f"Failed to repair ConfigMap name={name} error={str(error)!r}; the drift check retries"
                 )
                 return None
+        self._metrics.repaired(state_of(applied.decision).written)
         return watched if state_of(applied.decision).written else None
 
     async def _still_owned(self, memory: MemoryRef) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from functools import partial
+from typing import Any
 
 import kopf
 
@@ -21,10 +22,20 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.handlers.certificates import ServingCertificates
-from flink_tm_memory.handlers.mutation import PodMutator
+from flink_tm_memory.handlers.health import (
+    API_SERVER_CHECK,
+    ApiServerCheck,
+    keep_in_touch,
+    probe,
+    serve_health,
+)
+from flink_tm_memory.handlers.metrics import OperatorMetrics
+from flink_tm_memory.handlers.mutation import MUTATE_ID, PodMutator
 from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.handlers.reconcile import Reconciler
+from flink_tm_memory.handlers.redaction import install_redaction
 from flink_tm_memory.handlers.registration import register_handlers
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.handlers.settings import operator_settings
@@ -54,27 +65,34 @@ async def run_operator(
     ready_flag: asyncio.Event | None = None,
 ) -> None:
     """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
+    install_redaction()  # before anything logs an object: secret-looking option values are masked
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
         raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
     certificates = _certificates(options.webhook) if options.webhook is not None else None
+    client = ClusterClient(configuration, request_timeout=options.request_timeout)
+    metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
     settings = operator_settings(options)
     if options.webhook is not None and certificates is not None:
-        settings.admission.server = webhook_server(options.webhook, certificates)
-    client = ClusterClient(configuration, request_timeout=options.request_timeout)
+        settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
     locks, config_maps = KeyedLocks(), WatchedConfigMaps()
     registry = kopf.OperatorRegistry()
     register_handlers(
         registry,
-        reconciler=Reconciler(client, options, locks=locks, config_maps=config_maps),
-        repairer=ConfigMapRepairer(client, locks=locks, config_maps=config_maps),
+        reconciler=Reconciler(client, options, locks=locks, config_maps=config_maps, metrics=metrics),
+        repairer=ConfigMapRepairer(client, locks=locks, config_maps=config_maps, metrics=metrics),
         mutator=PodMutator(client),
         credentials=partial(read_credentials, configuration),
         options=options,
     )
+    kopf.on.probe(registry=registry, id=API_SERVER_CHECK)(probe(client.contact))
     try:
-        async with _managed_configurations(client, options.webhook, certificates):
+        async with (
+            _served_health(options, metrics, client),
+            _background(keep_in_touch(client, options.api_check_interval)),
+            _managed_configurations(client, options.webhook, certificates),
+        ):
             await kopf.operator(
                 registry=registry,
                 settings=settings,
@@ -96,6 +114,27 @@ def _certificates(options: WebhookOptions) -> ServingCertificates:
         raise WebhookSetupError(f"cannot set up the webhook's certificates: {error}") from None
 
 
+def _served_health(
+    options: OperatorOptions, metrics: OperatorMetrics, client: ClusterClient
+) -> contextlib.AbstractAsyncContextManager[None]:
+    if options.metrics_port is None:
+        return contextlib.nullcontext()
+    checks = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
+    return serve_health(options.metrics_listen, options.metrics_port, metrics, checks)
+
+
+@contextlib.asynccontextmanager
+async def _background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs ``work`` as a task while the block runs; cancels it after."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @contextlib.asynccontextmanager
 async def _managed_configurations(
     client: ClusterClient, options: WebhookOptions | None, certificates: ServingCertificates | None
@@ -105,10 +144,5 @@ async def _managed_configurations(
         yield
         return
     keeper = WebhookConfigurationKeeper(client, options, certificates)
-    task = asyncio.create_task(keeper.keep(options.configuration_check_interval))
-    try:
+    async with _background(keeper.keep(options.configuration_check_interval)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

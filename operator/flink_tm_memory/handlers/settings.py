@@ -7,11 +7,19 @@
 - ConfigMaps are watched through a server-side label selector: only the operator's own, not every
   ConfigMap of the cluster.
 - Events name this operator as their reporting component.
+- kopf's own requests (watches, status and annotation patches) never give up: after the given
+  backoffs they go on retrying at the last one. kopf escalates a request that failed through all its
+  backoffs, and when that request is a timer's patch, the timer ends for good (kopf never respawns a
+  timer that ended on its own): an API outage longer than the backoffs would silently stop the drift
+  checks of the resources caught mid-patch. Event posts keep a finite schedule (an Event is
+  best-effort, and the poster would otherwise queue them all behind one).
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import kopf
 
@@ -31,8 +39,20 @@ def operator_settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings.posting.reporting_instance = socket.gethostname()
     settings.posting.event_name_prefix = "flink-tm-memory-"
     settings.posting.default_backoffs = options.api_backoffs
-    settings.networking.error_backoffs = options.api_backoffs
+    settings.networking.error_backoffs = EndlessBackoffs(options.api_backoffs)
     settings.networking.request_timeout = options.request_timeout
     settings.watching.label_selectors["v1", "configmaps"] = managed_label_selector()
     settings.watching.reconnect_backoff = options.watch_reconnect_backoff
     return settings
+
+
+@dataclass(frozen=True, slots=True)
+class EndlessBackoffs:
+    """Retry delays: the given ones, then the last one forever (re-iterable: kopf iterates per request)."""
+
+    delays: tuple[float, ...]
+
+    def __iter__(self) -> Iterator[float]:
+        yield from self.delays
+        while True:
+            yield self.delays[-1]

@@ -214,7 +214,8 @@ def _independent_problems(
             retry.run()
         except JavaError as error:
             found.append(problem_from(error, primary=False))
-    return _distinct(primary, found)
+    # The retry's overflow, like Flink's own, names no option (found by fuzzing).
+    return _distinct(primary, [_naming_sizes_if_anonymous(problem, config, version) for problem in found])
 
 
 def _check_option(

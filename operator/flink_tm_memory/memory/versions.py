@@ -83,8 +83,11 @@ SUPPORTED_VERSIONS: tuple[FlinkVersion, ...] = tuple(
     for major, minor in ((1, 17), (1, 18), (1, 19), (1, 20), (2, 0), (2, 1), (2, 2), (2, 3))
 )
 _BY_NAME = {version.name: version for version in SUPPORTED_VERSIONS}
-# Compiled (and cached by re) on first use: exact names, the common case, do without it.
-_VERSION_TEXT = r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-.][0-9A-Za-z.-]+)?"
+# Compiled (and cached by re) on first use: exact names, the common case, do without it. ASCII digits
+# only (``\d`` would read fullwidth or Arabic-Indic digits as a version), at most 9 of them (int() of a
+# longer run is wasted work on a name that cannot be supported).
+_VERSION_TEXT = r"v?([0-9]{1,9})\.([0-9]{1,9})(?:\.[0-9]+)?(?:[-.][0-9A-Za-z.-]+)?"
+_QUOTED_LIMIT = 64
 
 
 class UnsupportedVersionError(ValueError):
@@ -101,5 +104,10 @@ def parse_flink_version(text: str | None = None) -> FlinkVersion:
     name = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
     if name is None or name not in _BY_NAME:
         supported = ", ".join(version.name for version in SUPPORTED_VERSIONS)
-        raise UnsupportedVersionError(f"Unsupported Flink version {text!r}; supported: {supported}")
+        shown = (
+            repr(text)
+            if len(text) <= _QUOTED_LIMIT
+            else f"{text[:_QUOTED_LIMIT]!r}... ({len(text)} characters)"
+        )
+        raise UnsupportedVersionError(f"Unsupported Flink version {shown}; supported: {supported}")
     return _BY_NAME[name]

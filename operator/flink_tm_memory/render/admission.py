@@ -19,6 +19,8 @@ Warnings are non-fatal, one per finding, each prefixed with its field:
   (``ExplicitHeapManagedWithTotal``);
 - a used managed-memory consumer with no weight (``ConsumerWeightMissing``);
 - a deprecated key (``DeprecatedKey``);
+- a ``taskmanager.memory.*`` key Flink does not know, which it ignores (``UnknownKey``), with the key it
+  most resembles: a misspelling, or a look-alike letter (a Cyrillic o, U+043E, for a Latin one);
 - a layout Flink accepts but that cannot run (``TooSmallToRun``): a JVM heap (framework + task heap)
   below ``MIN_RUNNABLE_JVM_HEAP_BYTES`` = 256 MiB, Flink's default framework heap (128 MiB) plus as much
   again for the tasks, the least in which Flink's runtime and a job's user code start without an
@@ -63,6 +65,7 @@ _WARNED_NOTES = (
     NoteCode.CONSUMER_WEIGHT_MISSING,
     NoteCode.DEPRECATED_KEY,
     NoteCode.BELOW_RUNNABLE,
+    NoteCode.UNKNOWN_KEY,
 )
 
 
@@ -111,9 +114,11 @@ def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
 
 
 def _line(conflict: Conflict) -> str:
-    prefix = _prefix(conflict.fields, conflict.keys)
+    prefix = " ".join(_prefix(conflict.fields, conflict.keys).split())  # a key may hold a line break
     text = " ".join(conflict.message.split())  # one conflict, one line
-    if text.startswith(f"{prefix}:") or any(text.startswith(field) for field in conflict.fields):
+    if text.startswith(f"{prefix}:") or any(
+        text.startswith(" ".join(field.split())) for field in conflict.fields
+    ):
         return text  # the message already opens with its field
     return f"{prefix}: {text}"
 

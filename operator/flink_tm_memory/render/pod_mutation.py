@@ -87,10 +87,11 @@ def pod_mutation(pod: Mapping[str, Any], resource: Mapping[str, Any] | None) -> 
     if plan.layout is None or plan.resolved is None:
         return _unchanged(f"{subject} is invalid: {_first_conflict(plan)}")
     containers = [_mapping(entry) for entry in _sequence(_mapping(pod.get("spec")).get("containers"))]
-    chosen = _task_manager_container([str(entry.get("name", "")) for entry in containers], plan.spec)
+    names = [str(entry.get("name", "")) for entry in containers]
+    chosen = _task_manager_container(names, plan.spec)
     if isinstance(chosen, Refused):
         return _unchanged(f"{subject}: {chosen.message.replace('pod template', 'pod')}")
-    index = next(position for position, entry in enumerate(containers) if entry.get("name") == chosen)
+    index = names.index(chosen)  # the names as read: a container without one is "", not None
     container = containers[index]
     base = pointer("spec", "containers", index)
     pinned = plan.layout.pinned_options()

@@ -74,10 +74,17 @@ def test_optional_fields_are_plain_types_not_nullable_unions(schema: Schema) -> 
     }
 
 
-def test_flink_configuration_keeps_values_of_any_scalar_type(schema: Schema) -> None:
+def test_flink_configuration_keeps_values_of_any_scalar_type_within_bounds(schema: Schema) -> None:
     configuration = at(schema, "spec.flinkConfiguration")
     assert configuration["type"] == "object"
-    assert configuration["additionalProperties"] == {"x-kubernetes-preserve-unknown-fields": True}
+    assert configuration["maxProperties"] == 1024
+    # Any scalar; strings of at most 16 KiB; a map or a list only empty (the model then refuses it).
+    assert configuration["additionalProperties"] == {
+        "x-kubernetes-preserve-unknown-fields": True,
+        "maxLength": 16384,
+        "maxProperties": 0,
+        "maxItems": 0,
+    }
 
 
 @pytest.mark.parametrize("field", ["spec.resources.memory", "spec.resources.cpu"])

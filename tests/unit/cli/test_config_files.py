@@ -213,8 +213,9 @@ def test_a_conf_directory_without_the_releases_file_is_a_usage_error(cli: CliRun
         ("a:\n  b:\n", "'a.b' has no value (null)"),
         ("true: 5\n", "key True is not a string"),
         ("just a scalar\n", "not a mapping of keys to values"),
+        (f"a: &a [x]\nb: [{', '.join(['*a'] * 51)}]\n", "Number of aliases for non-scalar nodes exceeds"),
     ],
-    ids=["syntax", "duplicate-key", "null-value", "non-string-key", "scalar"],
+    ids=["syntax", "duplicate-key", "null-value", "non-string-key", "scalar", "51-collection-aliases"],
 )
 def test_a_config_yaml_flink_cannot_load_is_a_configuration_problem_in_one_line(
     cli: CliRunner, tmp_path: Path, content: str, problem: str
@@ -230,6 +231,39 @@ def test_a_config_yaml_flink_cannot_load_is_a_configuration_problem_in_one_line(
     assert run.err.startswith(f"flink-tm-memory: error: {file}")
     assert problem in run.err
     assert run.err.endswith("Flink fails to load it too (Error parsing YAML configuration.)\n")
+
+
+def billion_laughs(levels: int) -> str:
+    """Each level a map of ten aliases of the one below: 10**levels entries once flattened."""
+    lines = [
+        "taskmanager.memory.process.size: 2g",
+        "l0: &l0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}",
+    ]
+    for level in range(1, levels + 1):
+        aliases = ", ".join(f"{key}: *l{level - 1}" for key in "abcdefghij")
+        lines.append(f"l{level}: &l{level} {{{aliases}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_billion_laughs_config_yaml_is_refused_before_it_expands(cli: CliRunner, tmp_path: Path) -> None:
+    # Flattened, nine levels would be 10**10 entries: the load must stop at alias 51, as Flink's does.
+    file = tmp_path / "config.yaml"
+    file.write_text(billion_laughs(9))
+
+    run = cli("derive", "--config", str(file))
+
+    assert run.code == 1
+    assert "Number of aliases for non-scalar nodes exceeds the specified max=50" in run.err
+
+
+def test_fifty_aliases_of_collections_are_still_read(cli: CliRunner, tmp_path: Path) -> None:
+    file = tmp_path / "config.yaml"
+    file.write_text(f"taskmanager.memory.process.size: 2g\na: &a [x]\nb: [{', '.join(['*a'] * 50)}]\n")
+
+    run = cli("derive", "--config", str(file), "--format", "json")
+
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["ok"] is True
 
 
 def test_an_empty_config_yaml_is_an_empty_configuration_not_the_shipped_default(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,24 @@ def test_by_default_every_namespace_is_served_and_drift_is_checked_every_minute(
     assert operator_options(parse_arguments(["run", "--all-namespaces"])).namespaces == ()
 
 
+def test_the_metrics_and_health_options_reach_the_operator() -> None:
+    arguments = parse_arguments(
+        ["run", "--metrics-port", "8081", "--metrics-listen", "127.0.0.1", "--api-unready-after", "30"]
+    )
+    options = operator_options(arguments)
+    assert (options.metrics_port, options.metrics_listen, options.api_unready_after) == (
+        8081,
+        "127.0.0.1",
+        30.0,
+    )
+    defaults = operator_options(parse_arguments(["run"]))
+    assert (defaults.metrics_port, defaults.metrics_listen, defaults.api_unready_after) == (
+        None,
+        "0.0.0.0",
+        60.0,
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -49,6 +68,9 @@ def test_by_default_every_namespace_is_served_and_drift_is_checked_every_minute(
         ["run", "--drift-interval", "0"],
         ["run", "--drift-interval", "soon"],
         ["run", "--log-format", "xml"],
+        ["run", "--metrics-port", "0"],
+        ["run", "--metrics-port", "http"],
+        ["run", "--api-unready-after", "-5"],
     ],
 )
 def test_misuse_is_a_usage_error(args: list[str]) -> None:
@@ -66,3 +88,29 @@ def test_without_a_service_account_or_kubeconfig_it_exits_1_saying_why(tmp_path:
 
     assert completed.returncode == 1
     assert completed.stderr.startswith("flink-tm-memory: error: cannot find how to reach the API server")
+
+
+def test_a_metrics_port_already_taken_exits_1_naming_the_address(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    environment = {**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)}
+    environment.pop("KUBERNETES_SERVICE_HOST", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [SCRIPT, "run", "--metrics-port", str(port), "--metrics-listen", "127.0.0.1"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(f"flink-tm-memory: error: cannot serve metrics on 127.0.0.1:{port}: ")

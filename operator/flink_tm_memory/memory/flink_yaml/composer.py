@@ -1,7 +1,10 @@
 """Turns events into one node graph, with anchors and aliases resolved and scalars given their tags.
 
 Flink loads exactly one document per value; the composer enforces that and refuses recursive aliases
-(which this port does not reproduce). Mirrors snakeyaml-engine's ``Composer`` (``getSingleNode``).
+(which this port does not reproduce). Mirrors snakeyaml-engine's ``Composer`` (``getSingleNode``),
+including its guard against "billion laughs" documents: more than ``MAX_ALIASES_FOR_COLLECTIONS``
+aliases of sequences or mappings fail the load (``LoadSettings.maxAliasesForCollections``, 50 by default
+and left so by Flink), so Flink falls back to its legacy reading of such a value.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from flink_tm_memory.memory.flink_yaml.parser import Parser
 from flink_tm_memory.memory.flink_yaml.resolver import resolve_scalar
 from flink_tm_memory.memory.flink_yaml.values import YamlError
 
+MAX_ALIASES_FOR_COLLECTIONS = 50
+
 
 class Composer:
     """``Composer.getSingleNode``: exactly one document, anchors and aliases resolved."""
@@ -19,6 +24,7 @@ class Composer:
         self.parser = parser
         self.anchors: dict[str, Node] = {}
         self.open_nodes: set[int] = set()
+        self.collection_aliases = 0
 
     def single_node(self) -> Node | None:
         self.parser.next()
@@ -41,6 +47,10 @@ class Composer:
             if event.anchor not in self.anchors:
                 raise YamlError("found undefined alias")
             node = self.anchors[event.anchor]
+            if node.kind != "scalar":
+                self.collection_aliases += 1
+                if self.collection_aliases > MAX_ALIASES_FOR_COLLECTIONS:
+                    raise YamlError("Number of aliases for non-scalar nodes exceeds the specified max=50")
             if id(node) in self.open_nodes:
                 raise YamlError("recursive structures are not reproduced")
             return node

@@ -1,0 +1,322 @@
+"""The operator's own Prometheus metrics: reconciliations, conflicts, derivation time, webhooks, the API.
+
+One ``OperatorMetrics`` per operator run holds a registry of its own (not the ``prometheus_client``
+global one), so two operators in one process (the integration tests) never share a counter. What
+each metric means, its labels and example alerts: ``docs/metrics.md``.
+
+Events are counted as they happen (``Counter``, ``Histogram``); state is read when scraped: the
+resources' last successful reconciliation and Degraded reasons come from a dict keyed by resource
+(an entry is dropped when the resource is deleted, so labels never grow without bound), and the API
+requests from the client's ``ApiContact``. Label values are closed sets (the enums below, the
+conflict reasons the derivation knows, the webhooks' ids), except the per-resource gauge's
+namespace and name, which are bounded by the resources that exist.
+
+The webhook wrapper (``ObservedWebhookFn``) wraps the function kopf's webhook server calls per
+request: it times kopf's whole handling and reads the outcome off the AdmissionReview answer. A
+webhook that fails open (the pod webhook) admits even when it failed; its handler says so with
+``note_webhook_failure`` so that the request counts as an ``error``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import kopf
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from flink_tm_memory.api.v1alpha1 import UpdateMode
+from flink_tm_memory.cluster.contact import ApiContact, Outcome
+from flink_tm_memory.render.metadata import MemoryRef
+from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
+from flink_tm_memory.render.plan import MemoryPlan
+
+PREFIX = "flink_tm_memory"
+Key = tuple[str, str]
+
+DERIVATION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+"""Seconds: a derivation takes about 0.1 to 10 ms."""
+WEBHOOK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+"""Seconds: an admission answer takes about 0.5 ms; the API server gives up after 2 or 5 s."""
+
+
+class Trigger(StrEnum):
+    """What started a reconciliation."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    RESUMED = "resumed"
+    DRIFT = "drift"
+    REPAIR = "repair"
+
+    @classmethod
+    def of_reason(cls, reason: object) -> Trigger:
+        """The trigger of a kopf change handler's ``reason`` (``create``, ``update``, ``resume``)."""
+        return {"create": cls.CREATED, "update": cls.UPDATED}.get(str(reason), cls.RESUMED)
+
+
+class Result(StrEnum):
+    """How a reconciliation ended; the first that applies, in this order."""
+
+    FAILED = "failed"
+    """An API write failed (retried when the failure may pass)."""
+    DEGRADED = "degraded"
+    """The spec has conflicts: nothing new written, the last valid layout kept."""
+    OFF = "off"
+    """``updateMode: Off``: derived and reported, nothing written."""
+    INCOMPLETE = "incomplete"
+    """Written where possible; a target is missing or has no TaskManager container."""
+    APPLIED = "applied"
+    """Something was written."""
+    UNCHANGED = "unchanged"
+    """Everything already held the layout: nothing written."""
+
+    @property
+    def successful(self) -> bool:
+        return self is not Result.FAILED
+
+
+def reconcile_result(current: MemoryPlan, outcome: ApplyOutcome | None) -> Result:
+    """The result of a reconciliation that derived ``current`` and wrote ``outcome``."""
+    states = [] if outcome is None else [outcome.config_map.state, *(t.state for t in outcome.targets)]
+    if WriteState.FAILED in states:
+        return Result.FAILED
+    if current.conflicts:
+        return Result.DEGRADED
+    if current.update_mode is UpdateMode.OFF or outcome is None:
+        return Result.OFF
+    if not all(state.in_place for state in states):
+        return Result.INCOMPLETE
+    return Result.APPLIED if any(state.written for state in states) else Result.UNCHANGED
+
+
+class WebhookOutcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    PATCHED = "patched"
+    ERROR = "error"
+    """kopf could not answer, the body was malformed, or a fail-open webhook failed and admitted anyway."""
+
+
+def webhook_outcome(answer: Mapping[str, Any]) -> WebhookOutcome:
+    """The outcome an AdmissionReview answer tells the API server."""
+    response = answer.get("response") or {}
+    if not response.get("allowed"):
+        return WebhookOutcome.DENIED
+    return WebhookOutcome.PATCHED if response.get("patch") else WebhookOutcome.ALLOWED
+
+
+@dataclass(slots=True)
+class _ResourceState:
+    last_success: float | None = None
+    degraded: frozenset[str] = frozenset()
+
+
+class OperatorMetrics:
+    """Every metric of one operator run, and the registry ``/metrics`` serves."""
+
+    def __init__(
+        self,
+        contact: ApiContact,
+        *,
+        webhooks: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
+        runtime_collectors: bool = True,
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self._contact = contact
+        self._webhooks = frozenset(webhooks)
+        self._clock = clock
+        self._resources: dict[Key, _ResourceState] = {}
+        self._reconciliations = Counter(
+            f"{PREFIX}_reconciliations",
+            "Reconciliations of FlinkTaskManagerMemory resources, by what started them and how they ended.",
+            ["trigger", "result"],
+            registry=self.registry,
+        )
+        self._conflicts = Counter(
+            f"{PREFIX}_conflicts",
+            "Reconciliations whose spec had a conflict with this reason (each reason once per reconciliation).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._derivation = Histogram(
+            f"{PREFIX}_derivation_duration_seconds",
+            "Time to read, resolve and derive one spec (the whole calculation of a reconciliation).",
+            buckets=DERIVATION_BUCKETS,
+            registry=self.registry,
+        )
+        self._webhook_requests = Counter(
+            f"{PREFIX}_webhook_requests",
+            "Admission requests answered, by webhook and outcome.",
+            ["webhook", "outcome"],
+            registry=self.registry,
+        )
+        self._webhook_latency = Histogram(
+            f"{PREFIX}_webhook_request_duration_seconds",
+            "Time from an admission request's parsed body to its answer, by webhook.",
+            ["webhook"],
+            buckets=WEBHOOK_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(_StateCollector(self._resources, contact))
+        if runtime_collectors:
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                self.registry.register(collector)
+
+    # ------------------------------------------------------------------------------- reconciliations
+
+    def time_derivation(self) -> Any:
+        """A context manager that observes the derivation it wraps."""
+        return self._derivation.time()
+
+    def reconciled(
+        self, memory: MemoryRef, trigger: Trigger, current: MemoryPlan, outcome: ApplyOutcome | None
+    ) -> Result:
+        """Counts one reconciliation and updates the resource's state; returns its result."""
+        result = reconcile_result(current, outcome)
+        self._reconciliations.labels(trigger.value, result.value).inc()
+        reasons = frozenset(conflict.reason for conflict in current.conflicts)
+        for reason in reasons:
+            self._conflicts.labels(reason).inc()
+        state = self._resources.setdefault(memory.key, _ResourceState())
+        state.degraded = reasons
+        if result.successful:
+            state.last_success = self._clock()
+        return result
+
+    def repaired(self, written: bool | None) -> None:
+        """Counts a repair of an edited or deleted ConfigMap: written, nothing to do, or failed (``None``)."""
+        result = Result.FAILED if written is None else Result.APPLIED if written else Result.UNCHANGED
+        self._reconciliations.labels(Trigger.REPAIR.value, result.value).inc()
+
+    def forget(self, key: Key) -> None:
+        """Drops a deleted resource's series."""
+        self._resources.pop(key, None)
+
+    # ------------------------------------------------------------------------------- webhooks
+
+    def webhook_answered(self, webhook: str | None, outcome: WebhookOutcome, seconds: float | None) -> None:
+        label = webhook if webhook in self._webhooks else "unknown"  # the path is the client's to choose
+        self._webhook_requests.labels(label, outcome.value).inc()
+        if seconds is not None:
+            self._webhook_latency.labels(label).observe(seconds)
+
+
+class _StateCollector(Collector):
+    """The metrics read at scrape time: per-resource state, and the API requests."""
+
+    def __init__(self, resources: Mapping[Key, _ResourceState], contact: ApiContact) -> None:
+        self._resources = resources
+        self._contact = contact
+
+    def collect(self) -> Iterator[Metric]:
+        last = GaugeMetricFamily(
+            f"{PREFIX}_last_successful_reconcile_timestamp_seconds",
+            "When each resource last finished a reconciliation without an API failure (Unix time).",
+            labels=["namespace", "name"],
+        )
+        degraded = Tally[str]()
+        for (namespace, name), state in list(self._resources.items()):
+            if state.last_success is not None:
+                last.add_metric([namespace, name], state.last_success)
+            degraded.update(state.degraded)
+        yield last
+        by_reason = GaugeMetricFamily(
+            f"{PREFIX}_degraded_resources",
+            "Resources whose current spec has a conflict with this reason (Ready=False, Degraded).",
+            labels=["reason"],
+        )
+        for reason, count in sorted(degraded.items()):
+            by_reason.add_metric([reason], count)
+        yield by_reason
+        yield from self._api_metrics()
+
+    def _api_metrics(self) -> Iterator[Metric]:
+        contact = self._contact
+        requests = CounterMetricFamily(
+            f"{PREFIX}_api_requests",
+            "Requests of the operator's own client to the API server, by outcome (kopf's watches are not counted).",
+            labels=["outcome"],
+        )
+        for outcome in Outcome:
+            requests.add_metric([outcome.value], contact.requests[outcome])
+        yield requests
+        yield GaugeMetricFamily(
+            f"{PREFIX}_api_server_reachable",
+            "1 if the operator's last request reached a serving API server, else 0.",
+            value=1 if contact.reachable else 0,
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_api_consecutive_failures",
+            "Requests in a row that did not reach a serving API server (5xx, timeout, connection error).",
+            value=contact.consecutive_failures,
+        )
+        if contact.last_contact_wall is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_api_last_contact_timestamp_seconds",
+                "When the API server last answered the operator (Unix time).",
+                value=contact.last_contact_wall,
+            )
+
+
+# ----------------------------------------------------------------------------------- webhook wrapper
+
+
+@dataclass(slots=True)
+class _WebhookCall:
+    failed: bool = False
+
+
+_CURRENT_CALL: ContextVar[_WebhookCall | None] = ContextVar("flink_tm_memory_webhook_call", default=None)
+
+
+def note_webhook_failure() -> None:
+    """Marks the admission request being handled as failed, though it is answered (fail-open)."""
+    call = _CURRENT_CALL.get()
+    if call is not None:
+        call.failed = True
+
+
+class ObservedWebhookFn:
+    """kopf's per-request webhook function, counted and timed."""
+
+    def __init__(self, fn: kopf.WebhookFn, metrics: OperatorMetrics) -> None:
+        self._fn = fn
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        request: Any,
+        *,
+        webhook: str | None = None,
+        headers: Any = None,
+        sslpeer: Any = None,
+    ) -> Any:
+        started = time.perf_counter()
+        call = _WebhookCall()
+        token = _CURRENT_CALL.set(call)
+        try:
+            answer = await self._fn(request, webhook=webhook, headers=headers, sslpeer=sslpeer)
+        except Exception:
+            self.metrics.webhook_answered(webhook, WebhookOutcome.ERROR, time.perf_counter() - started)
+            raise
+        finally:
+            _CURRENT_CALL.reset(token)
+        outcome = WebhookOutcome.ERROR if call.failed else webhook_outcome(answer)
+        self.metrics.webhook_answered(webhook, outcome, time.perf_counter() - started)
+        return answer
