@@ -174,3 +174,39 @@ async def _grow(kubectl: Kubectl) -> None:
     await kubectl.patch(
         MEMORIES, "process-size", {"spec": {"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}}}
     )
+
+
+async def test_kopf_keeps_retrying_its_status_write_through_an_outage_longer_than_its_backoffs(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    # Five attempts with the test backoffs; kopf used to give up after them, drop the event, and
+    # leave the resource without a status until it changed again.
+    failed = emulator.matching("PATCH", MEMORIES, subresource="status")[:8] << 503 << SERVER_ERROR
+
+    await kubectl.create(MEMORIES, copy.deepcopy(sample("process-size")))
+
+    status = await ready(kubectl, "process-size")
+    assert len(list(failed)) == 8
+    assert status["applied"]["configMap"]["generation"] == 1
+
+
+async def test_a_resource_whose_finalizer_patch_answer_was_lost_is_still_reconciled(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    # kopf's first write to a new resource adds its finalizer. Applied, but the answer lost: kopf's
+    # retry is refused (the version moved), and kopf then finds nothing left to patch and skips the
+    # creation handler, waiting for another change; the drift check picks the resource up instead.
+    await start_operator(request_timeout=0.5)
+
+    async def apply_then_hang(request: Any) -> dict[str, Any]:
+        applied: dict[str, Any] = await emulator._serve_update(request)
+        await asyncio.sleep(1.0)
+        return applied
+
+    emulator.matching("PATCH", MEMORIES)[:1] << apply_then_hang
+
+    await kubectl.create(MEMORIES, sample("process-size"))
+
+    status = await ready(kubectl, "process-size")
+    assert status["applied"]["configMap"]["generation"] == 1
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 1

@@ -65,6 +65,8 @@ class Reconciler:
         self._locks = locks
         self._config_maps = config_maps
         self._clock = clock
+        self._behind: dict[tuple[str, str], object] = {}
+        """Per resource, the generation the last drift check found not yet reconciled."""
 
     async def on_changed(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         """Created, updated, or found again after a restart."""
@@ -73,14 +75,23 @@ class Reconciler:
     async def on_drift_check(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         """The periodic check that what was written is still there (a target may also have appeared)."""
         status = body.get("status") or {}
-        if status.get("observedGeneration") != body.metadata.get("generation"):
-            return  # a new generation is the change handlers' to reconcile; this check would race them
+        generation = body.metadata.get("generation")
+        key = MemoryRef.from_body(body).key
+        if status.get("observedGeneration") != generation and self._behind.get(key) != generation:
+            # A new generation is the change handlers' to reconcile; this check would race them. Yet
+            # kopf can drop a change for good (its finalizer patch applied but the answer lost: the
+            # retry is refused, and kopf then finds nothing left to patch and waits for an event
+            # that never comes), so a generation still not reconciled one interval later is done here.
+            self._behind[key] = generation
+            return
+        self._behind.pop(key, None)
         await self.reconcile(body, patch, logger)
 
     async def on_deleted(self, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         memory = MemoryRef.from_body(body)
         self._config_maps.forget(memory.key)
         self._locks.discard(memory.key)
+        self._behind.pop(memory.key, None)
         logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
 
     async def reconcile(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:

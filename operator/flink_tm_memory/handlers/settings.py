@@ -7,11 +7,19 @@
 - ConfigMaps are watched through a server-side label selector: only the operator's own, not every
   ConfigMap of the cluster.
 - Events name this operator as their reporting component.
+- kopf's own requests (its status, annotation and finalizer patches, its listings) are retried
+  forever, ``api_backoffs`` first and then at the last of them: kopf gives up after its backoffs
+  and then drops the event it was processing ("Throttling ... due to an unexpected error"), and
+  nothing reconciles that resource again until it changes (the drift check waits for the status
+  to describe the current generation), so a longer API outage lost work. Events are best effort
+  and keep their bounded backoffs.
 """
 
 from __future__ import annotations
 
+import itertools
 import socket
+from collections.abc import Iterator
 
 import kopf
 
@@ -31,8 +39,20 @@ def operator_settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings.posting.reporting_instance = socket.gethostname()
     settings.posting.event_name_prefix = "flink-tm-memory-"
     settings.posting.default_backoffs = options.api_backoffs
-    settings.networking.error_backoffs = options.api_backoffs
+    settings.networking.error_backoffs = RetryForever(options.api_backoffs)
     settings.networking.request_timeout = options.request_timeout
     settings.watching.label_selectors["v1", "configmaps"] = managed_label_selector()
     settings.watching.reconnect_backoff = options.watch_reconnect_backoff
     return settings
+
+
+class RetryForever:
+    """Retry delays: ``delays``, then the last of them again and again; a fresh sequence per request."""
+
+    def __init__(self, delays: tuple[float, ...]) -> None:
+        if not delays:
+            raise ValueError("retrying forever needs at least one delay")
+        self.delays = delays
+
+    def __iter__(self) -> Iterator[float]:
+        return itertools.chain(self.delays, itertools.repeat(self.delays[-1]))
