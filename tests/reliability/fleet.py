@@ -27,6 +27,7 @@ import asyncio
 import copy
 import json
 import random
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -414,3 +415,26 @@ def config_map_count(emulator: ApiEmulator) -> int:
         for body in stored(emulator, CONFIG_MAPS)
         if (body["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) is not None
     )
+
+
+async def converged(emulator: ApiEmulator, timeout: float) -> list[str]:
+    """Waits until every guarantee holds; the broken ones if they still do not after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all_observed(emulator) and not fleet_problems(emulator):
+            return []
+        await asyncio.sleep(1.0)
+    return fleet_problems(emulator)
+
+
+def requests_about(emulator: ApiEmulator, problem: str) -> str:
+    """The requests that named the first failing object, with the faults they got, to diagnose it."""
+    name = problem.split(":", 1)[0]
+    faults = dict(getattr(emulator, "injected", []))
+    lines = [
+        f"{request.method.value} {request.url.path_qs} {request.headers.get('User-Agent', '')[:12]}"
+        f" {faults.get(request.id, '')}"
+        for request in list(emulator)
+        if name in request.url.path or name in request.text[:500]
+    ]
+    return f"\nrequests about {name}:\n" + "\n".join(lines[-60:])

@@ -21,11 +21,11 @@ from tests.integration.emulator import Fault, FaultyApiEmulator
 from tests.reliability.conftest import COUNT, EDIT_ROUNDS
 from tests.reliability.fleet import (
     Fleet,
-    all_observed,
     config_map_count,
+    converged,
     create_fleet,
     edit_fleet,
-    fleet_problems,
+    requests_about,
 )
 from tests.reliability.operator_process import running, tuned
 
@@ -70,29 +70,3 @@ async def test_every_resource_converges_to_its_last_spec_while_a_tenth_of_the_wr
         + requests_about(emulator, problems[0])
     )
     assert set(emulator.faults) == set(Fault), f"not every kind of fault was injected: {report}"
-
-
-def requests_about(emulator: FaultyApiEmulator, problem: str) -> str:
-    """The requests that named the first failing object, to diagnose a failure."""
-    name = problem.split(":", 1)[0]
-    faults = dict(emulator.injected)
-    lines = [
-        f"{request.method.value} {request.url.path_qs} {request.headers.get('User-Agent', '')[:12]}"
-        f" {faults.get(request.id, '')}"
-        for request in list(emulator)
-        if name in request.url.path or name in request.text[:500]
-    ]
-    return f"\nrequests about {name}:\n" + "\n".join(lines[-60:])
-
-
-async def converged(emulator: FaultyApiEmulator, timeout: float) -> list[str]:
-    """Waits until every guarantee holds; the broken ones if they still do not after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    problems = ["nothing checked yet"]
-    while time.monotonic() < deadline:
-        if all_observed(emulator):
-            problems = fleet_problems(emulator)
-            if not problems:
-                return []
-        await asyncio.sleep(1.0)
-    return problems if all_observed(emulator) else fleet_problems(emulator)

@@ -6,7 +6,8 @@ cluster nor to the status.
 
 A spec with conflicts is never written. The layout kept (and repaired, should someone edit the
 ConfigMap) is then the one of the last applied spec, which is recorded in an annotation of the
-resource whenever a valid spec was written; the status keeps describing that layout and says which
+resource whenever a valid spec was written, or its write tried (an answer lost in a timeout does
+not mean the write did not land); the status keeps describing that layout and says which
 generation it comes from. With ``updateMode: Off`` nothing is written; the status is the
 recommendation.
 
@@ -104,7 +105,7 @@ class Reconciler:
         status = render_status(done.status_input(previous, self._clock()))
         for key, value in status_patch(previous, status).items():
             patch.status[key] = value
-        if done.current_in_place:
+        if done.current_applied:
             _record_applied_spec(patch, annotations, render_applied_spec(memory.generation, raw_spec))
         events = done.events(previous, status)
         for event in events:
@@ -144,13 +145,13 @@ class Reconciliation:
         return plan_pod_resources(self.effective) if self.effective is not None else None
 
     @property
-    def current_in_place(self) -> bool:
-        """The current spec is valid and its ConfigMap was written (or already held it)."""
-        return (
-            self.outcome is not None
-            and self.current.layout is not None
-            and self.outcome.config_map.state.in_place
-        )
+    def current_applied(self) -> bool:
+        """The current spec is valid and its layout was written, or may have been.
+
+        A failed write counts: a write whose answer was lost (a timeout, a reset connection) may
+        have landed, and a spec turning invalid must then keep this layout, not an older one.
+        """
+        return self.outcome is not None and self.current.layout is not None
 
     def status_input(self, previous: Mapping[str, Any], now: datetime) -> StatusInput:
         return StatusInput(
