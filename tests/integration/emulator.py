@@ -99,6 +99,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
     _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
     _revision: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
+    expired: list[Any] = attrs.field(factory=list, init=False)
+    """The resource of every watch answered with 410 Expired, in order."""
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -267,7 +269,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         selector = parse_label_selector(request.params.get("labelSelector"))
         since = _revision_param(request.params.get("resourceVersion"))
         if 0 < since < self._compacted:
-            yield self._expired(since)
+            yield self._expired(request, since)
             return
         bus = self._buses[request.resource]
         async with self._lock:
@@ -284,7 +286,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 if event is _DROP:
                     return
                 if event is _EXPIRE:
-                    yield self._expired(since)
+                    yield self._expired(request, since)
                     return
                 if _in_scope(request, event["object"]) and _selected(selector, event["object"]):
                     yield event
@@ -303,7 +305,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             and _selected(selector, stored.raw)
         ]
 
-    def _expired(self, since: int) -> Json:
+    def _expired(self, request: rendering.Request, since: int) -> Json:
+        self.expired.append(request.resource)
         message = f"too old resource version: {since} ({self._compacted})"
         return {"type": "ERROR", "object": kubernetes_status(410, "Expired", message)}
 

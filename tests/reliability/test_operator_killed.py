@@ -49,14 +49,14 @@ async def test_every_resource_converges_to_its_last_spec_although_the_operator_i
         started = time.monotonic()
         creating = asyncio.create_task(create_fleet(emulator, fleet))
         for kill in range(KILLS):
-            await asyncio.sleep(moments.uniform(0.3, 2.5))  # while it reconciles what it was given
+            await asyncio.sleep(moments.uniform(0.05, 1.0))  # while it reconciles what it was given
             await operator.kill()
             in_flight.append(sum(not _observed(body) for body in stored(emulator, MEMORIES)))
             if kill % 2:
                 await edit_fleet(emulator, fleet, share=0.3)  # edits while the operator is down
             await operator.start()
             if creating.done():
-                await edit_fleet(emulator, fleet, share=0.3)
+                await edit_fleet(emulator, fleet, share=0.5)
         await creating
         problems = await converged(emulator, CONVERGENCE_TIMEOUT)
         seconds = time.monotonic() - started
