@@ -21,6 +21,7 @@ from tests.integration.emulator import Fault, FaultyApiEmulator
 from tests.reliability.conftest import COUNT, EDIT_ROUNDS
 from tests.reliability.fleet import (
     Fleet,
+    all_observed,
     config_map_count,
     converged,
     create_fleet,
@@ -39,6 +40,7 @@ OPTIONS = {
     "watch_reconnect_backoff": 0.1,
     "drift_interval": 15.0,  # also the delay before a change kopf dropped is picked up
 }
+FAULTY_FOR = 120.0
 CONVERGENCE_TIMEOUT = float(os.environ.get("RELIABILITY_TIMEOUT") or 240)
 
 
@@ -54,6 +56,7 @@ async def test_every_resource_converges_to_its_last_spec_while_a_tenth_of_the_wr
         for _ in range(EDIT_ROUNDS):
             await asyncio.sleep(1.0)
             await edit_fleet(emulator, fleet, share=0.6)
+        await caught_up(emulator, FAULTY_FOR)  # faults go on while the operator works through it all
         emulator.rate = 0.0
         problems = await converged(emulator, CONVERGENCE_TIMEOUT)
         seconds = time.monotonic() - started
@@ -70,3 +73,10 @@ async def test_every_resource_converges_to_its_last_spec_while_a_tenth_of_the_wr
         + requests_about(emulator, problems[0])
     )
     assert set(emulator.faults) == set(Fault), f"not every kind of fault was injected: {report}"
+
+
+async def caught_up(emulator: FaultyApiEmulator, limit: float) -> None:
+    """Until every status describes its generation (or ``limit`` seconds): the faults' working time."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not all_observed(emulator):
+        await asyncio.sleep(0.5)

@@ -6,8 +6,8 @@ cluster nor to the status.
 
 A spec with conflicts is never written. The layout kept (and repaired, should someone edit the
 ConfigMap) is then the one of the last applied spec, which is recorded in an annotation of the
-resource whenever a valid spec was written, or its write tried (an answer lost in a timeout does
-not mean the write did not land); the status keeps describing that layout and says which
+resource before a valid spec's first write (a write whose answer is lost may have landed, and the
+operator may be killed between its writes and its status); the status keeps describing that layout and says which
 generation it comes from. With ``updateMode: Off`` nothing is written; the status is the
 recommendation.
 
@@ -28,6 +28,8 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
 from flink_tm_memory.cluster.client import ClusterClient
+from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
+from flink_tm_memory.cluster.objects import memory_api
 from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
 from flink_tm_memory.handlers.logs import log_reconciliation
 from flink_tm_memory.handlers.options import OperatorOptions
@@ -43,6 +45,7 @@ from flink_tm_memory.render.metadata import (
 from flink_tm_memory.render.outcomes import ApplyOutcome
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
+from flink_tm_memory.render.writes import MERGE_PATCH
 
 
 def utc_now() -> datetime:
@@ -101,12 +104,10 @@ class Reconciler:
         previous: dict[str, Any] = dict(body.get("status") or {})
         annotations: Mapping[str, str] = body.metadata.annotations
         async with self._locks.hold(memory.key):
-            done = await self._converge(memory, raw_spec, parse_applied_spec(annotations))
+            done = await self._converge(memory, raw_spec, annotations)
         status = render_status(done.status_input(previous, self._clock()))
         for key, value in status_patch(previous, status).items():
             patch.status[key] = value
-        if done.current_applied:
-            _record_applied_spec(patch, annotations, render_applied_spec(memory.generation, raw_spec))
         events = done.events(previous, status)
         for event in events:
             kopf.event(body, type=event.type, reason=event.reason, message=event.message)
@@ -117,17 +118,41 @@ class Reconciler:
             )
 
     async def _converge(
-        self, memory: MemoryRef, raw_spec: Mapping[str, Any], last_applied: AppliedSpec | None
+        self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
     ) -> Reconciliation:
         """Derives the spec and, in Apply mode, writes the layout in effect."""
         current = derive_memory_plan(raw_spec)
-        effective, effective_generation = _effective(current, memory.generation, last_applied)
+        effective, effective_generation = _effective(
+            current, memory.generation, parse_applied_spec(annotations)
+        )
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)
             return Reconciliation(memory.generation, current, effective, effective_generation, None)
+        if effective is current:
+            await self._record_applied_spec(memory, raw_spec, annotations)
         applied = await apply_plan(self._client, memory, effective, effective_generation)
         self._config_maps.watch(memory, applied.config_map)
         return Reconciliation(memory.generation, current, effective, effective_generation, applied.outcome)
+
+    async def _record_applied_spec(
+        self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
+    ) -> None:
+        """Records a valid spec as the last applied one, before any of its writes.
+
+        Before, not after: a write whose answer is lost, or an operator killed between the writes
+        and its status, must leave the record of the layout that may be in place, or a spec turning
+        invalid next would keep (and repair to) an older layout, or report none.
+        """
+        recorded = render_applied_spec(memory.generation, raw_spec)
+        if annotations.get(LAST_APPLIED_ANNOTATION) == recorded:
+            return
+        body = {"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: recorded}}}
+        try:
+            await memory_api(self._client).patch(memory.namespace, memory.name, body, MERGE_PATCH)
+        except (ApiError, ObjectNotFoundError) as error:
+            raise kopf.TemporaryError(
+                f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +168,6 @@ class Reconciliation:
     @property
     def resources(self) -> PodResources | None:
         return plan_pod_resources(self.effective) if self.effective is not None else None
-
-    @property
-    def current_applied(self) -> bool:
-        """The current spec is valid and its layout was written, or may have been.
-
-        A failed write counts: a write whose answer was lost (a timeout, a reset connection) may
-        have landed, and a spec turning invalid must then keep this layout, not an older one.
-        """
-        return self.outcome is not None and self.current.layout is not None
 
     def status_input(self, previous: Mapping[str, Any], now: datetime) -> StatusInput:
         return StatusInput(
@@ -186,8 +202,3 @@ def _effective(
         return None, None
     last = derive_memory_plan(applied.spec)
     return (last, applied.generation) if last.layout is not None else (None, None)
-
-
-def _record_applied_spec(patch: kopf.Patch, annotations: Mapping[str, str], recorded: str) -> None:
-    if annotations.get(LAST_APPLIED_ANNOTATION) != recorded:
-        patch.metadata.annotations[LAST_APPLIED_ANNOTATION] = recorded
