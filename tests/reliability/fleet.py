@@ -427,6 +427,12 @@ async def converged(emulator: ApiEmulator, timeout: float) -> list[str]:
     return fleet_problems(emulator)
 
 
+def broken(problems: list[str], report: str, emulator: ApiEmulator) -> str:
+    """A failure's message: the broken guarantees, the run's figures and seed, the first object's requests."""
+    listed = "\n".join(problems[:30])
+    return f"{len(problems)} broken guarantees ({report}):\n{listed}{requests_about(emulator, problems[0])}"
+
+
 def requests_about(emulator: ApiEmulator, problem: str) -> str:
     """The requests that named the first failing object, with the faults they got, to diagnose it."""
     name = problem.split(":", 1)[0]

@@ -31,6 +31,7 @@ import yaml
 
 from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import MEMORIES
+from tests.integration.test_command_line import kubeconfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
@@ -58,17 +59,6 @@ def tuned(server: str, **options: object) -> Launch:
     """``run_operator`` in a process, with ``options`` (``OperatorOptions`` fields) changed."""
     command = [sys.executable, "-m", "tests.reliability.operator_process", "--server", server]
     return Launch([*command, "--options", json.dumps(options)], dict(os.environ))
-
-
-def kubeconfig(server: str) -> dict[str, object]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "emulator", "cluster": {"server": server}}],
-        "users": [{"name": "anonymous", "user": {}}],
-        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "anonymous"}}],
-        "current-context": "emulator",
-    }
 
 
 class OperatorProcess:

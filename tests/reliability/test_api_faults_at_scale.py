@@ -22,11 +22,11 @@ from tests.reliability.conftest import COUNT, EDIT_ROUNDS
 from tests.reliability.fleet import (
     Fleet,
     all_observed,
+    broken,
     config_map_count,
     converged,
     create_fleet,
     edit_fleet,
-    requests_about,
 )
 from tests.reliability.operator_process import running, tuned
 
@@ -67,11 +67,7 @@ async def test_every_resource_converges_to_its_last_spec_while_a_tenth_of_the_wr
     )
     print(report)
     assert alive, f"the operator died ({report}):\n{operator.tail()}"
-    assert not problems, (
-        f"{len(problems)} broken guarantees ({report}):\n"
-        + "\n".join(problems[:30])
-        + requests_about(emulator, problems[0])
-    )
+    assert not problems, broken(problems, report, emulator)
     assert set(emulator.faults) == set(Fault), f"not every kind of fault was injected: {report}"
 
 

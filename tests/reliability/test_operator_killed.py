@@ -21,11 +21,11 @@ from tests.reliability.conftest import COUNT
 from tests.reliability.fleet import (
     Fleet,
     all_observed,
+    broken,
     config_map_count,
     converged,
     create_fleet,
     edit_fleet,
-    requests_about,
     stored,
 )
 from tests.reliability.operator_process import OperatorProcess, shipped
@@ -70,12 +70,7 @@ async def test_every_resource_converges_to_its_last_spec_although_the_operator_i
     print(report)
     assert operator.kills == KILLS
     assert all_observed(emulator), f"not every resource was reconciled ({report})"
-    assert not problems, (
-        f"{len(problems)} broken guarantees ({report}):\n"
-        + "\n".join(problems[:30])
-        + requests_about(emulator, problems[0])
-        + f"\noperator log:\n{operator.tail()}"
-    )
+    assert not problems, broken(problems, report, emulator) + f"\noperator log:\n{operator.tail()}"
 
 
 def _observed(body: dict[str, object]) -> bool:

@@ -29,11 +29,11 @@ from tests.integration.kubectl import MEMORIES
 from tests.reliability.conftest import COUNT
 from tests.reliability.fleet import (
     Fleet,
+    broken,
     config_map_count,
     converged,
     create_fleet,
     edit_fleet,
-    requests_about,
 )
 from tests.reliability.operator_process import running, tuned
 
@@ -83,10 +83,6 @@ async def test_edits_around_dropped_and_expired_watch_streams_are_all_reconciled
     )
     print(report)
     assert alive, f"the operator died ({report}):\n{operator.tail()}"
-    assert not problems, (
-        f"{len(problems)} broken guarantees ({report}):\n"
-        + "\n".join(problems[:30])
-        + requests_about(emulator, problems[0])
-    )
+    assert not problems, broken(problems, report, emulator)
     assert answered > 0, f"no watch was expired ({report})"
     assert listings == answered + 1, f"kopf did not list again after each 410, and only then ({report})"
