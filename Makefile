@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools cluster run test lint types imports unit e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
+.PHONY: help setup tools cluster run test lint types imports unit reliability e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,8 +42,11 @@ types: $(STAMP) ## mypy --strict
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) tools ## unit, property, conformance, integration, chart and meta tests
+unit: $(STAMP) tools ## unit, property, conformance, integration, reliability, chart and meta tests
 	$(BIN)/pytest -q --ignore=tests/e2e
+
+reliability: $(STAMP) ## API faults, kills, watch expiry at scale (part of unit); RELIABILITY_COUNT/_EDIT_ROUNDS/_SEED
+	$(BIN)/pytest -q -s tests/reliability
 
 e2e: $(STAMP) tools ## End-to-end: a real control plane, Helm, and real Flink TaskManagers (downloads Flink once)
 	$(BIN)/pytest -q tests/e2e

@@ -26,26 +26,37 @@ and why the operator needs it:
 10. **Label selectors** on list and watch (the operator watches its ConfigMaps by label).
 11. **Watches honour ``resourceVersion``** (only later changes are replayed) and cannot miss an event
     that happens while the stream starts; ``drop_watches`` ends open streams, as a dropped connection
-    or an API server restart does.
+    or an API server restart does; ``expire_watches`` ends them with the ``ERROR`` event of code 410
+    (``Expired``, "too old resource version") and compacts the history, so a watch asking to resume
+    from an older ``resourceVersion`` gets that 410 at once, as after etcd's compaction: the client
+    must list again.
 12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
     uid (background cascading deletion), so an owned ConfigMap goes with its resource.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
-semantics without kmock's scripting layer, for load (the benchmark).
+semantics without kmock's scripting layer, for load (the benchmark); ``FaultyApiEmulator`` adds
+seeded random faults on the operator's writes to it (the reliability tests): 500s, 409 conflicts,
+timeouts and connection resets, some after the write was applied.
 
 The real control plane (the e2e suite) remains the final judge of these semantics.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import copy
 import datetime
+import enum
+import hashlib
 import itertools
+import random
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+import aiohttp.web
 import attrs
 import jsonpatch  # kmock's own dependency, for RFC 6902
 import kmock
@@ -64,6 +75,7 @@ MERGE_KEYS = {
 }
 """The patchMergeKey of the lists a strategic merge patch merges item by item (Pod spec)."""
 _DROP = {"type": "__DROP__"}
+_EXPIRE = {"type": "__EXPIRE__"}
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Json = dict[str, Any]
 
@@ -86,6 +98,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
     _revision: int = attrs.field(default=0, init=False)
+    _compacted: int = attrs.field(default=0, init=False)
+    expired: list[Any] = attrs.field(factory=list, init=False)
+    """The resource of every watch answered with 410 Expired, in order."""
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -253,6 +268,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
         yield b""  # the headers go out now, even if nothing happens for a while
         selector = parse_label_selector(request.params.get("labelSelector"))
         since = _revision_param(request.params.get("resourceVersion"))
+        if 0 < since < self._compacted:
+            yield self._expired(request, since)
+            return
         bus = self._buses[request.resource]
         async with self._lock:
             mark = await bus.mark()  # under the lock: no change can slip between the replay and the stream
@@ -266,6 +284,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 yield event
             async for event in bus.stream(since=mark):
                 if event is _DROP:
+                    return
+                if event is _EXPIRE:
+                    yield self._expired(request, since)
                     return
                 if _in_scope(request, event["object"]) and _selected(selector, event["object"]):
                     yield event
@@ -284,12 +305,27 @@ class ApiEmulator(kmock.KubernetesEmulator):
             and _selected(selector, stored.raw)
         ]
 
+    def _expired(self, request: rendering.Request, since: int) -> Json:
+        self.expired.append(request.resource)
+        message = f"too old resource version: {since} ({self._compacted})"
+        return {"type": "ERROR", "object": kubernetes_status(410, "Expired", message)}
+
     # ------------------------------------------------------------------------------------ for tests
 
     async def drop_watches(self) -> None:
         """Ends every open watch stream, as a dropped connection does; clients must reconnect."""
         for bus in list(self._buses.values()):
             await bus.put(_DROP)
+
+    async def expire_watches(self) -> None:
+        """Compacts the history and ends every open stream with ``410 Expired``; clients must list again.
+
+        A watch asking for a ``resourceVersion`` older than now gets the same 410 event at once.
+        """
+        async with self._lock:
+            self._compacted = self._revision
+        for bus in list(self._buses.values()):
+            await bus.put(_EXPIRE)
 
     def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
         """The stored object, or ``None`` when it does not exist."""
@@ -346,6 +382,124 @@ class DirectApiEmulator(ApiEmulator):
         if serve is None:  # discovery (/api/v1, /apis/<group>/<version>, ...) stays kmock's
             return await super()._handle(request)
         return await rendering.Response(payload=serve)(request)
+
+
+class Fault(enum.StrEnum):
+    """What can go wrong with one write, as the operator sees it."""
+
+    SERVER_ERROR = "500"
+    """Refused with 500 InternalError; nothing stored."""
+    CONFLICT = "409 stale resourceVersion"
+    """Another client writes the object first, so a write carrying the ``resourceVersion`` it read is
+    refused as stale (409; 422 for a JSON patch's ``test``), and a watch event tells of the change."""
+    TIMEOUT = "timeout"
+    """No answer until the client gives up; nothing stored."""
+    TIMEOUT_APPLIED = "timeout after applying"
+    """Stored, then no answer until the client gives up: the write happened, its answer is lost."""
+    RESET = "connection reset"
+    """The TCP connection is closed without an answer; nothing stored."""
+    RESET_APPLIED = "connection reset after applying"
+    """Stored, then the connection is closed without an answer."""
+
+
+@attrs.define(kw_only=True)
+class FaultyApiEmulator(DirectApiEmulator):
+    """``DirectApiEmulator`` whose answers to the operator's writes fail at a seeded random rate.
+
+    Every write the operator sends (its own ConfigMap and workload writes, and kopf's status,
+    annotation and finalizer patches and Events; the test's own requests, made with kmock's client,
+    never fail) fails with probability ``rate``, with one of the ``Fault`` kinds (a conflict only
+    for a write carrying a ``resourceVersion``, the only kind a stale version can refuse; it is a
+    real concurrent write, so a watch event follows, as on a real server). Each
+    decision is drawn from ``seed``, the request's method and path and how many writes to that path
+    came before, so a run's faults do not depend on how the requests of different objects
+    interleave: the same seed replays the same faults per object. ``hang`` is how long a timeout
+    holds its request: longer than the operator's request timeout. ``faults`` counts them by kind.
+    """
+
+    seed: int = 0
+    rate: float = 0.0
+    hang: float = 2.0
+    faults: collections.Counter[Fault] = attrs.field(factory=collections.Counter, init=False)
+    writes: int = attrs.field(default=0, init=False)
+    concurrent_writes: int = attrs.field(default=0, init=False)
+    injected: list[tuple[int, Fault]] = attrs.field(factory=list, init=False)
+    """(request id, fault) of every fault, in order: which request got which."""
+    _attempts: collections.Counter[str] = attrs.field(factory=collections.Counter, init=False)
+
+    async def _handle(self, request: rendering.Request) -> Any:
+        fault = self._fault_for(request)
+        if fault is None:
+            return await super()._handle(request)
+        self.faults[fault] += 1
+        if fault is Fault.SERVER_ERROR:
+            return _status_response(500, "InternalError", "etcdserver: request timed out (injected)")
+        if fault is Fault.CONFLICT:
+            await self._write_concurrently(request)
+            return await super()._handle(request)  # refused by the stale resourceVersion it carries
+        if fault in (Fault.TIMEOUT_APPLIED, Fault.RESET_APPLIED):
+            await super()._handle(request)
+        if fault in (Fault.TIMEOUT, Fault.TIMEOUT_APPLIED):
+            await asyncio.sleep(self.hang)
+        elif request._raw_request is not None and request._raw_request.transport is not None:
+            request._raw_request.transport.abort()
+        return aiohttp.web.Response(status=504)  # nobody reads it: the client gave up, or the socket is gone
+
+    async def _write_concurrently(self, request: rendering.Request) -> None:
+        """Another client changes the object first (an annotation), as the API server then sees it."""
+        if request.resource is None or request.name is None:
+            return
+        async with self._lock:
+            if self._live((request.resource, request.namespace, request.name)) is None:
+                return
+            self.concurrent_writes += 1
+            touch = {"metadata": {"annotations": {CONCURRENT_WRITER: str(self.concurrent_writes)}}}
+            await self.apply_patch(request.resource, request.namespace, request.name, touch)
+
+    def _fault_for(self, request: rendering.Request) -> Fault | None:
+        if (
+            self.rate <= 0
+            or request.method.value not in _WRITES
+            or request.headers.get("User-Agent", "").startswith("kmock/")
+        ):
+            return None
+        self.writes += 1
+        where = f"{request.method.value} {request.url.path}"
+        self._attempts[where] += 1
+        digest = hashlib.sha256(f"{self.seed}:{where}:{self._attempts[where]}".encode()).digest()
+        draw = random.Random(digest)
+        if draw.random() >= self.rate:
+            return None
+        kinds = [kind for kind in Fault if kind is not Fault.CONFLICT or _has_precondition(request.data)]
+        fault = draw.choice(kinds)
+        self.injected.append((request.id, fault))
+        return fault
+
+    def fault_report(self) -> str:
+        """The faults injected so far by kind, and over how many writes (for a test's report)."""
+        kinds = ", ".join(f"{kind.value}: {count}" for kind, count in sorted(self.faults.items()))
+        return f"{sum(self.faults.values())} faults in {self.writes} writes (seed {self.seed}; {kinds})"
+
+
+CONCURRENT_WRITER = "reliability.test/concurrent-writes"
+"""The annotation another client bumps on an object just before a write to it is refused as stale."""
+
+
+def _has_precondition(data: Any) -> bool:
+    if isinstance(data, Mapping):
+        return (data.get("metadata") or {}).get("resourceVersion") is not None
+    if isinstance(data, list):
+        return any(
+            isinstance(op, Mapping)
+            and op.get("op") == "test"
+            and op.get("path") == "/metadata/resourceVersion"
+            for op in data
+        )
+    return False
+
+
+def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    return aiohttp.web.json_response(kubernetes_status(code, reason, message), status=code)
 
 
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})

@@ -32,6 +32,7 @@ from tests.integration.kubectl import (
 CONFIG_MAP = "process-size-flink-tm-memory"
 SERVER_ERROR = kubernetes_status(500, "InternalError", "etcdserver: request timed out")
 CONFLICT = kubernetes_status(409, "Conflict", "the object has been modified")
+MIN_ABOVE_MAX = {"taskmanager.memory.jvm-overhead.min": "2g", "taskmanager.memory.jvm-overhead.max": "1g"}
 
 
 async def test_server_errors_on_a_configmap_write_are_retried_until_it_is_written_once(
@@ -174,3 +175,68 @@ async def _grow(kubectl: Kubectl) -> None:
     await kubectl.patch(
         MEMORIES, "process-size", {"spec": {"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}}}
     )
+
+
+async def test_kopf_keeps_retrying_its_status_write_through_an_outage_longer_than_its_backoffs(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    # Five attempts with the test backoffs; kopf used to give up after them, drop the event, and
+    # leave the resource without a status until it changed again.
+    failed = emulator.matching("PATCH", MEMORIES, subresource="status")[:8] << 503 << SERVER_ERROR
+
+    await kubectl.create(MEMORIES, copy.deepcopy(sample("process-size")))
+
+    status = await ready(kubectl, "process-size")
+    assert len(list(failed)) == 8
+    assert status["applied"]["configMap"]["generation"] == 1
+
+
+async def test_a_resource_whose_finalizer_patch_answer_was_lost_is_still_reconciled(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    # kopf's first write to a new resource adds its finalizer. Applied, but the answer lost: kopf's
+    # retry is refused (the version moved), and kopf then finds nothing left to patch and skips the
+    # creation handler, waiting for another change; the drift check picks the resource up instead.
+    await start_operator(request_timeout=0.5)
+
+    async def apply_then_hang(request: Any) -> dict[str, Any]:
+        applied: dict[str, Any] = await emulator._serve_update(request)
+        await asyncio.sleep(1.0)
+        return applied
+
+    emulator.matching("PATCH", MEMORIES)[:1] << apply_then_hang
+
+    await kubectl.create(MEMORIES, sample("process-size"))
+
+    status = await ready(kubectl, "process-size")
+    assert status["applied"]["configMap"]["generation"] == 1
+    assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 1
+
+
+async def test_a_configmap_write_whose_answer_was_lost_is_kept_when_the_spec_turns_invalid(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await start_operator(request_timeout=0.5, retry_delay=1.0)
+
+    async def apply_then_hang(request: Any) -> dict[str, Any]:
+        created: dict[str, Any] = await emulator._serve_create(request)
+        async with emulator._lock:  # the user makes the spec conflicting before the operator retries
+            await emulator.apply_patch(
+                emulator.resource(MEMORIES),
+                "default",
+                "process-size",
+                {"spec": {"flinkConfiguration": MIN_ABOVE_MAX}},
+            )
+        await asyncio.sleep(1.0)
+        return created
+
+    emulator.matching("POST", CONFIG_MAPS)[:1] << apply_then_hang
+
+    await kubectl.create(MEMORIES, sample("process-size"))
+
+    status = await observed(kubectl, "process-size", 2)
+    written = (kubectl.get(CONFIG_MAPS, CONFIG_MAP) or {})["data"]
+    assert kubectl.condition("process-size", "Applied")["reason"] == "LastGoodKept"
+    assert status["applied"]["configMap"]["generation"] == 1
+    assert status["breakdown"]["totalProcess"]["bytes"] == 1728 << 20
+    assert written["jvm-parameters"] == status["jvmParameters"]

@@ -59,7 +59,8 @@ class OperatorOptions:
     request_timeout: float = 30.0
     """Seconds an API request may take before it counts as failed (and is retried)."""
     api_backoffs: tuple[float, ...] = (1, 1, 2, 3, 5, 8, 13, 21)
-    """kopf's retry delays for its own API requests (status patches, Events) after 5xx and timeouts."""
+    """kopf's retry delays for its own API requests after 5xx and timeouts; its patches and listings then
+    keep retrying at the last delay (never given up: see ``settings``), its Events give up."""
     consistency_timeout: float = 5.0
     """How long kopf waits to see its own last write come back on the watch before acting again."""
     watch_reconnect_backoff: float = 0.1

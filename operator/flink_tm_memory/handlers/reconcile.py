@@ -6,7 +6,8 @@ cluster nor to the status.
 
 A spec with conflicts is never written. The layout kept (and repaired, should someone edit the
 ConfigMap) is then the one of the last applied spec, which is recorded in an annotation of the
-resource whenever a valid spec was written; the status keeps describing that layout and says which
+resource before a valid spec's first write (a write whose answer is lost may have landed, and the
+operator may be killed between its writes and its status); the status keeps describing that layout and says which
 generation it comes from. With ``updateMode: Off`` nothing is written; the status is the
 recommendation.
 
@@ -36,6 +37,8 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
 from flink_tm_memory.cluster.client import ClusterClient
+from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
+from flink_tm_memory.cluster.objects import memory_api
 from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
 from flink_tm_memory.handlers.logs import log_reconciliation
 from flink_tm_memory.handlers.metrics import OperatorMetrics, Trigger
@@ -52,6 +55,7 @@ from flink_tm_memory.render.metadata import (
 from flink_tm_memory.render.outcomes import ApplyOutcome
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
+from flink_tm_memory.render.writes import MERGE_PATCH
 
 
 def utc_now() -> datetime:
@@ -78,6 +82,8 @@ class Reconciler:
         self._config_maps = config_maps
         self._clock = clock
         self._turns = asyncio.Semaphore(options.reconcile_concurrency)
+        self._behind: dict[tuple[str, str], object] = {}
+        """Per resource, the generation the last drift check found not yet reconciled."""
 
     async def on_changed(
         self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, reason: str, retry: int, **_: Any
@@ -90,8 +96,16 @@ class Reconciler:
     ) -> None:
         """The periodic check that what was written is still there (a target may also have appeared)."""
         status = body.get("status") or {}
-        if status.get("observedGeneration") != body.metadata.get("generation"):
-            return  # a new generation is the change handlers' to reconcile; this check would race them
+        generation = body.metadata.get("generation")
+        key = MemoryRef.from_body(body).key
+        if status.get("observedGeneration") != generation and self._behind.get(key) != generation:
+            # A new generation is the change handlers' to reconcile; this check would race them. Yet
+            # kopf can drop a change for good (its finalizer patch applied but the answer lost: the
+            # retry is refused, and kopf then finds nothing left to patch and waits for an event
+            # that never comes), so a generation still not reconciled one interval later is done here.
+            self._behind[key] = generation
+            return
+        self._behind.pop(key, None)
         await self.reconcile(body, patch, logger, Trigger.DRIFT, retry)
 
     async def on_deleted(self, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
@@ -99,6 +113,7 @@ class Reconciler:
         self._config_maps.forget(memory.key)
         self._locks.discard(memory.key)
         self._metrics.forget(memory.key)
+        self._behind.pop(memory.key, None)
         logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
 
     async def reconcile(
@@ -114,13 +129,11 @@ class Reconciler:
         previous: dict[str, Any] = dict(body.get("status") or {})
         annotations: Mapping[str, str] = body.metadata.annotations
         async with self._turns, self._locks.hold(memory.key):
-            done = await self._converge(memory, raw_spec, parse_applied_spec(annotations))
+            done = await self._converge(memory, raw_spec, annotations)
         self._metrics.reconciled(memory, trigger, done.current, done.outcome)
         status = render_status(done.status_input(previous, self._clock()))
         for key, value in status_patch(previous, status).items():
             patch.status[key] = value
-        if done.current_in_place:
-            _record_applied_spec(patch, annotations, render_applied_spec(memory.generation, raw_spec))
         events = done.events(previous, status)
         for event in events:
             kopf.event(body, type=event.type, reason=event.reason, message=event.message)
@@ -130,18 +143,42 @@ class Reconciler:
             raise kopf.TemporaryError(f"An API request failed; retrying in {delay:g} s", delay=delay)
 
     async def _converge(
-        self, memory: MemoryRef, raw_spec: Mapping[str, Any], last_applied: AppliedSpec | None
+        self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
     ) -> Reconciliation:
         """Derives the spec and, in Apply mode, writes the layout in effect."""
         with self._metrics.time_derivation():
             current = derive_memory_plan(raw_spec)
-        effective, effective_generation = _effective(current, memory.generation, last_applied)
+        effective, effective_generation = _effective(
+            current, memory.generation, parse_applied_spec(annotations)
+        )
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)
             return Reconciliation(memory.generation, current, effective, effective_generation, None)
+        if effective is current:
+            await self._record_applied_spec(memory, raw_spec, annotations)
         applied = await apply_plan(self._client, memory, effective, effective_generation)
         self._config_maps.watch(memory, applied.config_map)
         return Reconciliation(memory.generation, current, effective, effective_generation, applied.outcome)
+
+    async def _record_applied_spec(
+        self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
+    ) -> None:
+        """Records a valid spec as the last applied one, before any of its writes.
+
+        Before, not after: a write whose answer is lost, or an operator killed between the writes
+        and its status, must leave the record of the layout that may be in place, or a spec turning
+        invalid next would keep (and repair to) an older layout, or report none.
+        """
+        recorded = render_applied_spec(memory.generation, raw_spec)
+        if annotations.get(LAST_APPLIED_ANNOTATION) == recorded:
+            return
+        body = {"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: recorded}}}
+        try:
+            await memory_api(self._client).patch(memory.namespace, memory.name, body, MERGE_PATCH)
+        except (ApiError, ObjectNotFoundError) as error:
+            raise kopf.TemporaryError(
+                f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,15 +194,6 @@ class Reconciliation:
     @property
     def resources(self) -> PodResources | None:
         return plan_pod_resources(self.effective) if self.effective is not None else None
-
-    @property
-    def current_in_place(self) -> bool:
-        """The current spec is valid and its ConfigMap was written (or already held it)."""
-        return (
-            self.outcome is not None
-            and self.current.layout is not None
-            and self.outcome.config_map.state.in_place
-        )
 
     def status_input(self, previous: Mapping[str, Any], now: datetime) -> StatusInput:
         return StatusInput(
@@ -200,8 +228,3 @@ def _effective(
         return None, None
     last = derive_memory_plan(applied.spec)
     return (last, applied.generation) if last.layout is not None else (None, None)
-
-
-def _record_applied_spec(patch: kopf.Patch, annotations: Mapping[str, str], recorded: str) -> None:
-    if annotations.get(LAST_APPLIED_ANNOTATION) != recorded:
-        patch.metadata.annotations[LAST_APPLIED_ANNOTATION] = recorded

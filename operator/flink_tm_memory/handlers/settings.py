@@ -7,10 +7,11 @@
 - ConfigMaps are watched through a server-side label selector: only the operator's own, not every
   ConfigMap of the cluster.
 - Events name this operator as their reporting component.
-- kopf's own requests (watches, status and annotation patches) never give up: after the given
-  backoffs they go on retrying at the last one. kopf escalates a request that failed through all its
-  backoffs, and when that request is a timer's patch, the timer ends for good (kopf never respawns a
-  timer that ended on its own): an API outage longer than the backoffs would silently stop the drift
+- kopf's own requests (watches, listings, status, annotation and finalizer patches) never give
+  up: after the given backoffs they go on retrying at the last one. kopf escalates a request that
+  failed through all its backoffs: it drops the event it was processing, so nothing reconciles
+  that resource again until it changes, and when the request is a timer's patch the timer ends
+  for good (kopf never respawns a timer that ended on its own), silently stopping the drift
   checks of the resources caught mid-patch. Event posts keep a finite schedule (an Event is
   best-effort, and the poster would otherwise queue them all behind one).
 """
