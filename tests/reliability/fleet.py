@@ -6,8 +6,9 @@ FlinkDeployment targets), each resource with workloads of its own. Edits are see
 edits that make a valid spec conflicting (JVM overhead min above max) and fix it again, and
 ConfigMap renames.
 
-``fleet_problems`` states the guarantees, checked on the emulator's store and computed from the
-engine and the render layer, never hard-coded:
+``fleet_problems`` states the guarantees, checked on the emulator's store (``problems_of`` on any
+``History``: the e2e tests' is what watches of a real API server saw) and computed from the engine
+and the render layer, never hard-coded:
 
 - every resource's status describes its current generation (``observedGeneration``), with the
   conditions, conflicts, breakdown, pod resources and JVM parameters the render layer derives;
@@ -31,7 +32,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import kmock
 
@@ -91,18 +92,29 @@ FIX = dict.fromkeys(BREAK)
 MERGE_PATCH = "application/merge-patch+json"
 
 
+class History(Protocol):
+    """What the guarantees are checked on: the emulator's store, or what a test saw of a real cluster."""
+
+    def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
+        """The object now, or ``None``."""
+
+    def versions(self, resource: str, namespace: str | None, name: str) -> list[Json]:
+        """Every state of the object since it was created, oldest first."""
+
+
 @dataclass
 class Fleet:
     """The resources of one scenario and the edits made to them."""
 
     count: int
     seed: int
+    samples: tuple[str, ...] = SAMPLES
     names: list[str] = field(default_factory=list)
     edits: int = 0
     edit_kinds: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.names = [f"{SAMPLES[index % len(SAMPLES)]}-{index:05d}" for index in range(self.count)]
+        self.names = [f"{self.samples[index % len(self.samples)]}-{index:05d}" for index in range(self.count)]
         self._random = random.Random(self.seed)
 
     def manifests(self) -> list[tuple[str, Json]]:
@@ -214,8 +226,12 @@ def all_observed(emulator: ApiEmulator) -> bool:
 
 def fleet_problems(emulator: ApiEmulator) -> list[str]:
     """Every broken guarantee, one line each; empty when the fleet has converged."""
-    memories = stored(emulator, MEMORIES)
-    config_maps = {body["metadata"]["name"]: body for body in stored(emulator, CONFIG_MAPS)}
+    return problems_of(stored(emulator, MEMORIES), stored(emulator, CONFIG_MAPS), emulator)
+
+
+def problems_of(memories: list[Json], config_maps_now: list[Json], emulator: History) -> list[str]:
+    """Every broken guarantee of ``memories`` and ``config_maps_now`` (one namespace's, live)."""
+    config_maps = {body["metadata"]["name"]: body for body in config_maps_now}
     problems: list[str] = []
     expected_names: dict[str, set[str]] = {}
     for memory in memories:
@@ -243,7 +259,7 @@ class Expectation:
     """Every ConfigMap name a valid spec of this resource ever had (renamed ones stay, owned)."""
 
 
-def _expectation(emulator: ApiEmulator, memory: Json) -> Expectation:
+def _expectation(emulator: History, memory: Json) -> Expectation:
     ref = MemoryRef.from_body(memory)
     current = _plan(memory["spec"])
     history = _valid_generations(emulator, memory)
@@ -262,7 +278,7 @@ def _expectation(emulator: ApiEmulator, memory: Json) -> Expectation:
     return Expectation(current, None, None, None, names)
 
 
-def _valid_generations(emulator: ApiEmulator, memory: Json) -> list[tuple[int, MemoryPlan, DesiredConfigMap]]:
+def _valid_generations(emulator: History, memory: Json) -> list[tuple[int, MemoryPlan, DesiredConfigMap]]:
     """(generation, plan, ConfigMap) of every valid Apply-mode spec the resource had, oldest first."""
     by_generation: dict[int, Json] = {}
     for version in emulator.versions(MEMORIES, NAMESPACE, memory["metadata"]["name"]):
@@ -304,7 +320,7 @@ def _owned(config_map: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _memory_problems(
-    emulator: ApiEmulator, memory: Json, expected: Expectation, config_maps: Mapping[str, Json]
+    emulator: History, memory: Json, expected: Expectation, config_maps: Mapping[str, Json]
 ) -> list[str]:
     name = memory["metadata"]["name"]
     generation = memory["metadata"]["generation"]
@@ -388,7 +404,7 @@ def _conditions(status: Mapping[str, Any], *, with_messages: bool) -> list[tuple
     )
 
 
-def _target_problems(emulator: ApiEmulator, name: str, plan: MemoryPlan) -> list[str]:
+def _target_problems(emulator: History, name: str, plan: MemoryPlan) -> list[str]:
     assert plan.spec is not None
     assert plan.layout is not None
     assert plan.resolved is not None
