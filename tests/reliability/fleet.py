@@ -263,7 +263,7 @@ def _expectation(emulator: History, memory: Json) -> Expectation:
     ref = MemoryRef.from_body(memory)
     current = _plan(memory["spec"])
     history = _valid_generations(emulator, memory)
-    names = {desired.name for _, _, desired in history}
+    names = {desired.name for _, _, desired, _ in history}
     if current.update_mode is UpdateMode.OFF:
         valid = current.layout is not None
         return Expectation(
@@ -271,19 +271,30 @@ def _expectation(emulator: History, memory: Json) -> Expectation:
         )
     if current.layout is not None:
         return Expectation(current, current, ref.generation, desired_config_map(ref, current), names)
-    for generation, plan, desired in reversed(history):  # the last valid layout that was written
+    for generation, plan, desired, since in reversed(history):  # the last valid layout that was written
+        # Written for this generation: after it existed. An earlier generation's ConfigMap with the
+        # same keys (6g, 7g, 6g) is no evidence that a later one was ever applied.
         versions = emulator.versions(CONFIG_MAPS, NAMESPACE, desired.name)
-        if any(_owned(_plain(version)) == desired.data for version in versions):
+        if any(
+            _owned(_plain(version)) == desired.data and int(version["metadata"]["resourceVersion"]) > since
+            for version in versions
+        ):
             return Expectation(current, plan, generation, desired, names)
     return Expectation(current, None, None, None, names)
 
 
-def _valid_generations(emulator: History, memory: Json) -> list[tuple[int, MemoryPlan, DesiredConfigMap]]:
-    """(generation, plan, ConfigMap) of every valid Apply-mode spec the resource had, oldest first."""
+def _valid_generations(
+    emulator: History, memory: Json
+) -> list[tuple[int, MemoryPlan, DesiredConfigMap, int]]:
+    """(generation, plan, ConfigMap, resourceVersion it first had) of every valid Apply-mode spec the
+    resource had, oldest first."""
     by_generation: dict[int, Json] = {}
+    first_seen: dict[int, int] = {}
     for version in emulator.versions(MEMORIES, NAMESPACE, memory["metadata"]["name"]):
         if version["metadata"].get("uid") == memory["metadata"]["uid"]:
-            by_generation[version["metadata"]["generation"]] = _plain(version["spec"])
+            generation = version["metadata"]["generation"]
+            by_generation[generation] = _plain(version["spec"])
+            first_seen.setdefault(generation, int(version["metadata"]["resourceVersion"]))
     valid = []
     for generation, spec in sorted(by_generation.items()):
         plan = _plan(spec)
@@ -291,7 +302,7 @@ def _valid_generations(emulator: History, memory: Json) -> list[tuple[int, Memor
             ref = MemoryRef.from_body(
                 {**memory, "metadata": {**memory["metadata"], "generation": generation}}
             )
-            valid.append((generation, plan, desired_config_map(ref, plan)))
+            valid.append((generation, plan, desired_config_map(ref, plan), first_seen[generation]))
     return valid
 
 

@@ -43,6 +43,17 @@ from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.handlers.webhook import serving_certificates, webhook_server
 from flink_tm_memory.handlers.webhook_configurations import WebhookConfigurationKeeper
 
+HANDLERS_AT_ONCE = kopf.lifecycles.all_at_once
+"""Every handler selected for a change runs in one cycle, on the same body.
+
+After a restart, a changed resource selects both the resume and the update handler. kopf's default
+runs one per cycle and stores the diff base (the spec it considers handled) only when all are done,
+from the body of the last cycle: the first handler applied the spec it was given, and an edit
+landing before the second cycle that reverts the spec to the old diff base (6g, 7g, 6g) left no
+difference for the update handler, so that edit was never applied. Run together, the handlers finish
+in one cycle on one body, which becomes the diff base; the next edit is a change of its own.
+"""
+
 
 class ConnectionSetupError(Exception):
     """Neither a service account nor a kubeconfig says how to reach the API server."""
@@ -96,6 +107,7 @@ async def run_operator(
             await kopf.operator(
                 registry=registry,
                 settings=settings,
+                lifecycle=HANDLERS_AT_ONCE,
                 namespaces=options.namespaces,
                 clusterwide=not options.namespaces,
                 standalone=True,
