@@ -20,6 +20,7 @@ in order, as one story:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -183,23 +184,34 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
-    workdir = tmp_path_factory.mktemp("cluster")
-    tools = build_tools(ROOT)
-    with start_control_plane(tools, workdir / "controlplane") as cluster:
+@contextlib.contextmanager
+def installed_story(
+    workdir: Path, namespace: str, *, webhook: bool, helm_values: Callable[[Story], list[str]]
+) -> Iterator[Story]:
+    """A control plane with the chart installed (``--set`` values from the story), ``namespace`` made,
+    and the operator running with the chart's ServiceAccount; everything stopped afterwards."""
+    with start_control_plane(build_tools(ROOT), workdir / "controlplane") as cluster:
         story = Story(cluster, workdir)
-        cluster.helm(
-            "install", RELEASE, str(CHART), "--namespace", SYSTEM, "--create-namespace",
-            "--set", "webhook.externalName=localhost", "--set", f"webhook.servicePort={story.port}",
-        )  # fmt: skip
+        settings = [arg for value in helm_values(story) for arg in ("--set", value)]
+        cluster.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, "--create-namespace", *settings)
         story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
-        story.kubectl("create", "namespace", APPS)
-        story.start_operator(webhook=True)
+        story.kubectl("create", "namespace", namespace)
+        story.start_operator(webhook=webhook)
         try:
             yield story
         finally:
             story.stop_operator()
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    with installed_story(
+        tmp_path_factory.mktemp("cluster"),
+        APPS,
+        webhook=True,
+        helm_values=lambda story: ["webhook.externalName=localhost", f"webhook.servicePort={story.port}"],
+    ) as story:
+        yield story
 
 
 def sample(name: str) -> Json:

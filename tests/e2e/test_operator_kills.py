@@ -24,8 +24,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from tests.e2e.controlplane import ToolPaths, build_tools, start_control_plane
-from tests.e2e.test_cluster import CHART, RELEASE, ROOT, SYSTEM, Story
+from tests.e2e.test_cluster import Story, installed_story
 from tests.e2e.watched import Watched
 from tests.integration.kubectl import CONFIG_MAPS, DEPLOYMENTS, MEMORIES, STATEFUL_SETS
 from tests.reliability.conftest import SEED
@@ -47,22 +46,13 @@ FLEET_SAMPLES = tuple(name for name in SAMPLES if name != "flinkdeployment-targe
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
-    workdir = tmp_path_factory.mktemp("cluster")
-    built = ROOT / ".tools" / "e2e" / "bin"
-    tools = ToolPaths(built / "controlplane", built / "kubectl", built / "helm")
-    if not all(path.is_file() for path in (tools.controlplane, tools.kubectl, tools.helm)):
-        tools = build_tools(ROOT)
-    with start_control_plane(tools, workdir / "controlplane") as cluster:
-        story = Story(cluster, workdir)
-        cluster.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, "--create-namespace",
-                     "--set", "webhook.enabled=false")  # fmt: skip
-        story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
-        story.kubectl("create", "namespace", NAMESPACE)
-        story.start_operator(webhook=False)
-        try:
-            yield story
-        finally:
-            story.stop_operator()
+    with installed_story(
+        tmp_path_factory.mktemp("cluster"),
+        NAMESPACE,
+        webhook=False,
+        helm_values=lambda _: ["webhook.enabled=false"],
+    ) as story:
+        yield story
 
 
 def test_every_resource_converges_to_its_last_spec_although_the_operator_is_killed_repeatedly(
