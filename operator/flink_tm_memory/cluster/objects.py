@@ -1,10 +1,11 @@
 """Read, create and patch, per kind the operator touches, behind one small interface.
 
 ConfigMaps (core), Deployments and StatefulSets (apps), FlinkDeployments (the Flink Kubernetes
-Operator's custom resource), the operator's own FlinkTaskManagerMemory and, when it manages them,
-its webhook configurations (admissionregistration). Patches are sent with the
-content type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise);
-the client is always told, because its default for a patch body is a JSON patch.
+Operator's custom resource), the operator's own FlinkTaskManagerMemory (and its status), Events,
+and, when it manages them, its webhook configurations (admissionregistration). Each kind is its API
+path; the client fills in (and quotes) the namespace and the name. Patches are sent with the content
+type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise). Workloads and
+FlinkDeployments are never created: the operator only patches what their owners made.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from typing import Any, Protocol
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION, WorkloadKind
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.errors import ObjectNotFoundError
+from flink_tm_memory.render.writes import MERGE_PATCH
 
-FLINK_DEPLOYMENTS = ("flink.apache.org", "v1beta1", "flinkdeployments")
-MEMORIES = (GROUP, VERSION, PLURAL)
+CORE = "/api/v1"
+APPS = "/apis/apps/v1"
+FLINK_DEPLOYMENTS = "/apis/flink.apache.org/v1beta1"
+ADMISSION = "/apis/admissionregistration.k8s.io/v1"
+MEMORIES = f"/apis/{GROUP}/{VERSION}"
 
 
 class ObjectApi(Protocol):
@@ -34,95 +39,48 @@ class ObjectApi(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigMaps:
-    client: ClusterClient
-    kind: str = "ConfigMap"
-
-    async def read(self, namespace: str, name: str) -> Json | None:
-        return await _absent_as_none(
-            self.client.call(self.client.core.read_namespaced_config_map, name, namespace)
-        )
-
-    async def create(self, namespace: str, body: Json) -> Json:
-        return await self.client.call(self.client.core.create_namespaced_config_map, namespace, body)
-
-    async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
-        core = self.client.core
-        return await self.client.call(
-            core.patch_namespaced_config_map, name, namespace, body, _content_type=content_type
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Deployments:
-    client: ClusterClient
-    kind: str = "Deployment"
-
-    async def read(self, namespace: str, name: str) -> Json | None:
-        return await _absent_as_none(
-            self.client.call(self.client.apps.read_namespaced_deployment, name, namespace)
-        )
-
-    async def create(self, namespace: str, body: Json) -> Json:
-        raise NotImplementedError("the operator never creates workloads")
-
-    async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
-        apps = self.client.apps
-        return await self.client.call(
-            apps.patch_namespaced_deployment, name, namespace, body, _content_type=content_type
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StatefulSets:
-    client: ClusterClient
-    kind: str = "StatefulSet"
-
-    async def read(self, namespace: str, name: str) -> Json | None:
-        apps = self.client.apps
-        return await _absent_as_none(self.client.call(apps.read_namespaced_stateful_set, name, namespace))
-
-    async def create(self, namespace: str, body: Json) -> Json:
-        raise NotImplementedError("the operator never creates workloads")
-
-    async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
-        apps = self.client.apps
-        return await self.client.call(
-            apps.patch_namespaced_stateful_set, name, namespace, body, _content_type=content_type
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CustomObjects:
-    """Any namespaced custom resource, by group, version and plural."""
+class NamespacedObjects:
+    """A namespaced kind: its group-version path (``/api/v1``, ``/apis/apps/v1``) and its plural."""
 
     client: ClusterClient
     kind: str
-    resource: tuple[str, str, str]
+    group_version: str
+    plural: str
+    creatable: bool = True
+
+    @property
+    def _collection(self) -> str:
+        return f"{self.group_version}/namespaces/{{namespace}}/{self.plural}"
+
+    @property
+    def _item(self) -> str:
+        return f"{self._collection}/{{name}}"
 
     async def read(self, namespace: str, name: str) -> Json | None:
-        group, version, plural = self.resource
-        custom = self.client.custom
-        return await _absent_as_none(
-            self.client.call(custom.get_namespaced_custom_object, group, version, namespace, plural, name)
-        )
+        return await _absent_as_none(self.client.get(self._item, namespace=namespace, name=name))
 
     async def create(self, namespace: str, body: Json) -> Json:
-        raise NotImplementedError("the operator never creates custom objects")
+        if not self.creatable:
+            raise NotImplementedError(f"the operator never creates a {self.kind}")
+        return await self.client.create(self._collection, body, namespace=namespace)
 
     async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
-        group, version, plural = self.resource
-        custom = self.client.custom
-        return await self.client.call(
-            custom.patch_namespaced_custom_object,
-            group,
-            version,
-            namespace,
-            plural,
-            name,
-            body,
-            _content_type=content_type,
-        )
+        return await self.client.patch(self._item, body, content_type, namespace=namespace, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class Memories(NamespacedObjects):
+    """The operator's own FlinkTaskManagerMemory resources, and their status."""
+
+    kind: str = "FlinkTaskManagerMemory"
+    group_version: str = MEMORIES
+    plural: str = PLURAL
+    creatable: bool = False
+
+    async def patch_status(self, namespace: str, name: str, status: Json) -> Json:
+        """A JSON merge patch of the status subresource (``None`` values drop fields)."""
+        path = f"{self._item}/status"
+        return await self.client.patch(path, {"status": status}, MERGE_PATCH, namespace=namespace, name=name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,32 +90,40 @@ class WebhookConfigurations:
     client: ClusterClient
     kind: str
 
+    @property
+    def _collection(self) -> str:
+        return f"{ADMISSION}/{self.kind.lower()}s"
+
     async def read(self, namespace: str, name: str) -> Json | None:
-        return await _absent_as_none(self.client.call(self._method("read"), name))
+        return await _absent_as_none(self.client.get(f"{self._collection}/{{name}}", name=name))
 
     async def create(self, namespace: str, body: Json) -> Json:
-        return await self.client.call(self._method("create"), body)
+        return await self.client.create(self._collection, body)
 
     async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
-        return await self.client.call(self._method("patch"), name, body, _content_type=content_type)
+        return await self.client.patch(f"{self._collection}/{{name}}", body, content_type, name=name)
 
-    def _method(self, verb: str) -> Any:
-        flavour = {"ValidatingWebhookConfiguration": "validating", "MutatingWebhookConfiguration": "mutating"}
-        return getattr(self.client.admission, f"{verb}_{flavour[self.kind]}_webhook_configuration")
+
+def config_map_api(client: ClusterClient) -> NamespacedObjects:
+    return NamespacedObjects(client, "ConfigMap", CORE, "configmaps")
+
+
+def event_api(client: ClusterClient) -> NamespacedObjects:
+    return NamespacedObjects(client, "Event", CORE, "events")
 
 
 def workload_api(client: ClusterClient, kind: WorkloadKind) -> ObjectApi:
-    """The API of a workload target's kind."""
+    """The API of a workload target's kind (patched, never created)."""
     if kind is WorkloadKind.DEPLOYMENT:
-        return Deployments(client)
+        return NamespacedObjects(client, kind.value, APPS, "deployments", creatable=False)
     if kind is WorkloadKind.STATEFUL_SET:
-        return StatefulSets(client)
-    return CustomObjects(client, kind.value, FLINK_DEPLOYMENTS)
+        return NamespacedObjects(client, kind.value, APPS, "statefulsets", creatable=False)
+    return NamespacedObjects(client, kind.value, FLINK_DEPLOYMENTS, "flinkdeployments", creatable=False)
 
 
-def memory_api(client: ClusterClient) -> CustomObjects:
+def memory_api(client: ClusterClient) -> Memories:
     """The API of the operator's own FlinkTaskManagerMemory resources."""
-    return CustomObjects(client, "FlinkTaskManagerMemory", MEMORIES)
+    return Memories(client)
 
 
 async def _absent_as_none(call: Any) -> Json | None:

@@ -15,7 +15,7 @@ from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadKind, WorkloadTar
 from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.errors import ApiError
-from flink_tm_memory.cluster.objects import ConfigMaps, workload_api
+from flink_tm_memory.cluster.objects import config_map_api, workload_api
 from flink_tm_memory.render.configmap import (
     DesiredConfigMap,
     config_map_name,
@@ -82,7 +82,7 @@ async def apply_plan(
 async def _apply_config_map(client: ClusterClient, desired: DesiredConfigMap) -> ConfigMapOutcome:
     decide = partial(plan_config_map_write, desired=desired)
     try:
-        applied = await apply_object(ConfigMaps(client), desired.namespace, desired.name, decide)
+        applied = await apply_object(config_map_api(client), desired.namespace, desired.name, decide)
     except ApiError as error:
         return ConfigMapOutcome(
             desired.name, WriteState.FAILED, message=str(error), transient=error.transient

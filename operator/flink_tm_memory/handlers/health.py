@@ -108,7 +108,7 @@ async def keep_in_touch(client: ClusterClient, interval: float) -> None:
         since = client.contact.seconds_since_contact()
         if since is None or since >= interval:
             with contextlib.suppress(ApiError, ObjectNotFoundError, WriteConflictError):  # recorded
-                await client.call(client.version.get_code)
+                await client.get("/version")
             since = 0.0
         await asyncio.sleep(max(interval - since, 0.0))
 

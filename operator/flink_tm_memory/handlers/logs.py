@@ -3,15 +3,40 @@
 kopf's per-object logger prefixes each line with the resource (``[namespace/name]``) and, with
 ``--log-format json``, carries it as fields. Only what happened is logged: a write, a failure, a
 target that could not be written, a newly rejected spec; a drift check that found nothing is silent.
+
+``object_logger`` is that logger for work done outside kopf's handlers (the drift loop): the same
+lines, through the same formatter, and never posted as Events (kopf would post a handler's log
+lines only from inside its per-object context).
 """
 
 from __future__ import annotations
 
+import logging
+
 import kopf
 
+from flink_tm_memory.api.v1alpha1 import API_VERSION, KIND
 from flink_tm_memory.render.events import WARNING, EventSpec
+from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan
+
+KOPF_OBJECT_LOGGER = "kopf.objects"
+"""The logger kopf's object formatter knows: ``k8s_ref`` names the resource, ``k8s_skip`` posts no Event."""
+
+
+def object_logger(memory: MemoryRef) -> logging.LoggerAdapter[logging.Logger]:
+    """A logger whose lines kopf's formatter attributes to ``memory``, as its handlers' loggers are."""
+    reference = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": memory.name,
+        "uid": memory.uid,
+        "namespace": memory.namespace,
+    }
+    return logging.LoggerAdapter(
+        logging.getLogger(KOPF_OBJECT_LOGGER), {"k8s_ref": reference, "k8s_skip": True}
+    )
 
 
 def log_reconciliation(

@@ -1,7 +1,7 @@
 """Reconciling one FlinkTaskManagerMemory: parse, derive, render, apply, then status, Events and logs.
 
 The same reconciliation serves every trigger (created, updated, resumed after a restart, the drift
-timer): it is idempotent, so running it when nothing changed writes nothing at all, neither to the
+loop): it is idempotent, so running it when nothing changed writes nothing at all, neither to the
 cluster nor to the status.
 
 A spec with conflicts is never written. The layout kept (and repaired, should someone edit the
@@ -11,10 +11,12 @@ operator may be killed between its writes and its status); the status keeps desc
 generation it comes from. With ``updateMode: Off`` nothing is written; the status is the
 recommendation.
 
-The status is written through kopf's ``patch.status`` (the status subresource), as a merge patch of
-only the fields that changed; the handlers return nothing, because kopf would store a return value
-in the status, where the structural schema would prune it. A transient API failure is recorded in
-the status and then raised as ``kopf.TemporaryError``, so kopf retries after ``retry_delay``.
+The status is written as a merge patch of only the fields that changed, to the status subresource:
+by kopf (``patch.status``) after a change handler, which returns nothing (kopf would store a return
+value in the status, where the structural schema would prune it), and by the reconciler itself after
+a drift check, inside the resource's lock. Events go to the ``EventPoster``. A transient API failure
+is recorded in the status and then raised as ``kopf.TemporaryError``, so kopf retries after
+``retry_delay``; a drift check reports it to the drift loop, which retries.
 
 At most ``reconcile_concurrency`` reconciliations (8) are in progress at once; the others wait their
 turn. kopf starts a handler for every changed resource at once, and everything shares one event loop
@@ -40,10 +42,11 @@ from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
 from flink_tm_memory.cluster.objects import memory_api
 from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
-from flink_tm_memory.handlers.logs import log_reconciliation
+from flink_tm_memory.handlers.events import EventPoster
+from flink_tm_memory.handlers.logs import log_reconciliation, object_logger
 from flink_tm_memory.handlers.metrics import OperatorMetrics, Trigger
 from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.handlers.state import Key, KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.render.events import EventSpec, render_events
 from flink_tm_memory.render.metadata import (
     LAST_APPLIED_ANNOTATION,
@@ -73,6 +76,7 @@ class Reconciler:
         locks: KeyedLocks,
         config_maps: WatchedConfigMaps,
         metrics: OperatorMetrics,
+        events: EventPoster,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._metrics = metrics
@@ -80,67 +84,103 @@ class Reconciler:
         self._options = options
         self._locks = locks
         self._config_maps = config_maps
+        self._events = events
         self._clock = clock
         self._turns = asyncio.Semaphore(options.reconcile_concurrency)
-        self._behind: dict[tuple[str, str], object] = {}
+        self._behind: dict[Key, object] = {}
         """Per resource, the generation the last drift check found not yet reconciled."""
+        self._known: dict[Key, None] = {}
+        """Every resource kopf's change handlers were given and not found gone since (in order)."""
 
     async def on_changed(
         self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, reason: str, retry: int, **_: Any
     ) -> None:
-        """Created, updated, or found again after a restart."""
-        await self.reconcile(body, patch, logger, Trigger.of_reason(reason), retry)
-
-    async def on_drift_check(
-        self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, retry: int = 0, **_: Any
-    ) -> None:
-        """The periodic check that what was written is still there (a target may also have appeared)."""
-        status = body.get("status") or {}
-        generation = body.metadata.get("generation")
-        key = MemoryRef.from_body(body).key
-        if status.get("observedGeneration") != generation and self._behind.get(key) != generation:
-            # A new generation is the change handlers' to reconcile; this check would race them. Yet
-            # kopf can drop a change for good (its finalizer patch applied but the answer lost: the
-            # retry is refused, and kopf then finds nothing left to patch and waits for an event
-            # that never comes), so a generation still not reconciled one interval later is done here.
-            self._behind[key] = generation
-            return
-        self._behind.pop(key, None)
-        await self.reconcile(body, patch, logger, Trigger.DRIFT, retry)
-
-    async def on_deleted(self, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        """Created, updated, or found again after a restart: kopf writes the status patch."""
         memory = MemoryRef.from_body(body)
-        self._config_maps.forget(memory.key)
-        self._locks.discard(memory.key)
-        self._metrics.forget(memory.key)
-        self._behind.pop(memory.key, None)
-        logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
+        self._known[memory.key] = None
+        async with self._turns, self._locks.hold(memory.key):
+            done = await self._reconcile(body, logger, Trigger.of_reason(reason))
+        for key, value in done.status_patch.items():
+            patch.status[key] = value
+        self._events.post(memory, done.events)
+        if done.transient_failure:
+            delay = self._options.retry_delay_after(retry)  # doubled per retry: an outage is not hammered
+            raise kopf.TemporaryError(f"An API request failed; retrying in {delay:g} s", delay=delay)
 
-    async def reconcile(
-        self,
-        body: kopf.Body,
-        patch: kopf.Patch,
-        logger: kopf.Logger,
-        trigger: Trigger = Trigger.RESUMED,
-        retry: int = 0,
-    ) -> None:
+    async def check_drift(self, key: Key) -> bool:
+        """Checks one resource, read afresh, that what was written is still there; writes its status.
+
+        Returns whether the check must be retried (an API failure that may pass). Runs outside kopf
+        (the drift loop), so the resource is read inside the resource's lock: the spec checked is the
+        newest, never one a change handler has already moved past.
+        """
+        async with self._turns, self._locks.hold(key):
+            try:
+                body = await memory_api(self._client).read(*key)
+            except ApiError:
+                return True
+            if body is None or (body.get("metadata") or {}).get("deletionTimestamp"):
+                self.forget(key)
+                return False
+            memory = MemoryRef.from_body(body)
+            status = body.get("status") or {}
+            if (
+                status.get("observedGeneration") != memory.generation
+                and self._behind.get(key) != memory.generation
+            ):
+                # A new generation is the change handlers' to reconcile; this check would race them. Yet
+                # kopf can drop a change for good (a write of its own applied but the answer lost: the
+                # retry is refused, and kopf then finds nothing left to patch and waits for an event
+                # that never comes), so a generation still not reconciled one interval later is done here.
+                self._behind[key] = memory.generation
+                return False
+            self._behind.pop(key, None)
+            done = await self._reconcile(body, object_logger(memory), Trigger.DRIFT)
+            written = await self._write_status(memory, done.status_patch)
+        self._events.post(memory, done.events)
+        return done.transient_failure or not written
+
+    async def on_event(self, event: kopf.RawEvent, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        """Every watch event of a resource; a deletion is forgotten (nothing else to do for it)."""
+        if event.get("type") == "DELETED":
+            self.forget(MemoryRef.from_body(body).key)
+            logger.info("Stopped reconciling: the garbage collector removes the ConfigMap the resource owns")
+
+    def known(self) -> list[Key]:
+        """The resources to check for drift."""
+        return list(self._known)
+
+    def forget(self, key: Key) -> None:
+        """Drops what the operator remembers of a deleted resource."""
+        self._known.pop(key, None)
+        self._config_maps.forget(key)
+        self._locks.discard(key)
+        self._metrics.forget(key)
+        self._behind.pop(key, None)
+
+    async def _reconcile(self, body: Mapping[str, Any], logger: kopf.Logger, trigger: Trigger) -> Reconciled:
         memory = MemoryRef.from_body(body)
         raw_spec: dict[str, Any] = dict(body.get("spec") or {})
         previous: dict[str, Any] = dict(body.get("status") or {})
-        annotations: Mapping[str, str] = body.metadata.annotations
-        async with self._turns, self._locks.hold(memory.key):
-            done = await self._converge(memory, raw_spec, annotations)
+        annotations: Mapping[str, str] = (body.get("metadata") or {}).get("annotations") or {}
+        done = await self._converge(memory, raw_spec, annotations)
         self._metrics.reconciled(memory, trigger, done.current, done.outcome)
         status = render_status(done.status_input(previous, self._clock()))
-        for key, value in status_patch(previous, status).items():
-            patch.status[key] = value
         events = done.events(previous, status)
-        for event in events:
-            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
         log_reconciliation(logger, done.current, done.outcome, events)
-        if done.outcome is not None and done.outcome.transient_failure:
-            delay = self._options.retry_delay_after(retry)  # doubled per retry: an outage is not hammered
-            raise kopf.TemporaryError(f"An API request failed; retrying in {delay:g} s", delay=delay)
+        transient = done.outcome is not None and done.outcome.transient_failure
+        return Reconciled(status_patch(previous, status), events, transient)
+
+    async def _write_status(self, memory: MemoryRef, patch: dict[str, Any]) -> bool:
+        if not patch:
+            return True
+        try:
+            await memory_api(self._client).patch_status(memory.namespace, memory.name, patch)
+        except ObjectNotFoundError:
+            return True  # deleted meanwhile: nothing left to describe
+        except ApiError:
+            return False
+        return True
 
     async def _converge(
         self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
@@ -179,6 +219,15 @@ class Reconciler:
             raise kopf.TemporaryError(
                 f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
             ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What a reconciliation leaves to its caller: the status to write, Events to post, a retry."""
+
+    status_patch: dict[str, Any]
+    events: list[EventSpec]
+    transient_failure: bool
 
 
 @dataclass(frozen=True, slots=True)

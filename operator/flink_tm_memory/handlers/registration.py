@@ -1,13 +1,14 @@
 """The kopf registrations: which events reach which handler.
 
 Registered into a registry built per operator run (not kopf's global one), with the options of that
-run (the drift interval), so tests and the command line build their operators the same way.
+run, so tests and the command line build their operators the same way.
 
 - FlinkTaskManagerMemory created, updated (spec only), resumed after a restart: reconcile.
-- A timer every ``drift_interval`` seconds: reconcile again, which writes nothing unless something
-  drifted (a ConfigMap or a workload edited, a target that appeared).
-- FlinkTaskManagerMemory deleted: forget it (an optional handler, so kopf adds no finalizer: the
-  ConfigMap goes with the garbage collector, the workloads keep their resources).
+- FlinkTaskManagerMemory deleted: forget it, on the watch's DELETED event (a deletion handler would
+  make kopf add a finalizer, and the operator has nothing to do before a deletion: the ConfigMap goes
+  with the garbage collector, the workloads keep their resources). No timer either (kopf would add a
+  finalizer for it, and keep every resource's body): the drift checks are one operator-wide loop
+  (``handlers.drift``), started beside kopf.
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
 - With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
   of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
@@ -52,14 +53,7 @@ def register_handlers(
     kopf.on.resume(*MEMORY, registry=registry, id="reconcile-resumed")(reconciler.on_changed)
     kopf.on.create(*MEMORY, registry=registry, id="reconcile-created")(reconciler.on_changed)
     kopf.on.update(*MEMORY, registry=registry, id="reconcile-updated", field="spec")(reconciler.on_changed)
-    kopf.on.delete(*MEMORY, registry=registry, id="forget-deleted", optional=True)(reconciler.on_deleted)
-    kopf.timer(
-        *MEMORY,
-        registry=registry,
-        id="check-drift",
-        interval=options.drift_interval,
-        initial_delay=options.drift_interval,
-    )(reconciler.on_drift_check)
+    kopf.on.event(*MEMORY, registry=registry, id="forget-deleted")(reconciler.on_event)
     kopf.on.event(
         "",
         "v1",

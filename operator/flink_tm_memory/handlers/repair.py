@@ -1,4 +1,4 @@
-"""Putting a ConfigMap back as soon as someone edits or deletes it, without waiting for the drift timer.
+"""Putting a ConfigMap back as soon as someone edits or deletes it, without waiting for the drift check.
 
 The operator watches its own ConfigMaps (by label). An event for a ConfigMap some resource wants is
 checked against what that resource's last reconciliation wanted; only a difference (or a deletion)
@@ -6,20 +6,21 @@ leads to a write, so the events of the operator's own writes cost nothing. Befor
 resource is read to make sure it still exists: a ConfigMap deleted by the garbage collector along
 with its resource must stay deleted.
 
-Failures are logged, not retried here: the drift timer repairs what this could not.
+Failures are logged, not retried here: the drift check repairs what this could not.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
 from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
-from flink_tm_memory.cluster.objects import ConfigMaps, memory_api
+from flink_tm_memory.cluster.objects import config_map_api, memory_api
+from flink_tm_memory.handlers.events import EventPoster
 from flink_tm_memory.handlers.metrics import OperatorMetrics
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMap, WatchedConfigMaps
 from flink_tm_memory.render.configmap import plan_config_map_write
@@ -41,8 +42,10 @@ class ConfigMapRepairer:
         locks: KeyedLocks,
         config_maps: WatchedConfigMaps,
         metrics: OperatorMetrics,
+        events: EventPoster,
     ) -> None:
         self._metrics = metrics
+        self._events = events
         self._client = client
         self._locks = locks
         self._config_maps = config_maps
@@ -63,9 +66,7 @@ class ConfigMapRepairer:
             return
         watched = await self._repair(namespace, name, logger)
         if watched is not None:
-            spec = render_repair_event(name, deleted)
-            involved = kopf.Body(cast(kopf.RawBody, watched.memory.object_reference()))
-            kopf.event(involved, type=spec.type, reason=spec.reason, message=spec.message)
+            self._events.post(watched.memory, [render_repair_event(name, deleted)])
             logger.info(
                 f"Repaired ConfigMap name={name} deleted={str(deleted).lower()} for={watched.memory.name}"
             )
@@ -84,7 +85,7 @@ class ConfigMapRepairer:
                     self._config_maps.forget(watched.memory.key)
                     return None
                 applied = await apply_object(
-                    ConfigMaps(self._client),
+                    config_map_api(self._client),
                     namespace,
                     name,
                     partial(plan_config_map_write, desired=watched.desired),

@@ -24,6 +24,8 @@ from flink_tm_memory.cluster.client import (
 )
 from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.handlers.certificates import ServingCertificates
+from flink_tm_memory.handlers.drift import DriftLoop
+from flink_tm_memory.handlers.events import EventPoster
 from flink_tm_memory.handlers.health import (
     API_SERVER_CHECK,
     ApiServerCheck,
@@ -38,7 +40,7 @@ from flink_tm_memory.handlers.reconcile import Reconciler
 from flink_tm_memory.handlers.redaction import install_redaction
 from flink_tm_memory.handlers.registration import register_handlers
 from flink_tm_memory.handlers.repair import ConfigMapRepairer
-from flink_tm_memory.handlers.settings import operator_settings
+from flink_tm_memory.handlers.settings import event_reporter, operator_settings
 from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.handlers.webhook import serving_certificates, webhook_server
 from flink_tm_memory.handlers.webhook_configurations import WebhookConfigurationKeeper
@@ -88,11 +90,18 @@ async def run_operator(
     if options.webhook is not None and certificates is not None:
         settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
     locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    events = EventPoster(client, event_reporter(), options.api_backoffs)
+    reconciler = Reconciler(
+        client, options, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+    )
+    drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     registry = kopf.OperatorRegistry()
     register_handlers(
         registry,
-        reconciler=Reconciler(client, options, locks=locks, config_maps=config_maps, metrics=metrics),
-        repairer=ConfigMapRepairer(client, locks=locks, config_maps=config_maps, metrics=metrics),
+        reconciler=reconciler,
+        repairer=ConfigMapRepairer(
+            client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+        ),
         mutator=PodMutator(client),
         credentials=partial(read_credentials, configuration),
         options=options,
@@ -102,6 +111,8 @@ async def run_operator(
         async with (
             _served_health(options, metrics, client),
             _background(keep_in_touch(client, options.api_check_interval)),
+            _background(events.run()),
+            _background(drift.run()),
             _managed_configurations(client, options.webhook, certificates),
         ):
             await kopf.operator(

@@ -3,17 +3,23 @@
 Events are rendered from a transition (the status before and after a reconciliation, and the writes
 made), never from a state alone, so a periodic drift check that changes nothing says nothing: no
 event spam for ``kubectl describe`` and no load on the API server.
+
+``render_event_object`` makes the ``core/v1`` Event the operator posts: the shape kopf posts for its
+own Events (the reporting component in ``source`` is the "From" column of ``kubectl describe``), a
+message cut in the middle to the API server's 1 024 characters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import ConditionType, Conflict, PodResources, TargetState
+from flink_tm_memory.api.v1alpha1 import API_VERSION, KIND, ConditionType, Conflict, PodResources, TargetState
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome, WriteState
 
 NORMAL = "Normal"
@@ -24,6 +30,9 @@ _TARGET_REASONS = {
     TargetState.FAILED: "TargetFailed",
     TargetState.APPLIED: "TargetApplied",
 }
+MESSAGE_LIMIT = 1024
+"""The longest Event message the API server stores."""
+_CUT = " [...] "
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,52 @@ class EventSpec:
     type: str
     reason: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who posts the Events: the component (``kubectl describe``'s "From"), its instance, a name prefix."""
+
+    component: str
+    instance: str
+    name_prefix: str
+
+
+def render_event_object(
+    memory: MemoryRef, event: EventSpec, reporter: Reporter, at: datetime
+) -> dict[str, Any]:
+    """The ``core/v1`` Event for ``event`` about ``memory``, happened ``at`` (UTC)."""
+    second = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": reporter.name_prefix, "namespace": memory.namespace},
+        "involvedObject": {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "name": memory.name,
+            "namespace": memory.namespace,
+            "uid": memory.uid,
+        },
+        "type": event.type,
+        "reason": event.reason,
+        "message": _cut(event.message, MESSAGE_LIMIT),
+        "action": "Reconcile",
+        "reportingComponent": reporter.component,
+        "reportingInstance": reporter.instance,
+        "source": {"component": reporter.component},
+        "count": 1,
+        "firstTimestamp": second,
+        "lastTimestamp": second,
+        "eventTime": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+def _cut(message: str, limit: int) -> str:
+    if len(message) <= limit:
+        return message
+    kept = limit - len(_CUT)
+    return f"{message[: kept - kept // 2]}{_CUT}{message[len(message) - kept // 2 :]}"
 
 
 def render_events(

@@ -53,14 +53,6 @@ class MemoryRef:
     def key(self) -> tuple[str, str]:
         return self.namespace, self.name
 
-    def object_reference(self) -> dict[str, Any]:
-        """The resource as an Event's ``involvedObject`` names it."""
-        return {
-            "apiVersion": API_VERSION,
-            "kind": KIND,
-            "metadata": {"name": self.name, "namespace": self.namespace, "uid": self.uid},
-        }
-
     def owner_reference(self) -> dict[str, Any]:
         """The resource as the controlling owner of what it generated (garbage-collected with it)."""
         return {
