@@ -107,9 +107,8 @@ async def start_operator(emulator: ApiEmulator) -> AsyncIterator[StartOperator]:
 async def _quiet(emulator: ApiEmulator, *, for_seconds: float = 0.05, limit: float = 2.0) -> None:
     """Waits until the API server has had no request for a moment (bounded by ``limit``).
 
-    kopf 1.45 can spawn a resource's timer while it is already stopping when a watch event arrives
-    at that instant; the orphan is only cancelled after kopf's fixed 5 s grace period. Stopping a
-    quiet operator avoids that wait; it changes nothing a test asserts.
+    kopf gives the per-object workers still processing an event time to finish (its exit timeout)
+    when it stops. Stopping a quiet operator avoids that wait; it changes nothing a test asserts.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit

@@ -406,8 +406,8 @@ class Fault(enum.StrEnum):
 class FaultyApiEmulator(DirectApiEmulator):
     """``DirectApiEmulator`` whose answers to the operator's writes fail at a seeded random rate.
 
-    Every write the operator sends (its own ConfigMap and workload writes, and kopf's status,
-    annotation and finalizer patches and Events; the test's own requests, made with kmock's client,
+    Every write the operator sends (its ConfigMap, workload, status and annotation patches and
+    Events, kopf's included; the test's own requests, made with kmock's client,
     never fail) fails with probability ``rate``, with one of the ``Fault`` kinds (a conflict only
     for a write carrying a ``resourceVersion``, the only kind a stale version can refuse; it is a
     real concurrent write, so a watch event follows, as on a real server). Each

@@ -191,12 +191,11 @@ async def test_kopf_keeps_retrying_its_status_write_through_an_outage_longer_tha
     assert status["applied"]["configMap"]["generation"] == 1
 
 
-async def test_a_resource_whose_finalizer_patch_answer_was_lost_is_still_reconciled(
+async def test_a_resource_whose_first_patch_answer_was_lost_is_still_reconciled(
     start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
-    # kopf's first write to a new resource adds its finalizer. Applied, but the answer lost: kopf's
-    # retry is refused (the version moved), and kopf then finds nothing left to patch and skips the
-    # creation handler, waiting for another change; the drift check picks the resource up instead.
+    # The first write to a new resource records its spec as the last applied one. Applied, but the
+    # answer lost (a timeout): the reconciliation is retried, finds the record in place, goes on.
     await start_operator(request_timeout=0.5)
 
     async def apply_then_hang(request: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ API server directly) edits both resources. Meanwhile:
 
 When the server returns, every edit is reconciled (status of the latest generation, ConfigMap,
 Deployment), each ConfigMap was written once per generation, ``/readyz`` passes again, and the drift
-checks still run: a Deployment edited after the outage is put back (a kopf timer whose status patch
-gave up during the outage would have ended for good; see ``handlers/settings.py``).
+checks still run: a Deployment edited after the outage is put back (the drift loop retries the
+checks an outage failed on one schedule, then goes on; see ``handlers/drift.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What was written stays written: edits and deletions are repaired, other people's keys are left alone.
 
-The ConfigMap tests run with a drift timer far beyond the test's duration, so only the ConfigMap watch
-can have repaired what they break: the repair is immediate, not a timer's.
+The ConfigMap tests run with a drift interval far beyond the test's duration, so only the ConfigMap
+watch can have repaired what they break: the repair is immediate, not the drift check's.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from tests.integration.kubectl import (
 )
 
 CONFIG_MAP = "process-size-flink-tm-memory"
-NO_TIMER = 3600.0
+NO_DRIFT_CHECK = 3600.0
 
 
 async def test_an_edited_configmap_is_put_back_at_once(
     start_operator: StartOperator, kubectl: Kubectl
 ) -> None:
-    await start_operator(drift_interval=NO_TIMER)
+    await start_operator(drift_interval=NO_DRIFT_CHECK)
     await kubectl.create(MEMORIES, sample("process-size"))
     await ready(kubectl, "process-size")
     written = (kubectl.get(CONFIG_MAPS, CONFIG_MAP) or {})["data"]
@@ -44,7 +44,7 @@ async def test_an_edited_configmap_is_put_back_at_once(
 async def test_a_deleted_configmap_is_recreated_at_once_and_announced(
     start_operator: StartOperator, kubectl: Kubectl
 ) -> None:
-    await start_operator(drift_interval=NO_TIMER)
+    await start_operator(drift_interval=NO_DRIFT_CHECK)
     await kubectl.create(MEMORIES, sample("process-size"))
     await ready(kubectl, "process-size")
     written = (kubectl.get(CONFIG_MAPS, CONFIG_MAP) or {})["data"]

@@ -96,7 +96,7 @@ async def test_a_deleted_resource_takes_its_configmap_along_and_is_not_recreated
 
     await kubectl.delete(MEMORIES, "process-size")
 
-    # kopf holds a finalizer while the drift timer runs and releases it; the garbage collector follows.
+    # No finalizer: the resource goes at once, and the garbage collector takes its ConfigMap along.
     await eventually(lambda: kubectl.get(MEMORIES, "process-size") is None, what="the deletion")
     assert kubectl.get(CONFIG_MAPS, CONFIG_MAP) is None
     await stays(lambda: kubectl.get(CONFIG_MAPS, CONFIG_MAP) is None, 1.0, what="the deleted ConfigMap")

@@ -4,7 +4,7 @@ The operator runs with its webhooks and its metrics server; resources are create
 conflicting, one in ``updateMode: Off``, one created and then deleted), a ConfigMap is edited and
 repaired, and admission requests are sent (allowed, denied, patched, malformed, failed). The scrape
 is parsed with ``prometheus_client``'s parser and every figure is checked against what the test did
-and what the emulated API server recorded. The drift timer is slowed down so that nothing happens by itself
+and what the emulated API server recorded. The drift loop is slowed down so that nothing happens by itself
 between the last action and the scrape.
 """
 

@@ -1,7 +1,7 @@
 """10 % of the operator's writes fail while a fleet of resources is created and edited: nothing is lost.
 
 The operator runs in a process of its own against ``FaultyApiEmulator``, which fails one in ten of
-the operator's writes (kopf's status, annotation and finalizer patches and Events included) with a
+the operator's writes (kopf's status and annotation patches and the operator's Events included) with a
 500, a 409 for a stale ``resourceVersion``, a timeout (sometimes after applying the write), or a
 connection reset (before or after applying). Under those faults the fleet (``RELIABILITY_COUNT``
 resources, 1 000 by default, every sample of ``manifests/samples/``) is created, then edited for

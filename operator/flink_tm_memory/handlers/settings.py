@@ -12,13 +12,13 @@
   ConfigMap of the cluster.
 - Events name this operator as their reporting component (kopf's own, and the operator's, which
   ``event_reporter`` describes the same way).
-- kopf's own requests (watches, listings, status, annotation and finalizer patches) never give
-  up: after the given backoffs they go on retrying at the last one. kopf escalates a request that
-  failed through all its backoffs: it drops the event it was processing, so nothing reconciles
-  that resource again until it changes, and when the request is a timer's patch the timer ends
-  for good (kopf never respawns a timer that ended on its own), silently stopping the drift
-  checks of the resources caught mid-patch. Event posts keep a finite schedule (an Event is
-  best-effort, and the poster would otherwise queue them all behind one).
+- kopf's own requests (watches, listings, status and annotation patches) never give up: after the
+  given backoffs they go on retrying at the last one. kopf escalates a request that failed through
+  all its backoffs: it drops the event it was processing, so nothing reconciles that resource again
+  until it changes. Event posts keep a finite schedule (an Event is best-effort, and the poster
+  would otherwise queue them all behind one).
+- The finalizer's name is still the operator's: the operator needs none (no timer, no deletion
+  handler), and kopf removes the one older versions added only if it knows its name.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The operator's memory between events: one lock per resource, and the ConfigMaps it keeps in shape.
 
-kopf runs the handlers of different objects concurrently and a resource's timer beside its change
-handlers, and the ConfigMap watch acts on resources from outside their own handlers. One lock per
+kopf runs the handlers of different objects concurrently, the drift loop checks resources beside
+them, and the ConfigMap watch acts on resources from outside their own handlers. One lock per
 resource serialises everything that writes on its behalf, so two reconciliations never interleave
 their read-decide-write steps (the API's optimistic concurrency would catch it, at the cost of
 conflicts and retries). The watched ConfigMaps remember, per resource, what its ConfigMap should

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flink_tm_memory.api.v1alpha1 import Conflict, WorkloadKind
-from flink_tm_memory.render.events import EventSpec, render_events, render_repair_event
+from flink_tm_memory.render.events import (
+    MESSAGE_LIMIT,
+    EventSpec,
+    Reporter,
+    render_event_object,
+    render_events,
+    render_repair_event,
+)
+from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan
 from flink_tm_memory.render.pod_resources import render_pod_resources
@@ -101,3 +110,50 @@ def test_a_repair_names_the_configmap_and_what_happened_to_it() -> None:
     assert render_repair_event("cm", deleted=False) == EventSpec(
         "Normal", "ConfigMapRepaired", "Restored ConfigMap cm: it was edited."
     )
+
+
+REPORTER = Reporter(
+    component="flink-tm-memory-operator", instance="operator-0", name_prefix="flink-tm-memory-"
+)
+MEMORY = MemoryRef(name="job", namespace="flink", uid="1234", generation=3)
+AT = datetime(2026, 12, 4, 17, 5, 9, 123456, tzinfo=UTC)
+
+
+def test_an_event_object_names_the_resource_and_the_reporter_as_kubectl_describe_shows_them() -> None:
+    event = render_event_object(MEMORY, EventSpec("Normal", "ConfigMapCreated", "Created it."), REPORTER, AT)
+
+    assert event["metadata"] == {"generateName": "flink-tm-memory-", "namespace": "flink"}
+    assert event["involvedObject"] == {
+        "apiVersion": "flinkmemory.io/v1alpha1",
+        "kind": "FlinkTaskManagerMemory",
+        "name": "job",
+        "namespace": "flink",
+        "uid": "1234",
+    }
+    assert (event["type"], event["reason"], event["message"]) == ("Normal", "ConfigMapCreated", "Created it.")
+    assert event["source"] == {"component": "flink-tm-memory-operator"}
+    assert (event["reportingComponent"], event["reportingInstance"]) == (
+        "flink-tm-memory-operator",
+        "operator-0",
+    )
+    assert event["firstTimestamp"] == event["lastTimestamp"] == "2026-12-04T17:05:09Z"
+    assert event["eventTime"] == "2026-12-04T17:05:09.123456Z"
+
+
+def test_a_long_message_is_cut_in_the_middle_to_what_the_api_server_stores() -> None:
+    message = "head " + "x" * 3000 + " tail"
+
+    cut = render_event_object(MEMORY, EventSpec("Warning", "InvalidSpec", message), REPORTER, AT)["message"]
+
+    assert len(cut) == MESSAGE_LIMIT
+    assert cut.startswith("head xxx")
+    assert cut.endswith("xxx tail")
+    assert " [...] " in cut
+
+
+def test_a_message_of_exactly_the_limit_is_kept_whole() -> None:
+    message = "y" * MESSAGE_LIMIT
+
+    kept = render_event_object(MEMORY, EventSpec("Normal", "R", message), REPORTER, AT)["message"]
+
+    assert kept == message
