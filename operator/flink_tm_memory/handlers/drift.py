@@ -14,7 +14,10 @@ checks every name known when it starts, spread evenly over the interval, so the 
 steady trickle, not a burst every interval; each check reads its resource afresh inside the
 resource's lock (``Reconciler.check_drift``). Checks that hit an API failure that may pass are
 retried, only those, after the reconciler's doubling delays, until they succeed or the next pass
-comes: one schedule for the whole operator, however many resources an outage caught.
+comes: one schedule for the whole operator, however many resources an outage caught. A retry tries
+one check first, and the others only if it passed: during an outage each retry costs the absent API
+server one attempt, not one per resource, and a full pass tries no more often than the checks of a
+healthy operator do.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class DriftLoop:
             if failed and retry_at < next_pass:
                 await asyncio.sleep(retry_at - loop.time())
                 retries += 1
-                failed = await self._check_all(failed, spread=0.0)
+                failed = await self._retry(failed)
             else:
                 await asyncio.sleep(max(next_pass - loop.time(), 0.0))
                 next_pass = max(next_pass + interval, loop.time())
@@ -60,6 +63,16 @@ class DriftLoop:
                 failed = await self._check_all(self._known(), spread=interval)
             if failed:
                 logger.warning(f"Drift check: {len(failed)} resources hit an API failure; retrying them")
+
+    async def _retry(self, keys: Sequence[Key]) -> list[Key]:
+        """Retries the first of ``keys`` alone, then, if it passed, the others; returns those to retry.
+
+        A first that fails again goes last, so one resource failing for its own reasons does not hold
+        back the retries of the others.
+        """
+        if await self._failed(keys[0]):
+            return [*keys[1:], keys[0]]
+        return await self._check_all(keys[1:], spread=0.0)
 
     async def _check_all(self, keys: Sequence[Key], *, spread: float) -> list[Key]:
         """Checks ``keys``, starting them evenly over ``spread`` seconds; returns those to retry."""
@@ -69,11 +82,8 @@ class DriftLoop:
 
         async def check(key: Key) -> None:
             try:
-                if await self._check(key):
+                if await self._failed(key):
                     failed.append(key)
-            except Exception:  # a bug in one check must not end the checks of every resource
-                logger.exception(f"Drift check of {key[0]}/{key[1]} failed")
-                failed.append(key)
             finally:
                 self._slots.release()
 
@@ -83,3 +93,11 @@ class DriftLoop:
                 await self._slots.acquire()
                 group.create_task(check(key))
         return failed
+
+    async def _failed(self, key: Key) -> bool:
+        """Checks one resource; whether the check must be retried."""
+        try:
+            return await self._check(key)
+        except Exception:  # a bug in one check must not end the checks of every resource
+            logger.exception(f"Drift check of {key[0]}/{key[1]} failed")
+            return True

@@ -75,6 +75,16 @@ async def test_a_failed_check_is_retried_alone_before_the_next_pass() -> None:
     assert checks.keys[:6] == [A, B, A, A, A, B]
 
 
+async def test_a_retry_tries_one_check_first_and_the_others_only_once_it_passed() -> None:
+    checks = Checks(failures={A: 2, B: 1})
+
+    async with running(drift_loop(lambda: [A, B, C], checks)):
+        await checks.until(9)
+
+    # the pass; A alone, failing again (B not tried, A goes last); B, then A; the next pass
+    assert checks.keys[:9] == [A, B, C, A, B, A, A, B, C]
+
+
 async def test_a_check_that_raises_is_logged_and_retried_and_the_loop_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
