@@ -111,7 +111,7 @@ async def run_operator(
         async with (
             _served_health(options, metrics, client),
             _background(keep_in_touch(client, options.api_check_interval)),
-            _background(events.run()),
+            _background(*events.senders()),
             _background(drift.run()),
             _managed_configurations(client, options.webhook, certificates),
         ):
@@ -147,15 +147,21 @@ def _served_health(
 
 
 @contextlib.asynccontextmanager
-async def _background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Runs ``work`` as a task while the block runs; cancels it after."""
-    task = asyncio.create_task(work)
+async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs ``works`` as tasks while the block runs; cancels them after.
+
+    The tasks exist before kopf starts: kopf, when it stops, cancels the tasks created after it
+    started and waits for them, which would cost every stop its grace period.
+    """
+    tasks = [asyncio.create_task(work) for work in works]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @contextlib.asynccontextmanager
