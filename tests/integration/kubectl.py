@@ -123,6 +123,12 @@ async def observed(kubectl: Kubectl, name: str, generation: int, timeout: float 
     return await eventually(check, timeout, what=f"{name} generation {generation} observed")
 
 
+def first_container_limits(kubectl: Kubectl, name: str = "flink-taskmanager") -> object:
+    """The resource limits of a Deployment's first container (``None`` when it has none)."""
+    body = kubectl.get(DEPLOYMENTS, name) or {}
+    return body["spec"]["template"]["spec"]["containers"][0].get("resources", {}).get("limits")
+
+
 def deployment(name: str, containers: list[Json], *, kind: str = "Deployment", replicas: int = 2) -> Json:
     """A minimal apps/v1 workload with the given pod template containers."""
     return {

@@ -17,6 +17,7 @@ from tests.integration.kubectl import (
     Kubectl,
     deployment,
     eventually,
+    first_container_limits,
     ready,
     sample,
     stays,
@@ -83,7 +84,9 @@ async def test_a_drift_check_that_cannot_read_its_resource_is_retried_and_repair
         content_type="application/strategic-merge-patch+json",
     )
 
-    await eventually(lambda: _limits(kubectl) == {"memory": "4Gi", "cpu": "2"}, what="the repair")
+    await eventually(
+        lambda: first_container_limits(kubectl) == {"memory": "4Gi", "cpu": "2"}, what="the repair"
+    )
     assert len(list(failed)) == 3
 
 
@@ -125,8 +128,3 @@ def _operator_reads(emulator: ApiEmulator) -> int:
         and request.name == "process-size"
         and not request.headers.get("User-Agent", "").startswith("kmock/")
     )
-
-
-def _limits(kubectl: Kubectl) -> object:
-    body = kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {}
-    return body["spec"]["template"]["spec"]["containers"][0].get("resources", {}).get("limits")

@@ -15,6 +15,7 @@ from tests.integration.kubectl import (
     Kubectl,
     deployment,
     eventually,
+    first_container_limits,
     ready,
     sample,
     stays,
@@ -96,9 +97,6 @@ async def test_edited_container_resources_are_put_back_by_the_drift_check(
         content_type="application/strategic-merge-patch+json",
     )
 
-    await eventually(lambda: _limits(kubectl) == {"memory": "4Gi", "cpu": "2"}, what="the repair")
-
-
-def _limits(kubectl: Kubectl) -> object:
-    body = kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {}
-    return body["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    await eventually(
+        lambda: first_container_limits(kubectl) == {"memory": "4Gi", "cpu": "2"}, what="the repair"
+    )
