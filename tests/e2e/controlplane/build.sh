@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build the e2e tool binaries from the Go modules pinned in this directory:
 #
-#   controlplane  etcd + kube-apiserver + kube-controller-manager in one process
-#                 (this module's main package)
-#   kubectl       k8s.io/kubernetes/cmd/kubectl            (go.mod "tool" directive)
-#   helm          helm.sh/helm/v3/cmd/helm                 (go.mod "tool" directive)
+#   controlplane    etcd + kube-apiserver + kube-controller-manager in one process
+#                   (this module's main package)
+#   kubectl         k8s.io/kubernetes/cmd/kubectl          (go.mod "tool" directive)
+#   helm            helm.sh/helm/v3/cmd/helm               (go.mod "tool" directive)
+#   kubelet         k8s.io/kubernetes/cmd/kubelet          (go.mod "tool" directive; the e2e node)
+#   kube-scheduler  k8s.io/kubernetes/cmd/kube-scheduler   (go.mod "tool" directive; the e2e node)
+#   criclean        ./criclean: removes every pod sandbox of the node's containerd at teardown
 #
 # Usage: tests/e2e/controlplane/build.sh [OUT_DIR]   (default: <repo>/.tools/e2e/bin)
 #
@@ -41,11 +44,14 @@ for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
 done
 
 start=$(date +%s)
-# One `go build` for all three so their (mostly shared) packages compile in
+# One `go build` for all of them so their (mostly shared) packages compile in
 # parallel. -buildvcs=false: VCS stamping would change with every commit of
 # the repo and force relinking. CGO_ENABLED=0: static binaries, no C toolchain.
 CGO_ENABLED=0 go build -mod=readonly -trimpath -buildvcs=false -ldflags="$ldflags" -o "$out/" \
 	. \
+	./criclean \
 	k8s.io/kubernetes/cmd/kubectl \
+	k8s.io/kubernetes/cmd/kubelet \
+	k8s.io/kubernetes/cmd/kube-scheduler \
 	helm.sh/helm/v3/cmd/helm
-echo "built controlplane, kubectl ($k8s_version), helm ($helm_version) into $out in $(($(date +%s) - start))s" >&2
+echo "built controlplane, criclean, kubectl, kubelet, kube-scheduler ($k8s_version), helm ($helm_version) into $out in $(($(date +%s) - start))s" >&2

@@ -3,14 +3,22 @@
 // and the upstream kube-controller-manager, all built from the published
 // k8s.io/kubernetes Go modules (no downloaded kube-apiserver binary needed).
 //
-// There is no scheduler, kubelet or node: Pods are created by the controllers
-// (Deployment -> ReplicaSet -> Pod) but stay Pending. Everything else the
-// operator tests rely on is real: RBAC, admission (including the webhook
+// Alone it has no scheduler, kubelet or node: Pods are created by the
+// controllers (Deployment -> ReplicaSet -> Pod) but stay Pending. With
+// --node-name it also writes the credentials of a node (DIR/kubelet.kubeconfig,
+// DIR/scheduler.kubeconfig) so that a kube-scheduler and a kubelet, started
+// beside it (tests/e2e/node), make a real single-node cluster. Everything else
+// the operator tests rely on is real: RBAC, admission (including the webhook
 // admission plugins), CRDs, garbage collection, service-account tokens.
+//
+// The apiserver always runs with --enable-aggregator-routing: it calls webhooks
+// and aggregated APIs at their endpoints' addresses, never at a Service's
+// ClusterIP (there is no kube-proxy to route one).
 //
 // Usage:
 //
-//	controlplane --workdir DIR [--apiserver-port N] [--v N]
+//	controlplane --workdir DIR [--apiserver-port N] [--bind-address IP] [--advertise-address IP]
+//	             [--node-name NAME] [--v N]
 //	             [--apiserver-arg=--flag=value ...] [--controller-manager-arg=--flag=value ...]
 //
 // It writes certificates to DIR/pki, etcd data to DIR/etcd (both recreated on
@@ -61,6 +69,9 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 type config struct {
 	workdir         string
 	apiserverPort   int
+	bindAddress     string
+	advertise       string
+	nodeName        string
 	etcdPort        int
 	verbosity       int
 	readyTimeout    time.Duration
@@ -74,6 +85,9 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.workdir, "workdir", "", "directory for certificates, etcd data and kubeconfig (required)")
 	flag.IntVar(&cfg.apiserverPort, "apiserver-port", 0, "apiserver port on 127.0.0.1 (0: pick a free one)")
+	flag.StringVar(&cfg.bindAddress, "bind-address", "127.0.0.1", "address the apiserver listens on (0.0.0.0: every address)")
+	flag.StringVar(&cfg.advertise, "advertise-address", "127.0.0.1", "address the apiserver advertises (the kubernetes Service's endpoint unless loopback)")
+	flag.StringVar(&cfg.nodeName, "node-name", "", "also write the credentials of a node of this name (kubelet and scheduler kubeconfigs)")
 	flag.IntVar(&cfg.etcdPort, "etcd-port", 0, "etcd client port on 127.0.0.1 (0: pick a free one)")
 	flag.IntVar(&cfg.verbosity, "v", 0, "klog verbosity of the apiserver and controller manager")
 	flag.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "give up if not ready within this time")
@@ -120,7 +134,11 @@ func run(cfg config) error {
 		stopCtx = watchParent(stopCtx)
 	}
 
-	certs, err := newPKI(pkiDir, net.ParseIP(serviceIP))
+	advertise := net.ParseIP(cfg.advertise)
+	if advertise == nil {
+		return fmt.Errorf("--advertise-address %q is not an IP address", cfg.advertise)
+	}
+	certs, err := newPKI(pkiDir, net.ParseIP(serviceIP), []net.IP{advertise}, cfg.nodeName)
 	if err != nil {
 		return fmt.Errorf("generating certificates: %w", err)
 	}
@@ -134,11 +152,13 @@ func run(cfg config) error {
 		klog.Info("etcd stopped")
 	}()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.apiserverPort))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.bindAddress, fmt.Sprint(cfg.apiserverPort)))
 	if err != nil {
 		return fmt.Errorf("apiserver listener: %w", err)
 	}
-	server := "https://" + ln.Addr().String()
+	port := ln.Addr().(*net.TCPAddr).Port
+	// Clients of this host (the kubeconfigs written here) use loopback.
+	server := fmt.Sprintf("https://127.0.0.1:%d", port)
 
 	kubeconfig := filepath.Join(workdir, "kubeconfig")
 	kcmKubeconfig := filepath.Join(workdir, "controller-manager.kubeconfig")
@@ -148,18 +168,41 @@ func run(cfg config) error {
 	if err := writeKubeconfig(kcmKubeconfig, server, "system:kube-controller-manager", certs.caPEM, certs.kcmPEM, certs.kcmKPEM); err != nil {
 		return err
 	}
+	nodeFiles := map[string]any{}
+	if cfg.nodeName != "" {
+		kubeletKubeconfig := filepath.Join(workdir, "kubelet.kubeconfig")
+		schedulerKubeconfig := filepath.Join(workdir, "scheduler.kubeconfig")
+		if err := writeKubeconfig(kubeletKubeconfig, server, "system:node:"+cfg.nodeName, certs.caPEM, certs.nodePEM, certs.nodeKPEM); err != nil {
+			return err
+		}
+		if err := writeKubeconfig(schedulerKubeconfig, server, "system:kube-scheduler", certs.caPEM, certs.schedulerPEM, certs.schedulerKPEM); err != nil {
+			return err
+		}
+		nodeFiles = map[string]any{
+			"kubelet_kubeconfig":   kubeletKubeconfig,
+			"scheduler_kubeconfig": schedulerKubeconfig,
+			"ca_file":              certs.caCert,
+		}
+	}
+	// The "kubernetes" Service's endpoints cannot be a loopback address
+	// (validation rejects it): with a loopback advertise address they are not
+	// reconciled at all (nothing in-cluster runs without a node anyway).
+	endpointReconciler := "lease"
+	if advertise.IsLoopback() {
+		endpointReconciler = "none"
+	}
 
 	// The components own their contexts so they can be stopped in order.
 	apiCtx, cancelAPI := context.WithCancel(context.Background())
 	defer cancelAPI()
 	apiArgs := append([]string{
 		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		// The "kubernetes" Service endpoints cannot point at a loopback address
-		// (validation rejects it), so don't reconcile them; nothing in-cluster
-		// runs anyway.
-		"--endpoint-reconciler-type=none",
+		"--bind-address=" + cfg.bindAddress,
+		"--advertise-address=" + cfg.advertise,
+		"--endpoint-reconciler-type=" + endpointReconciler,
+		// Webhooks are called at their endpoints' addresses, never at a
+		// ClusterIP: no kube-proxy routes one, and no test may dial one.
+		"--enable-aggregator-routing=true",
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--client-ca-file=" + certs.caCert,
 		"--tls-cert-file=" + certs.apiserverCert,
@@ -176,6 +219,13 @@ func run(cfg config) error {
 		"--profiling=false",
 		fmt.Sprintf("--v=%d", cfg.verbosity),
 	}, cfg.apiserverArgs...)
+	if cfg.nodeName != "" {
+		apiArgs = append([]string{
+			"--kubelet-client-certificate=" + certs.kubeletClientCert,
+			"--kubelet-client-key=" + certs.kubeletKey,
+			"--kubelet-preferred-address-types=InternalIP",
+		}, apiArgs...)
+	}
 	klog.InfoS("starting kube-apiserver", "server", server)
 	apiErr, err := runAPIServer(apiCtx, ln, apiArgs)
 	if err != nil {
@@ -235,7 +285,7 @@ func run(cfg config) error {
 		return fmt.Errorf("waiting for the controller manager (default ServiceAccount): %w", err)
 	}
 
-	line, _ := json.Marshal(map[string]any{
+	ready := map[string]any{
 		"ready":              true,
 		"server":             server,
 		"kubeconfig":         kubeconfig,
@@ -245,7 +295,11 @@ func run(cfg config) error {
 		"apiserver_ready_s":  round(apiReady),
 		"cluster_ready_s":    round(time.Since(start)),
 		"kubernetes_version": gitVersion(client),
-	})
+	}
+	for key, value := range nodeFiles {
+		ready[key] = value
+	}
+	line, _ := json.Marshal(ready)
 	fmt.Println(string(line))
 	_ = os.Stdout.Sync()
 

@@ -31,6 +31,12 @@ type pki struct {
 	kcmCert, kcmKey            string // system:kube-controller-manager (bound by bootstrap RBAC)
 	caPEM, adminPEM, adminKPEM []byte
 	kcmPEM, kcmKPEM            []byte
+
+	// Only with a node: the scheduler's and the kubelet's identities, and the
+	// apiserver's client certificate for the kubelet's API (logs, exec).
+	schedulerPEM, schedulerKPEM   []byte // system:kube-scheduler (bound by bootstrap RBAC)
+	nodePEM, nodeKPEM             []byte // system:node:<name> in system:nodes (Node authorizer)
+	kubeletClientCert, kubeletKey string // kube-apiserver-kubelet-client, group system:masters
 }
 
 // certSpec describes one leaf certificate signed by the cluster CA.
@@ -47,8 +53,10 @@ const certValidity = 365 * 24 * time.Hour
 
 // newPKI creates a fresh CA and all leaf certificates in dir.
 // serviceIP is the first IP of the service CIDR: in-cluster clients reach the
-// apiserver through the "kubernetes" Service on it, so it must be a SAN.
-func newPKI(dir string, serviceIP net.IP) (*pki, error) {
+// apiserver through the "kubernetes" Service on it, so it must be a SAN, as
+// must extraIPs (the advertised address). With a nodeName, the certificates of
+// a node (kubelet, scheduler, the apiserver's kubelet client) are made too.
+func newPKI(dir string, serviceIP net.IP, extraIPs []net.IP, nodeName string) (*pki, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -104,7 +112,7 @@ func newPKI(dir string, serviceIP net.IP) (*pki, error) {
 	if p.apiserverCert, p.apiKey, _, _, err = leaf(certSpec{
 		cn:    "kube-apiserver",
 		usage: x509.ExtKeyUsageServerAuth,
-		ips:   []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback, serviceIP},
+		ips:   append([]net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback, serviceIP}, extraIPs...),
 		dns: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 			"kubernetes.default.svc.cluster.local"},
 		prefix: "apiserver",
@@ -122,6 +130,27 @@ func newPKI(dir string, serviceIP net.IP) (*pki, error) {
 		usage: x509.ExtKeyUsageClientAuth, prefix: "controller-manager",
 	}); err != nil {
 		return nil, err
+	}
+
+	if nodeName != "" {
+		if _, _, p.schedulerPEM, p.schedulerKPEM, err = leaf(certSpec{
+			cn:    "system:kube-scheduler",
+			usage: x509.ExtKeyUsageClientAuth, prefix: "scheduler",
+		}); err != nil {
+			return nil, err
+		}
+		if _, _, p.nodePEM, p.nodeKPEM, err = leaf(certSpec{
+			cn: "system:node:" + nodeName, orgs: []string{"system:nodes"},
+			usage: x509.ExtKeyUsageClientAuth, prefix: "kubelet",
+		}); err != nil {
+			return nil, err
+		}
+		if p.kubeletClientCert, p.kubeletKey, _, _, err = leaf(certSpec{
+			cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"},
+			usage: x509.ExtKeyUsageClientAuth, prefix: "apiserver-kubelet-client",
+		}); err != nil {
+			return nil, err
+		}
 	}
 
 	// Service-account signing key: the apiserver signs TokenRequest tokens with
