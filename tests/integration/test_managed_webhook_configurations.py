@@ -22,6 +22,7 @@ from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME, ServiceEndpoint
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator, kubernetes_status
+from tests.integration.health import HealthClient
 from tests.integration.kubectl import Kubectl, eventually
 from tests.integration.webhooks import free_port
 
@@ -186,4 +187,47 @@ async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 
             return status
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{url} never answered over TLS with the rotated certificate: {last!r}")
+        await asyncio.sleep(0.05)
+
+
+async def test_the_operator_is_ready_only_once_both_configurations_carry_its_ca(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
+) -> None:
+    refusals = 50
+    forbidden = kubernetes_status(403, "Forbidden", "cannot create validatingwebhookconfigurations")
+    refused = emulator.matching("POST", VALIDATING)[:refusals] << 403 << forbidden
+    metrics_port = free_port()
+    await start_operator(
+        webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)),
+        metrics_port=metrics_port,
+        metrics_listen="127.0.0.1",
+    )
+    async with aiohttp.ClientSession() as session:
+        health = HealthClient(session, metrics_port)
+        await health.wait_listening()
+        # While every write of the validating configuration is refused, the check must fail.
+        before = len(list(refused))
+        status, text = await health.get("/readyz/webhook-configurations")
+        if len(list(refused)) < refusals:
+            assert before < refusals
+            assert status == 503, text
+            assert "do not carry this server's CA yet" in text
+
+        await eventually(
+            lambda: configuration(kubectl, VALIDATING), timeout=30, what="the validating configuration"
+        )
+        await eventually(
+            lambda: ca_bundles(kubectl) == {encoded(tmp_path / CA_FILE)}, timeout=30, what="the caBundles"
+        )
+        status, text = await _readyz_when(health, 200)
+        assert status == 200, text
+        assert "[+]webhook-configurations ok" in text
+
+
+async def _readyz_when(health: HealthClient, wanted: int, timeout: float = 10.0) -> tuple[int, str]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status, text = await health.get("/readyz/webhook-configurations?verbose")
+        if status == wanted or asyncio.get_running_loop().time() > deadline:
+            return status, text
         await asyncio.sleep(0.05)

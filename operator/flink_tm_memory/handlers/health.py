@@ -38,6 +38,8 @@ from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError, WriteC
 from flink_tm_memory.handlers.metrics import OperatorMetrics
 
 API_SERVER_CHECK = "api-server"
+WEBHOOK_CONFIGURATIONS_CHECK = "webhook-configurations"
+"""Only when the operator writes the webhook configurations: ready once they carry its CA."""
 
 
 class HealthServerError(Exception):

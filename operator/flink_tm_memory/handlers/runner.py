@@ -28,7 +28,9 @@ from flink_tm_memory.handlers.drift import DriftLoop
 from flink_tm_memory.handlers.events import EventPoster
 from flink_tm_memory.handlers.health import (
     API_SERVER_CHECK,
+    WEBHOOK_CONFIGURATIONS_CHECK,
     ApiServerCheck,
+    Check,
     keep_in_touch,
     probe,
     serve_health,
@@ -85,6 +87,7 @@ async def run_operator(
         raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
     certificates = _certificates(options.webhook) if options.webhook is not None else None
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
+    keeper = _keeper(client, options.webhook, certificates)
     metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
     settings = operator_settings(options)
     if options.webhook is not None and certificates is not None:
@@ -109,11 +112,11 @@ async def run_operator(
     kopf.on.probe(registry=registry, id=API_SERVER_CHECK)(probe(client.contact))
     try:
         async with (
-            _served_health(options, metrics, client),
+            _served_health(options, metrics, client, keeper),
             _background(keep_in_touch(client, options.api_check_interval)),
             _background(*events.senders()),
             _background(drift.run()),
-            _managed_configurations(client, options.webhook, certificates),
+            _managed_configurations(keeper, options.webhook),
         ):
             await kopf.operator(
                 registry=registry,
@@ -138,11 +141,16 @@ def _certificates(options: WebhookOptions) -> ServingCertificates:
 
 
 def _served_health(
-    options: OperatorOptions, metrics: OperatorMetrics, client: ClusterClient
+    options: OperatorOptions,
+    metrics: OperatorMetrics,
+    client: ClusterClient,
+    keeper: WebhookConfigurationKeeper | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:
         return contextlib.nullcontext()
-    checks = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
+    checks: dict[str, Check] = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
+    if keeper is not None:
+        checks[WEBHOOK_CONFIGURATIONS_CHECK] = keeper.check
     return serve_health(options.metrics_listen, options.metrics_port, metrics, checks)
 
 
@@ -164,14 +172,22 @@ async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
                 await task
 
 
+def _keeper(
+    client: ClusterClient, options: WebhookOptions | None, certificates: ServingCertificates | None
+) -> WebhookConfigurationKeeper | None:
+    """The keeper of the webhook configurations, if the operator is asked to write them."""
+    if options is None or certificates is None or not options.manage_configurations:
+        return None
+    return WebhookConfigurationKeeper(client, options, certificates)
+
+
 @contextlib.asynccontextmanager
 async def _managed_configurations(
-    client: ClusterClient, options: WebhookOptions | None, certificates: ServingCertificates | None
+    keeper: WebhookConfigurationKeeper | None, options: WebhookOptions | None
 ) -> AsyncIterator[None]:
     """Keeps the webhook configurations in the background while the operator runs, if asked to."""
-    if options is None or certificates is None or not options.manage_configurations:
+    if keeper is None or options is None:
         yield
         return
-    keeper = WebhookConfigurationKeeper(client, options, certificates)
     async with _background(keeper.keep(options.configuration_check_interval)):
         yield

@@ -22,6 +22,7 @@ from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import WebhookConfigurations
 from flink_tm_memory.handlers.certificates import ServingCertificates
+from flink_tm_memory.handlers.health import CheckResult
 from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import (
     Endpoint,
@@ -44,6 +45,8 @@ class WebhookConfigurationKeeper:
         self._client = client
         self._options = options
         self._certificates = certificates
+        self.written = False
+        """Both configurations said what they must at least once: the API server can trust our CA."""
 
     def setup(self) -> WebhookSetup:
         """What the configurations must say now (the CA file is read each time: it may rotate)."""
@@ -70,7 +73,14 @@ class WebhookConfigurationKeeper:
             if isinstance(applied.decision, Create | Patch):
                 verb = "Created" if isinstance(applied.decision, Create) else "Updated"
                 logger.info(f"{verb} {kind} name={name}")
+        self.written = self.written or succeeded
         return succeeded
+
+    def check(self) -> CheckResult:
+        """Readiness: until both configurations carry our CA, the API server cannot call us."""
+        if self.written:
+            return CheckResult(True, "the webhook configurations carry this server's CA")
+        return CheckResult(False, "the webhook configurations do not carry this server's CA yet")
 
     async def keep(self, interval: float) -> None:
         """Applies now, then every ``interval`` seconds, until cancelled."""
