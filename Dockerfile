@@ -3,7 +3,9 @@
 # The pod runs with a read-only root filesystem, as a non-root user, with every capability dropped: the
 # image writes nothing at run time (bytecode is compiled here) and needs no root.
 
-# Both stages use the same base: the venv's interpreter is a symlink to the base image's Python.
+# Both stages use the same base: the venv's interpreter is a symlink to the base image's Python. The
+# default is the official image; a Debian one with python3, python3-venv, python3-pip and
+# python-is-python3 from Debian's packages builds as well (the e2e node's, tests/e2e/node/images.py).
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 # ---- build: the project and its runtime dependencies, in a venv of their own ----
@@ -38,10 +40,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     HOME=/home/nonroot
 
-# The operator needs no installer at run time: pip (and setuptools, where the base has it) goes. The
-# official images ship the standard library without bytecode; compiled here, a read-only root costs
-# nothing at start. 65532 is the usual "nonroot" id (distroless, Chainguard).
-RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
+# The operator needs no installer at run time: pip (and setuptools and wheel, where the base has them)
+# goes, removed by whoever installed it. In the official images pip installed itself into /usr/local and
+# uninstalls itself. On a Debian python base (python3 from Debian's packages, as the e2e node's image
+# is) pip is python3-pip, owned by dpkg, and refuses to touch it (PEP 668, externally-managed-environment):
+# dpkg purges it there. The official images ship the standard library without bytecode; compiled here, a
+# read-only root costs nothing at start (Debian's packages compile their own, in /usr/lib, when they are
+# installed). 65532 is the usual "nonroot" id (distroless, Chainguard).
+RUN if dpkg-query --show --showformat='${db:Status-Status}' python3-pip 2>/dev/null | grep -qx installed; then \
+        dpkg --purge python3-pip python3-setuptools python3-wheel; \
+    else \
+        python -m pip uninstall --yes --quiet pip setuptools wheel; \
+    fi \
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /usr/local/lib \
     && groupadd --system --gid 65532 nonroot \
     && useradd --system --uid 65532 --gid 65532 --home-dir /home/nonroot --create-home \

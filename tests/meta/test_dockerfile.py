@@ -1,11 +1,14 @@
 """The container image is built as the deployment needs it: checked without a Docker engine.
 
-These machines cannot run ``make image``, so the ``Dockerfile`` is read by a small parser of its own
-(instructions, line continuations, comments, build stages, ``ARG`` defaults) and checked for what the
-pod relies on: a slim multi-stage build, a numeric non-root user, the console script as entry point,
-the runtime dependencies of ``pyproject.toml`` and nothing of the ``dev`` extra, no writes at run time
-(bytecode compiled at build time), and a build context that leaves out ``.git``, ``.venv`` and the
-tests. Every check is also run on a deliberately broken copy of the files, to show that it can fail.
+The ``Dockerfile`` is read by a small parser of its own (instructions, line continuations, comments,
+build stages, ``ARG`` defaults), so these checks need no Docker engine, and checked for what the pod
+relies on: a slim multi-stage build, a numeric non-root user, the console script as entry point, the
+runtime dependencies of ``pyproject.toml`` and nothing of the ``dev`` extra, no installer left at run
+time whoever installed it (pip itself in the official ``python`` images, dpkg on a Debian python base
+such as the e2e node's, ``tests/e2e/node/images.py``, which builds this Dockerfile for real), no writes
+at run time (bytecode compiled at build time), and a build context that leaves out ``.git``, ``.venv``
+and the tests. Every check is also run on a deliberately broken copy of the files, to show that it can
+fail.
 """
 
 from __future__ import annotations
@@ -333,6 +336,82 @@ def user_problems(build: Build) -> list[str]:
     return problems
 
 
+SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "!"})
+INSTALLER = frozenset({"pip", "setuptools", "wheel"})
+DEBIAN_INSTALLER = frozenset({"python3-pip", "python3-setuptools", "python3-wheel"})
+
+
+def without_keywords(words: list[str]) -> list[str]:
+    """A command's words without the shell keywords in front of it (``then dpkg ...`` is ``dpkg ...``)."""
+    index = 0
+    while index < len(words) and words[index] in SHELL_KEYWORDS:
+        index += 1
+    return words[index:]
+
+
+def purged_packages(words: list[str]) -> set[str]:
+    """The packages a ``dpkg --purge``/``-P``/``-r`` or ``apt-get purge``/``remove`` removes."""
+    if not words:
+        return set()
+    plain, options = options_and_words(words[1:])
+    program = PurePosixPath(words[0]).name
+    if program == "dpkg" and {"--purge", "-P", "--remove", "-r"} & {option for option, _ in options}:
+        return set(plain)
+    if program in {"apt-get", "apt"} and plain[:1] in (["purge"], ["remove"]):
+        return set(plain[1:])
+    return set()
+
+
+def installer_problems(build: Build) -> list[str]:
+    """The final stage removes pip, setuptools and wheel through whichever package manager owns them.
+
+    In the official images pip installed itself (and setuptools and wheel) under ``/usr/local``, and
+    uninstalls them. On a Debian python base they are ``python3-pip`` and its dependencies, owned by
+    dpkg: pip refuses to uninstall them (PEP 668, ``externally-managed-environment``), and forcing it
+    (``--break-system-packages``, or deleting the ``EXTERNALLY-MANAGED`` marker) would remove files dpkg
+    still lists. So one RUN asks dpkg whether it owns python3-pip and purges with dpkg if so, with pip
+    otherwise.
+    """
+    problems = []
+    runs = build.final.every("RUN")
+    found = [
+        (run, [without_keywords(words) for words in shell_commands(run)], shell_commands(run)) for run in runs
+    ]
+    by_pip = [
+        run
+        for run, commands, _ in found
+        for command in map(pip_command, commands)
+        if command is not None
+        and command.target is None
+        and command.subcommand == "uninstall"
+        and set(command.requirements) >= INSTALLER
+    ]
+    by_dpkg = [
+        run for run, commands, _ in found if any(purged_packages(c) >= DEBIAN_INSTALLER for c in commands)
+    ]
+    if not by_pip:
+        problems.append(f"{sorted(INSTALLER)} are not all uninstalled by pip: the official images keep them")
+    if not by_dpkg:
+        problems.append(
+            f"{sorted(DEBIAN_INSTALLER)} are not all purged by dpkg: on a Debian python base pip refuses to"
+            " uninstall them (PEP 668)"
+        )
+    guarded = [
+        run
+        for run, _, raw in found
+        if any(words[:2] == ["if", "dpkg-query"] and "python3-pip" in words for words in raw)
+    ]
+    if by_pip and by_dpkg and not set(map(id, by_pip)) & set(map(id, by_dpkg)) & set(map(id, guarded)):
+        problems.append(
+            "pip's uninstall and dpkg's purge are not one RUN choosing by `if dpkg-query ... python3-pip`"
+        )
+    for stage in build.stages:
+        for run in stage.every("RUN"):
+            if "--break-system-packages" in run.arguments or "EXTERNALLY-MANAGED" in run.arguments:
+                problems.append(f"line {run.line}: overrides PEP 668, pip would remove files dpkg owns")
+    return problems
+
+
 def entrypoint_problems(build: Build) -> list[str]:
     scripts = [name for name, target in build.project["scripts"].items() if target == CONSOLE_SCRIPT_TARGET]
     assert len(scripts) == 1, f"pyproject.toml names no single console script for {CONSOLE_SCRIPT_TARGET}"
@@ -500,6 +579,7 @@ def dockerignore_problems(build: Build) -> list[str]:
 CHECKS: list[Callable[[Build], list[str]]] = [
     multi_stage_problems,
     user_problems,
+    installer_problems,
     entrypoint_problems,
     dev_dependency_problems,
     final_copy_problems,
@@ -536,6 +616,34 @@ MUTATIONS = [
     pytest.param(user_problems, "Dockerfile", r"^USER .*$", "USER 0:0", id="user-root"),
     pytest.param(user_problems, "Dockerfile", r"^USER .*\n", "", id="no-user"),
     pytest.param(user_problems, "Dockerfile", r"--uid \d+", "--uid 1000", id="user-not-created"),
+    pytest.param(
+        installer_problems,
+        "Dockerfile",
+        r"dpkg --purge python3-pip python3-setuptools python3-wheel",
+        "true",
+        id="debian-pip-kept",
+    ),
+    pytest.param(
+        installer_problems,
+        "Dockerfile",
+        r"(uninstall --yes --quiet pip setuptools) wheel",
+        r"\1",
+        id="wheel-kept",
+    ),
+    pytest.param(
+        installer_problems,
+        "Dockerfile",
+        r"(pip uninstall) (--yes)",
+        r"\1 --break-system-packages \2",
+        id="pep-668-overridden",
+    ),
+    pytest.param(
+        installer_problems,
+        "Dockerfile",
+        r"^RUN if dpkg-query .*; then \\$",
+        r"RUN true; then \\",
+        id="unguarded",
+    ),
     pytest.param(
         entrypoint_problems, "Dockerfile", r"^ENTRYPOINT .*$", "ENTRYPOINT flink-tm-memory", id="shell-form"
     ),
