@@ -68,6 +68,12 @@ TOGGLES: dict[str, Json] = {
         "metrics": {"podAnnotations": False, "service": {"enabled": True}}
     },
     "readiness-checks-api-server": {"health": {"readinessChecksApiServer": True, "apiUnreadyAfter": 30}},
+    "host-network": {
+        "hostNetwork": True,
+        "webhook": {"port": 10443},
+        "health": {"port": 10080},
+        "metrics": {"port": 10081},
+    },
     "everything-else": {
         "image": {"repository": "registry.example.com/ftm", "tag": "1.2.3", "pullPolicy": "Always"},
         "imagePullSecrets": [{"name": "regcred"}],
@@ -181,7 +187,7 @@ def container(objects: list[Json]) -> Json:
 def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     rendered: tuple[str, list[Json]],
 ) -> None:
-    _, objects = rendered
+    toggle, objects = rendered
     deployment = find(objects, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert (deployment["spec"]["replicas"], deployment["spec"]["strategy"]) == (1, {"type": "Recreate"})
@@ -193,7 +199,7 @@ def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     assert security["capabilities"] == {"drop": ["ALL"]}
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert all("hostPath" not in volume for volume in pod.get("volumes", []))
-    assert not pod.get("hostNetwork")
+    assert pod.get("hostNetwork", False) is TOGGLES[toggle].get("hostNetwork", False)  # only when asked
     assert not pod.get("hostPID")
     assert container(objects)["resources"]["requests"]
 
@@ -334,6 +340,22 @@ def test_an_operator_outside_the_cluster_is_reached_through_an_external_name_ser
     assert options.service == ServiceEndpoint(NAMESPACE, service["metadata"]["name"], 9443)
 
 
+def test_on_the_host_network_the_pod_resolves_cluster_names_and_serves_on_the_ports_asked() -> None:
+    default = find(render(), "Deployment")["spec"]["template"]["spec"]
+    assert "hostNetwork" not in default
+    assert "dnsPolicy" not in default
+    objects = render(TOGGLES["host-network"])
+    pod = find(objects, "Deployment")["spec"]["template"]["spec"]
+    assert (pod["hostNetwork"], pod["dnsPolicy"]) == (True, "ClusterFirstWithHostNet")
+    # These become the node's ports (the API server defaults hostPort to containerPort).
+    ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
+    assert ports == {"webhook": 10443, "health": 10080, "metrics": 10081}
+    options = operator_options(parse_arguments(container(objects)["args"]))
+    assert options.webhook is not None
+    assert (options.webhook.port, options.metrics_port) == (10443, 10081)
+    assert webhook_service(objects)["spec"]["ports"][0]["targetPort"] == "webhook"
+
+
 def test_the_webhooks_can_be_turned_off_entirely() -> None:
     objects = render(TOGGLES["webhook-disabled"])
     assert not {"Service", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"} & set(
@@ -393,6 +415,7 @@ def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
         ({"metrics": {"port": 80}}, "metrics.port"),
         ({"health": {"apiUnreadyAfter": 0}}, "health.apiUnreadyAfter"),
         ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "metrics.serviceMonitor.interval"),
+        ({"hostNetwork": "yes"}, "hostNetwork"),
     ],
 )
 def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:

@@ -62,3 +62,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ftm.metricsService" -}}
 {{- printf "%s-metrics" (include "ftm.fullname" . | trunc 55 | trimSuffix "-") }}
 {{- end }}
+
+{{/*
+Why the webhook configuration `live` (what `lookup` found, dict "live" ... "root" $) cannot become
+this release's, or nothing. The name is fixed, so one left by a development operator or applied by
+hand would stop the install with Helm's bare ownership error; adopting it instead (--take-ownership)
+would merge the chart's Service into its url, which the API server refuses.
+*/}}
+{{- define "ftm.foreignWebhookConfiguration" -}}
+{{- $live := .live }}
+{{- $root := .root }}
+{{- if $live }}
+{{- $annotations := default dict $live.metadata.annotations }}
+{{- $release := get $annotations "meta.helm.sh/release-name" }}
+{{- $namespace := get $annotations "meta.helm.sh/release-namespace" }}
+{{- if not (and (eq $release $root.Release.Name) (eq $namespace $root.Release.Namespace)) }}
+{{- $delete := printf "kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration %s" $live.metadata.name }}
+{{- if $release }}
+{{- printf "%s %s belongs to the Helm release %s in namespace %s: one operator per cluster serves these webhooks. Uninstall that release, or install this one with --set webhook.enabled=false." $live.kind $live.metadata.name $release $namespace }}
+{{- else }}
+{{- printf "%s %s is already in the cluster and is not Helm's: a development operator made it (flink-tm-memory run --webhook-manage-configurations) or it was applied with kubectl (manifests/webhooks/, manifests/install.yaml). With no operator behind it, it refuses every FlinkTaskManagerMemory change. Stop that operator, delete both configurations and install again: %s" $live.kind $live.metadata.name $delete }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
