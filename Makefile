@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools cluster run test lint types imports unit reliability e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
+.PHONY: help setup tools node-packages images cluster run test lint types imports unit reliability e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,11 +23,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv with the package and its development tools
 
-tools: ## Build kubectl, Helm and the test control plane from their Go modules into .tools/ (Go caches them)
+tools: ## Build kubectl, Helm, the control plane, kubelet and kube-scheduler from their Go modules into .tools/
 	tests/e2e/controlplane/build.sh $(TOOLS)
 
-cluster: tools ## Start the e2e control plane (etcd, kube-apiserver, kube-controller-manager) until Ctrl-C
-	$(PYTHON) tests/e2e/controlplane.py .tools/cluster
+node-packages: ## Install what the real node needs from Debian (containerd, runc, docker.io, mmdebstrap, CNI plugins; root)
+	tests/e2e/node/install-packages.sh
+
+images: node-packages ## Build the node's images (pause, the operator from the Dockerfile, Flink) into .tools/images
+	$(PYTHON) -m tests.e2e.node.images
+
+cluster: tools node-packages ## A real single-node cluster (in its own network namespace) with the images, until Ctrl-C (root)
+	$(PYTHON) -m tests.e2e.node.cluster .tools/cluster
 
 run: $(STAMP) ## Derive and show the default TaskManager layout (Flink's shipped 1728m), no cluster needed
 	$(BIN)/flink-tm-memory derive
@@ -48,7 +54,7 @@ unit: $(STAMP) tools ## unit, property, conformance, integration, reliability, c
 reliability: $(STAMP) ## API faults, kills, watch expiry at scale (part of unit); RELIABILITY_COUNT/_EDIT_ROUNDS/_SEED
 	$(BIN)/pytest -q -s tests/reliability
 
-e2e: $(STAMP) tools ## End-to-end: a real control plane, Helm, and real Flink TaskManagers (downloads Flink once)
+e2e: $(STAMP) tools node-packages ## End-to-end: a real node, the operator in its pod, Flink in pods (root; builds images once)
 	$(BIN)/pytest -q tests/e2e
 
 test: lint types imports unit e2e ## Everything CI runs

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -74,6 +75,9 @@ class ToolPaths:
     controlplane: Path
     kubectl: Path
     helm: Path
+    kubelet: Path
+    scheduler: Path
+    criclean: Path
 
 
 def build_tools(repo_root: Path, out_dir: Path | None = None) -> ToolPaths:
@@ -92,8 +96,15 @@ def build_tools(repo_root: Path, out_dir: Path | None = None) -> ToolPaths:
             f"{script} failed with exit code {result.returncode} (is Go >= 1.26 on PATH and the Go module "
             f"proxy reachable?)\n{result.stdout}{result.stderr}"
         )
-    tools = ToolPaths(controlplane=out / "controlplane", kubectl=out / "kubectl", helm=out / "helm")
-    missing = [str(path) for path in (tools.controlplane, tools.kubectl, tools.helm) if not path.is_file()]
+    tools = ToolPaths(
+        controlplane=out / "controlplane",
+        kubectl=out / "kubectl",
+        helm=out / "helm",
+        kubelet=out / "kubelet",
+        scheduler=out / "kube-scheduler",
+        criclean=out / "criclean",
+    )
+    missing = [str(path) for path in dataclasses.astuple(tools) if not Path(path).is_file()]
     if missing:
         raise ToolBuildError(f"{script} succeeded but did not produce {', '.join(missing)}\n{result.stderr}")
     return tools
@@ -174,6 +185,30 @@ class ControlPlane:
             raise CommandError(result.returncode, command, result.stdout, result.stderr)
         return result
 
+    def use_server(self, server: str) -> None:
+        """Reach the API server at ``server`` from now on (e.g. a forwarder into its namespace).
+
+        Writes ``kubeconfig-host`` beside the admin kubeconfig, with only the server changed, and
+        points :attr:`kubeconfig`, :attr:`server` and :attr:`env` at it.
+        """
+        config = json.loads(
+            self._run(
+                self.tools.kubectl,
+                ("config", "view", "--raw", "-o", "json"),
+                input=None,
+                check=True,
+                timeout=30,
+            ).stdout
+        )
+        for cluster in config["clusters"]:
+            cluster["cluster"]["server"] = server
+        host_kubeconfig = self.workdir / "kubeconfig-host"
+        host_kubeconfig.write_text(json.dumps(config), encoding="utf-8")
+        host_kubeconfig.chmod(0o600)
+        self.server = server
+        self.kubeconfig = host_kubeconfig
+        self.env["KUBECONFIG"] = str(host_kubeconfig)
+
     def log_tail(self, chars: int = _LOG_TAIL_CHARS) -> str:
         return _tail(self.log_path, chars)
 
@@ -210,13 +245,18 @@ class ControlPlane:
 
 
 def start_control_plane(
-    tools: ToolPaths, workdir: Path, timeout: float = 120, extra_args: Sequence[str] = ()
+    tools: ToolPaths,
+    workdir: Path,
+    timeout: float = 120,
+    extra_args: Sequence[str] = (),
+    command_prefix: Sequence[str] = (),
 ) -> ControlPlane:
     """Start the control plane with its state in ``workdir`` and return once it is ready.
 
     "Ready" means the apiserver's ``/readyz`` is ok and the controller manager has created the
     ``default`` ServiceAccount. The (chatty) logs go to ``workdir/controlplane.log``. ``extra_args``
-    are passed to the binary, e.g. ``["--apiserver-arg=--v=4"]``. ``workdir``'s ``pki/`` and ``etcd/``
+    are passed to the binary, e.g. ``["--apiserver-arg=--v=4"]``; ``command_prefix`` runs it through
+    another command (``nsenter --net=...``, which execs it). ``workdir``'s ``pki/`` and ``etcd/``
     are recreated: every start is a fresh cluster.
     """
     workdir = workdir.resolve()
@@ -225,7 +265,13 @@ def start_control_plane(
     log_file = log_path.open("w", encoding="utf-8")
     try:
         process = subprocess.Popen(
-            [str(tools.controlplane), f"--workdir={workdir}", "--exit-with-parent", *extra_args],
+            [
+                *command_prefix,
+                str(tools.controlplane),
+                f"--workdir={workdir}",
+                "--exit-with-parent",
+                *extra_args,
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log_file,

@@ -1,43 +1,41 @@
-"""The operator against a real Kubernetes control plane, installed by real Helm, with the chart's RBAC.
+"""The operator in its pod on a real node, installed by real Helm from the chart, as a user installs it.
 
-One control plane (etcd, kube-apiserver, kube-controller-manager built from the Kubernetes Go modules,
-``tests/e2e/controlplane/``) serves the whole module. The chart is installed with Helm as a user
-would, except that the operator runs as a local process (no kubelet here): with a token of the
-chart's ServiceAccount, so exactly the RBAC the chart grants, and reached by the API server through
-the chart's webhook Service (an ``ExternalName`` Service pointing at loopback). The tests then run
-in order, as one story:
+One real single-node cluster (``tests/e2e/conftest.py``: control plane, containerd, kubelet,
+scheduler, all in a network namespace of the tests' own) serves the session. The operator image is
+built from the project's ``Dockerfile`` on a Debian-python base and imported into the node; the chart
+is installed with Helm with only the image's repository and tag set, into a namespace that enforces
+the restricted Pod Security Standard. The operator then runs as users run it: read-only root, uid
+65532, probed by the kubelet, reached by the API server through the chart's webhook Service, and
+talking to the API server with its pod's ServiceAccount token. The tests run in order, as one story:
 
-1. the generated CRD is a structural schema the API server accepts; valid samples are stored, the
+1. the operator pod becomes Ready under the restricted standard and the kubelet probes it;
+2. the generated CRD is a structural schema the API server accepts; valid samples are stored, the
    conflicting one is denied by our validating webhook with Flink's message; ``--dry-run=server``
    shows the warnings;
-2. a resource becomes Ready, its ConfigMap is written with an owner reference, its target Deployment
+3. a resource becomes Ready, its ConfigMap is written with an owner reference, its target Deployment
    is patched, and the pods the ReplicaSet controller creates go through our mutating webhook;
-3. a conflicting edit is denied; a hand-edited ConfigMap is repaired; with the webhooks turned off
+4. a conflicting edit is denied; a hand-edited ConfigMap is repaired; with the webhooks turned off
    (``helm upgrade``), a conflicting edit is stored, and the operator keeps the last good output and
    reports Degraded; deleting the resource garbage-collects its ConfigMap;
-4. ``helm uninstall`` leaves no operator object behind, except the CRD, kept by policy.
+5. ``helm uninstall`` leaves no operator object behind, except the CRD, kept by policy.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
 
 from flink_tm_memory.render.admission import admission_verdict
-from tests.e2e.controlplane import ControlPlane, build_tools, start_control_plane
-from tests.integration.webhooks import free_port
+from tests.e2e.node.cluster import NodeCluster
+from tests.e2e.node.images import NodeImages
+from tests.e2e.node.node import NODE_NAME
+from tests.e2e.support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "flink-tm-memory-operator"
@@ -46,53 +44,25 @@ CRD = ROOT / "manifests" / "crd" / "flinkmemory.io_flinktaskmanagermemories.yaml
 RELEASE = "flink-tm-memory-operator"
 SYSTEM = "flink-tm-memory"
 APPS = "flink"
-SERVICE = f"{RELEASE}-webhook"
-SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
-T = TypeVar("T")
 Json = dict[str, Any]
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 60, what: str = "the condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.25)
-
-
-@dataclass
-class Operator:
-    """``flink-tm-memory run`` as a local process, with the chart's ServiceAccount credentials."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+ROLLOUT_TIMEOUT_S = 180
+ROLLOUT_TIMEOUT = f"{ROLLOUT_TIMEOUT_S}s"
 
 
 class Story:
-    """The cluster, the operator and what the tests share."""
+    """The cluster, the chart installed on it and what the tests share."""
 
-    def __init__(self, cluster: ControlPlane, workdir: Path) -> None:
+    def __init__(self, cluster: NodeCluster, images: NodeImages) -> None:
         self.cluster = cluster
-        self.workdir = workdir
-        self.port = free_port()
-        self.operator: Operator | None = None
+        self.images = images
 
     def kubectl(
         self, *args: str, check: bool = True, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return self.cluster.kubectl(*args, check=check, input=input)
+        return self.cluster.control_plane.kubectl(*args, check=check, input=input)
+
+    def helm(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.cluster.control_plane.helm(*args)
 
     def get(self, kind: str, name: str, namespace: str = APPS) -> Json | None:
         found = self.kubectl("get", kind, name, "-n", namespace, "-o", "json", check=False)
@@ -101,64 +71,39 @@ class Story:
         document: Json = json.loads(found.stdout)
         return document
 
-    def operator_kubeconfig(self) -> Path:
-        """A kubeconfig with a token of the chart's ServiceAccount: the operator gets exactly its RBAC."""
-        token = self.kubectl("-n", SYSTEM, "create", "token", RELEASE, "--duration=2h").stdout.strip()
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "e2e",
-                    "cluster": {
-                        "server": self.cluster.server,
-                        "certificate-authority": str(self.cluster.workdir / "pki" / "ca.crt"),
-                    },
-                }
-            ],
-            "users": [{"name": "operator", "user": {"token": token}}],
-            "contexts": [{"name": "operator", "context": {"cluster": "e2e", "user": "operator"}}],
-            "current-context": "operator",
-        }
-        path = self.workdir / "operator-kubeconfig"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        return path
+    def image_values(self) -> list[str]:
+        repository, _, tag = self.images.operator.reference.rpartition(":")
+        return ["--set", f"image.repository={repository}", "--set", f"image.tag={tag}"]
 
-    def start_operator(self, *, webhook: bool) -> None:
-        health = free_port()
-        arguments = [
-            "run",
-            "--log-format",
-            "plain",
-            "--drift-interval",
-            "2",
-            "--liveness",
-            f"http://127.0.0.1:{health}/healthz",
-        ]
-        if webhook:
-            arguments += [
-                f"--webhook-port={self.port}",
-                "--webhook-listen=127.0.0.1",
-                f"--webhook-self-signed={SERVICE}.{SYSTEM}.svc,localhost",
-                f"--webhook-cert-dir={self.workdir / 'webhook-tls'}",
-                "--webhook-manage-configurations",
-                f"--webhook-service={SYSTEM}/{SERVICE}:{self.port}",
-            ]
-        environment = {**os.environ, "KUBECONFIG": str(self.operator_kubeconfig())}
-        environment.pop("KUBERNETES_SERVICE_HOST", None)
-        log = self.workdir / f"operator-{time.monotonic_ns()}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [str(SCRIPT), *arguments], env=environment, stdout=sink, stderr=subprocess.STDOUT
+    def wait_for_rollout(self) -> None:
+        waited = self.cluster.control_plane.kubectl(
+            "rollout", "status", f"deployment/{RELEASE}", "-n", SYSTEM, f"--timeout={ROLLOUT_TIMEOUT}",
+            check=False, timeout=ROLLOUT_TIMEOUT_S + 30,
+        )  # fmt: skip
+        if waited.returncode != 0:
+            pods = self.kubectl("get", "pods", "-A", "-o", "wide").stdout
+            described = self.kubectl("describe", "pods", "-n", SYSTEM, check=False).stdout[-3000:]
+            raise AssertionError(
+                f"the operator did not roll out:\n{waited.stdout}{waited.stderr}\n{pods}\n{described}"
             )
-        self.operator = Operator(process, log)
-        eventually(
-            lambda: _answers(f"http://127.0.0.1:{health}/healthz"), what="the operator's liveness endpoint"
-        )
-        if webhook:
-            eventually(self._webhooks_trusted, what="caBundle in the webhook configurations")
 
-    def _webhooks_trusted(self) -> bool:
+    def operator_pod(self) -> Json:
+        listed = self.kubectl(
+            "get", "pods", "-n", SYSTEM, "-l", f"app.kubernetes.io/instance={RELEASE}", "-o", "json"
+        )
+        running = [
+            pod for pod in json.loads(listed.stdout)["items"] if not pod["metadata"].get("deletionTimestamp")
+        ]
+        assert len(running) == 1, [pod["metadata"]["name"] for pod in running]
+        pod: Json = running[0]
+        return pod
+
+    def operator_log(self) -> str:
+        found = self.kubectl("logs", "-n", SYSTEM, f"deployment/{RELEASE}", "--tail=60", check=False)
+        return found.stdout + found.stderr
+
+    def webhooks_trusted(self) -> bool:
+        """The operator wrote its CA into both webhook configurations."""
         for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
             found = self.kubectl(
                 "get", kind, RELEASE, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}", check=False
@@ -167,51 +112,72 @@ class Story:
                 return False
         return True
 
-    def stop_operator(self) -> None:
-        if self.operator is not None:
-            self.operator.stop()
-            self.operator = None
-
-    def operator_log(self) -> str:
-        return self.operator.log.read_text(errors="replace")[-4000:] if self.operator else ""
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def installed_story(
-    workdir: Path, namespace: str, *, webhook: bool, helm_values: Callable[[Story], list[str]]
-) -> Iterator[Story]:
-    """A control plane with the chart installed (``--set`` values from the story), ``namespace`` made,
-    and the operator running with the chart's ServiceAccount; everything stopped afterwards."""
-    with start_control_plane(build_tools(ROOT), workdir / "controlplane") as cluster:
-        story = Story(cluster, workdir)
-        settings = [arg for value in helm_values(story) for arg in ("--set", value)]
-        cluster.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, "--create-namespace", *settings)
-        story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
-        story.kubectl("create", "namespace", namespace)
-        story.start_operator(webhook=webhook)
-        try:
-            yield story
-        finally:
-            story.stop_operator()
-
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
-    with installed_story(
-        tmp_path_factory.mktemp("cluster"),
-        APPS,
-        webhook=True,
-        helm_values=lambda story: ["webhook.externalName=localhost", f"webhook.servicePort={story.port}"],
-    ) as story:
-        yield story
+def story(node_cluster: NodeCluster, node_images: NodeImages) -> Iterator[Story]:
+    story = Story(node_cluster, node_images)
+    # The namespace a platform team gives an operator: the restricted Pod Security Standard enforced.
+    story.kubectl("create", "namespace", SYSTEM)
+    story.kubectl("label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=restricted")
+    story.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, *story.image_values())
+    story.wait_for_rollout()
+    story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
+    story.kubectl("create", "namespace", APPS)
+    eventually(story.webhooks_trusted, what="caBundle in the webhook configurations")
+    yield story
+    story.kubectl("delete", "namespace", APPS, "--wait=false", check=False)
+
+
+# ---------------------------------------------------------------------------------------------- 1
+
+
+def test_the_operator_pod_is_ready_under_the_restricted_pod_security_standard(story: Story) -> None:
+    pod = story.operator_pod()
+    [container] = pod["spec"]["containers"]
+    [status] = pod["status"]["containerStatuses"]
+    assert status["ready"] is True
+    assert status["restartCount"] == 0, story.operator_log()
+    assert status["imageID"], status
+    assert container["image"] == story.images.operator.reference
+    assert pod["spec"]["nodeName"] == NODE_NAME
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["spec"]["securityContext"]["runAsUser"] == 65532
+    # The process really runs as 65532, with no capability, on a read-only root.
+    identity = story.kubectl("exec", "-n", SYSTEM, pod["metadata"]["name"], "--", "id", "-u").stdout
+    assert identity.strip() == "65532"
+    written = story.kubectl(
+        "exec", "-n", SYSTEM, pod["metadata"]["name"], "--", "touch", "/opt/venv/x", check=False
+    )
+    assert written.returncode != 0
+    assert "Read-only file system" in written.stderr
+    # No kubeconfig: the operator's client found the pod's ServiceAccount token.
+    environment = story.kubectl("exec", "-n", SYSTEM, pod["metadata"]["name"], "--", "env").stdout
+    assert "KUBECONFIG=" not in environment
+    assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in environment
+
+
+def test_the_kubelet_probes_the_operator(story: Story) -> None:
+    pod = story.operator_pod()["metadata"]["name"]
+
+    def probed() -> dict[str, float] | None:
+        metrics = story.kubectl("get", "--raw", f"/api/v1/nodes/{NODE_NAME}/proxy/metrics/probes").stdout
+        counts: dict[str, float] = {}
+        for line in metrics.splitlines():
+            if (
+                line.startswith("prober_probe_total{")
+                and f'pod="{pod}"' in line
+                and 'result="successful"' in line
+            ):
+                probe_type = line.split('probe_type="', 1)[1].split('"', 1)[0]
+                counts[probe_type] = counts.get(probe_type, 0) + float(line.rsplit(" ", 1)[1])
+        return counts if {"Liveness", "Readiness"} <= counts.keys() else None
+
+    counts = eventually(probed, timeout=90, what="successful liveness and readiness probes of the operator")
+    assert counts["Readiness"] >= 1
+    assert counts["Liveness"] >= 1
+
+
+# ---------------------------------------------------------------------------------------------- 2
 
 
 def sample(name: str) -> Json:
@@ -221,9 +187,6 @@ def sample(name: str) -> Json:
 
 def apply(story: Story, document: Json, *extra: str) -> subprocess.CompletedProcess[str]:
     return story.kubectl("apply", "-n", APPS, *extra, "-f", "-", input=yaml.safe_dump(document), check=False)
-
-
-# ---------------------------------------------------------------------------------------------- 1
 
 
 def test_the_crd_is_a_structural_schema_the_api_server_established(story: Story) -> None:
@@ -262,12 +225,21 @@ def test_a_server_side_dry_run_answers_with_the_warnings_and_stores_nothing(stor
     assert story.get("ftmm", "dry-run-only") is None
 
 
-# ---------------------------------------------------------------------------------------------- 2
+# ---------------------------------------------------------------------------------------------- 3
 
 
-def taskmanager_deployment() -> Json:
+def taskmanager_deployment(story: Story) -> Json:
+    """A TaskManager Deployment whose pods only need to be created (and so admitted): no node matches
+    their selector, so they never take the node's CPU from the operator (``test_flink_pods.py`` runs
+    TaskManagers for real)."""
     labels = {"app": "flink-taskmanager", "flinkmemory.io/profile": "deployment-target"}
-    container = {"name": "taskmanager", "image": "flink:2.2", "args": ["taskmanager"]}
+    image = next(iter(story.images.flink.values())).reference
+    container = {
+        "name": "taskmanager",
+        "image": image,
+        "imagePullPolicy": "Never",
+        "command": ["sleep", "infinity"],
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -275,7 +247,13 @@ def taskmanager_deployment() -> Json:
         "spec": {
             "replicas": 2,
             "selector": {"matchLabels": {"app": "flink-taskmanager"}},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [container],
+                    "nodeSelector": {"flinkmemory.io/e2e": "never-scheduled"},
+                },
+            },
         },
     }
 
@@ -294,7 +272,7 @@ def ready_status(story: Story, name: str) -> Json:
 def test_a_resource_is_ready_with_an_owned_configmap_a_patched_deployment_and_mutated_pods(
     story: Story,
 ) -> None:
-    assert apply(story, taskmanager_deployment()).returncode == 0
+    assert apply(story, taskmanager_deployment(story)).returncode == 0
     status = ready_status(story, "deployment-target")
     resource = story.get("ftmm", "deployment-target")
     assert resource is not None
@@ -337,7 +315,7 @@ def test_a_resource_is_ready_with_an_owned_configmap_a_patched_deployment_and_mu
         )
 
 
-# ---------------------------------------------------------------------------------------------- 3
+# ---------------------------------------------------------------------------------------------- 4
 
 
 CONFLICT = {
@@ -372,8 +350,7 @@ def test_a_hand_edited_configmap_is_repaired(story: Story) -> None:
 def test_without_webhooks_a_conflicting_edit_is_stored_and_the_operator_keeps_the_last_good_output(
     story: Story,
 ) -> None:
-    story.stop_operator()
-    story.cluster.helm(
+    story.helm(
         "upgrade",
         RELEASE,
         str(CHART),
@@ -384,7 +361,7 @@ def test_without_webhooks_a_conflicting_edit_is_stored_and_the_operator_keeps_th
         "webhook.enabled=false",
     )
     assert story.kubectl("get", "validatingwebhookconfiguration", RELEASE, check=False).returncode != 0
-    story.start_operator(webhook=False)
+    story.wait_for_rollout()
     ready_status(story, "deployment-target")
     before = (story.get("configmap", "flink-config") or {})["data"]
 
@@ -411,13 +388,17 @@ def test_deleting_the_resource_garbage_collects_its_configmap(story: Story) -> N
     )
 
 
-# ---------------------------------------------------------------------------------------------- 4
+# ---------------------------------------------------------------------------------------------- 5
 
 
 def test_helm_uninstall_leaves_no_operator_object_but_the_crd(story: Story) -> None:
     story.kubectl("delete", "ftmm", "--all", "-n", APPS, "--wait=true", "--timeout=60s")
-    story.stop_operator()
-    story.cluster.helm("uninstall", RELEASE, "--namespace", SYSTEM, "--wait")
+    story.helm("uninstall", RELEASE, "--namespace", SYSTEM, "--wait")
+    eventually(
+        lambda: not json.loads(story.kubectl("get", "pods", "-n", SYSTEM, "-o", "json").stdout)["items"],
+        timeout=90,
+        what="the operator pod gone",
+    )
     selector = f"app.kubernetes.io/instance={RELEASE}"
     kinds = "deployments,services,serviceaccounts,roles,rolebindings,configmaps"
     left = story.kubectl("get", kinds, "-A", "-l", selector, "-o", "name").stdout.split()

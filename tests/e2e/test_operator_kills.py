@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from tests.e2e.test_cluster import Story, installed_story
+from tests.e2e.local_operator import Story, installed_story
 from tests.e2e.watched import Watched
 from tests.integration.kubectl import CONFIG_MAPS, DEPLOYMENTS, MEMORIES, STATEFUL_SETS
 from tests.reliability.conftest import SEED

@@ -88,6 +88,8 @@ class Forwarder:
                 asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
+        if not self._thread.is_alive() and not self._loop.is_closed():
+            self._loop.close()
         self._connector.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> Self:

@@ -71,6 +71,8 @@ class Addresses:
 
     def is_inside(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # a dual-stack socket's peer, e.g. ::ffff:10.96.0.1
         if ip.is_loopback:
             return True
         return any(ip in ipaddress.ip_network(network) for network in self.inside())

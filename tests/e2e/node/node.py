@@ -35,7 +35,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -189,7 +189,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             indent=2,
         )
 
-    def import_images(self, archives: Sequence[Path], log: Callable[[str], None] = lambda _: None) -> None:
+    def import_images(
+        self,
+        archives: Sequence[Path],
+        aliases: Mapping[str, str] | None = None,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        """Import ``docker save`` archives into the ``k8s.io`` namespace; ``aliases`` adds tags (``ctr images
+        tag SOURCE TARGET``), e.g. the chart's default image for the one built here."""
         for archive in archives:
             started = time.monotonic()
             result = subprocess.run(
@@ -211,6 +218,27 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             if result.returncode != 0:
                 raise NodeError(f"ctr images import {archive} failed: {result.stderr.strip()}")
             log(f"imported {archive.name} in {time.monotonic() - started:.1f} s")
+        for source, target in (aliases or {}).items():
+            result = subprocess.run(
+                [
+                    "ctr",
+                    "--address",
+                    str(self.containerd_socket),
+                    "-n",
+                    "k8s.io",
+                    "images",
+                    "tag",
+                    "--force",
+                    source,
+                    target,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+            if result.returncode != 0:
+                raise NodeError(f"ctr images tag {source} {target} failed: {result.stderr.strip()}")
 
     def start_scheduler(self, kubeconfig: Path) -> None:
         self._start(
@@ -371,7 +399,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         return errors
 
     def _remove_cgroups(self) -> list[str]:
-        errors = []
+        errors: list[str] = []
         for hierarchy in _cgroup_hierarchies():
             top = hierarchy / self.cgroup_root.lstrip("/")
             if not top.exists():
