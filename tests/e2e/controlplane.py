@@ -8,11 +8,12 @@ Why: the e2e tests must exercise the operator against the real API machinery (RB
 webhooks, CRD structural schemas, garbage collection, service-account tokens), not an emulator, yet
 no kube-apiserver binary can be downloaded here. Everything is therefore compiled from the published
 Kubernetes Go modules with only the Go module proxy; ``build.sh`` relies on Go's caches so only the
-first build is slow. There is no scheduler or kubelet: Pods are created but stay Pending.
+first build is slow. Alone it has no scheduler or kubelet (Pods are created but stay Pending);
+``tests/e2e/node/`` adds a real node beside it (``make cluster``).
 
 Only the standard library is used, so this module works before the project's virtualenv exists.
-``python tests/e2e/controlplane.py [WORKDIR]`` builds the tools, starts a cluster and keeps it up
-until Ctrl-C (``make cluster``).
+``python tests/e2e/controlplane.py [WORKDIR]`` builds the tools, starts a node-less control plane and
+keeps it up until Ctrl-C.
 """
 
 from __future__ import annotations

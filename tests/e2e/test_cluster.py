@@ -14,7 +14,8 @@ talking to the API server with its pod's ServiceAccount token. The tests run in 
    shows the warnings;
 3. a resource becomes Ready, its ConfigMap is written with an owner reference, its target Deployment
    is patched, and the pods the ReplicaSet controller creates go through our mutating webhook;
-4. a conflicting edit is denied; a hand-edited ConfigMap is repaired; with the webhooks turned off
+4. a conflicting edit is denied; a hand-edited ConfigMap is repaired; with ``hostNetwork`` the API
+   server reaches the webhooks at the node's address; with the webhooks turned off
    (``helm upgrade``), a conflicting edit is stored, and the operator keeps the last good output and
    reports Degraded; deleting the resource garbage-collects its ConfigMap;
 5. ``helm uninstall`` leaves no operator object behind, except the CRD, kept by policy.
@@ -345,6 +346,36 @@ def test_a_hand_edited_configmap_is_repaired(story: Story) -> None:
     eventually(
         lambda: (story.get("configmap", "flink-config") or {}).get("data") == before, what="the repair"
     )
+
+
+def test_with_host_network_the_api_server_reaches_the_webhooks_at_the_nodes_address(story: Story) -> None:
+    # A host-network pod does not meet the restricted standard: the namespace must allow it.
+    story.kubectl(
+        "label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=privileged", "--overwrite"
+    )
+    story.helm(
+        "upgrade", RELEASE, str(CHART), "--namespace", SYSTEM, "--reuse-values", "--set", "hostNetwork=true"
+    )
+    story.wait_for_rollout()
+    pod = story.operator_pod()
+    assert pod["spec"]["hostNetwork"] is True
+    assert pod["spec"]["dnsPolicy"] == "ClusterFirstWithHostNet"
+    assert pod["status"]["podIP"] == story.cluster.namespace.addresses.node
+
+    denied = story.kubectl(
+        "patch", "ftmm", "process-size", "-n", APPS, "--type=merge", "-p", json.dumps(CONFLICT), check=False
+    )
+
+    assert denied.returncode != 0
+    assert 'admission webhook "validate-memory.flinkmemory.io" denied the request' in denied.stderr
+    story.helm(
+        "upgrade", RELEASE, str(CHART), "--namespace", SYSTEM, "--reuse-values", "--set", "hostNetwork=false"
+    )
+    story.wait_for_rollout()
+    story.kubectl(
+        "label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=restricted", "--overwrite"
+    )
+    assert story.operator_pod()["spec"].get("hostNetwork") is not True
 
 
 def test_without_webhooks_a_conflicting_edit_is_stored_and_the_operator_keeps_the_last_good_output(

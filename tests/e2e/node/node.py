@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tests.e2e.node.images import PAUSE_REFERENCE
 from tests.e2e.node.netns import NetworkNamespace, exit_with_parent
 
 __all__ = ["NODE_NAME", "Node", "NodeError", "NodeTools"]
@@ -145,7 +146,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   path = "{directory / "opt"}"
 
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{self._pause_image}"
+  sandbox_image = "{PAUSE_REFERENCE}"
   restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
@@ -161,8 +162,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     bin_dir = "{CNI_BIN_DIR}"
     conf_dir = "{directory / "cni" / "net.d"}"
 """
-
-    _pause_image = "localhost/pause:e2e"
 
     def _cni_config(self, directory: Path) -> str:
         addresses = self.namespace.addresses
