@@ -49,12 +49,15 @@ NODE_NAME = "e2e-node"
 CNI_BIN_DIR = Path("/usr/lib/cni")
 """Debian's ``containernetworking-plugins``."""
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-KUBELET_FIXED_DIRS = (
-    Path("/var/lib/kubelet/device-plugins"),
-    Path("/var/lib/kubelet"),
-    Path("/var/log/containers"),
+FIXED_DIRS = (
+    Path("/var/lib/kubelet"),  # device-plugins/kubelet.sock
+    Path("/var/log/containers"),  # symlinks to the pods' logs
+    Path("/run/containerd"),  # the shims' sockets (s/) and runc's state (runc/)
+    Path("/run/netns"),  # the pods' network namespaces, bind-mounted by containerd
+    Path("/var/lib/cni"),  # libcni's cache of results
 )
-"""Directories the kubelet makes whatever its ``--root-dir`` (device plugins' sockets, log symlinks)."""
+"""Directories the kubelet, containerd and CNI make whatever they are told; removed again if this node
+made them, holding nothing but directories, sockets and symlinks (a file there is reported, kept)."""
 STOP_TIMEOUT = 30.0
 _LOG_TAIL_CHARS = 4000
 
@@ -107,7 +110,7 @@ class Node:
         """The kubelet's ``cgroupRoot``: every pod's cgroup is below it, in each v1 hierarchy."""
         self.containerd_socket = workdir / "containerd" / "containerd.sock"
         self._daemons: list[_Daemon] = []
-        self._made_dirs = [path for path in KUBELET_FIXED_DIRS if not path.exists()]
+        self._made_dirs = [path for path in FIXED_DIRS if not path.exists()]
 
     @property
     def cri_endpoint(self) -> str:
@@ -386,15 +389,24 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             raise NodeError("the node was not cleaned up completely:\n" + "\n".join(errors))
 
     def _remove_fixed_dirs(self) -> list[str]:
-        """The kubelet's log symlinks into this node, then the fixed directories it made here."""
+        """The kubelet's log symlinks into this node, then the fixed directories this node made."""
         with contextlib.suppress(OSError):
             for link in Path("/var/log/containers").iterdir():
                 if link.is_symlink() and str(os.readlink(link)).startswith(str(self.workdir)):
                     link.unlink()
-        errors = []
-        for path in self._made_dirs:  # deepest first; what is in them is the kubelet's (its socket)
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(path, onerror=lambda _f, name, error: errors.append(f"{name}: {error[1]}"))
+        errors: list[str] = []
+        for top in self._made_dirs:
+            if not top.exists():
+                continue
+            for directory, _subdirectories, names in os.walk(top, topdown=False):
+                for name in names:
+                    path = Path(directory) / name
+                    if path.is_symlink() or path.is_socket():
+                        path.unlink()
+                    else:
+                        errors.append(f"{path}: left by the node, not removed")
+                with contextlib.suppress(OSError):
+                    Path(directory).rmdir()
         return errors
 
     def _remove_cgroups(self) -> list[str]:
