@@ -34,7 +34,7 @@ class Constructor:
             value = _construct_scalar(node)
         elif node.kind == "sequence":
             if node.tag != SEQ:
-                raise YamlError(f"no constructor for {node.tag} on a sequence")
+                raise YamlError(f"could not determine a constructor for the tag {node.tag}")
             value = [self.construct(item) for item in node.items]
         else:
             value = self._construct_mapping(node)
@@ -43,7 +43,7 @@ class Constructor:
 
     def _construct_mapping(self, node: Node) -> YamlMap:
         if node.tag != MAP:
-            raise YamlError(f"no constructor for {node.tag} on a mapping")
+            raise YamlError(f"could not determine a constructor for the tag {node.tag}")
         pairs: list[tuple[YamlValue, YamlValue]] = []
         seen: set[object] = set()
         for key_node, value_node in node.pairs:
@@ -51,7 +51,9 @@ class Constructor:
             value = self.construct(value_node)
             identity = _java_equality_key(key)
             if identity in seen:
-                raise YamlError("found duplicate key")
+                raise YamlError(
+                    f"found duplicate key {key_node.value if key_node.kind == 'scalar' else ''}".rstrip()
+                )
             seen.add(identity)
             pairs.append((key, value))
         return YamlMap(tuple(pairs))

@@ -89,7 +89,9 @@ class _FlowEmitter:
     def _emit(self, value: YamlValue, *, flow_level: int, simple_key: bool) -> None:
         if not isinstance(value, list | YamlMap):
             if isinstance(value, bytes):
-                raise YamlError("binary values inside collections are not reproduced")
+                # In flow context the literal block of a top-level dump is not allowed: double quotes.
+                self._write('!!binary "' + base64.b64encode(value).decode("ascii") + '"')
+                return
             self._write(_emit_scalar(value, flow_level=flow_level, simple_key=simple_key))
             return
         anchor = self.anchors.get(id(value))
