@@ -2,15 +2,19 @@
 
 Flink has two file formats, and they disagree on what a value is:
 
-* ``config.yaml`` (1.19+): standard YAML under snakeyaml-engine's Core schema. Nested keys are flattened
-  with ``.``; values stay typed (``1728`` is an Integer, which as a memory size means 1728 *bytes*;
-  ``yes`` and ``2024-01-01`` are strings). A duplicate key, a null value or a non-string key makes Flink
-  refuse the whole file.
+* ``config.yaml`` (1.19+): standard YAML under snakeyaml-engine's Core schema, read by the port in
+  ``memory/flink_yaml`` and flattened as Flink does (``memory/config_document.py``). Nested keys are
+  joined with ``.``; values stay typed (``1728`` is an Integer, which as a memory size means 1728
+  *bytes*; ``yes`` and ``2024-01-01`` are strings). A YAML error, a duplicate key, a null value or a
+  non-string key makes Flink refuse the whole file.
 * ``flink-conf.yaml`` (1.x): a line parser. Everything after ``#`` is a comment, ``key: value`` is split at
   the first ``": "``, every value is a string, and malformed lines are skipped with a warning.
 
-1.17/1.18 only have the line parser; 1.19/1.20 pick by file name; 2.x only reads ``config.yaml``, so a
-``flink-conf.yaml`` given to a 2.x derivation is read with the line parser and flagged.
+1.17/1.18 only have the line parser; 1.19/1.20 pick by file name (and a ``flink-conf.yaml`` also puts
+option values in legacy mode, ``ConfigFile.standard_yaml``); 2.x only reads ``config.yaml``, so a
+``flink-conf.yaml`` given to a 2.x derivation is read with the line parser and flagged. Bytes are
+decoded as each reader decodes them. ``tests/conformance/fuzz_config_files.py`` checks all of this
+against Flink itself.
 """
 
 from __future__ import annotations
