@@ -87,7 +87,7 @@ def parse_config_bytes(data: bytes, path: str, version: FlinkVersion) -> ConfigF
     if version.uses_standard_yaml and Path(path).name != LEGACY_FILE:
         return ConfigFile(path, Parser.STANDARD_YAML, parse_standard_yaml(decode_standard(data, path), path))
     entries, warnings = parse_legacy_lines(decode_legacy(data), path)
-    if not version.is_1x:
+    if not version.reads_flink_conf_yaml:
         warnings.append(
             f"Flink {version} no longer reads {LEGACY_FILE} (only {STANDARD_FILE}); this file was read with "
             "Flink 1.x's legacy parser. Flink 1.19/1.20's bin/migrate-config-file.sh converts it."
@@ -99,7 +99,7 @@ def _resolve(path: Path, version: FlinkVersion) -> Path:
     """A conf directory holds the file this release would load, in Flink's order of preference."""
     if not path.is_dir():
         return path
-    names = [LEGACY_FILE, STANDARD_FILE] if version.is_1x else [STANDARD_FILE]
+    names = [LEGACY_FILE, STANDARD_FILE] if version.reads_flink_conf_yaml else [STANDARD_FILE]
     if not version.uses_standard_yaml:
         names = [LEGACY_FILE]
     for name in names:
