@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flink_tm_memory.cli.config_file import parse_config_text
+from flink_tm_memory.cli.config_file import parse_config_bytes, parse_config_text
 from flink_tm_memory.memory.versions import parse_flink_version
 
 from .conftest import CliRunner
@@ -425,3 +425,13 @@ def test_a_config_yaml_nested_beyond_reach_is_a_clear_message_not_a_crash(
         f"flink-tm-memory: error: {file}: collections are nested too deeply to read "
         "(Flink's limit is its JVM's thread stack)\n"
     )
+
+
+def test_flink_1x_reads_bad_bytes_of_a_flink_conf_yaml_as_replacement_characters_and_keeps_a_bom() -> None:
+    # GlobalConfiguration.loadConfiguration of this file on Flink 1.17.2 and 1.20.5 (JDK 17, UTF-8
+    # locale) stored exactly these entries.
+    data = b"\xef\xbb\xbfa: 1\n# caf\xe9\ntaskmanager.memory.process.size: 2g\nk: v\xe9\n"
+    for version in ("1.17", "1.20"):
+        read = parse_config_bytes(data, "flink-conf.yaml", parse_flink_version(version))
+
+        assert read.entries == {"\ufeffa": "1", "taskmanager.memory.process.size": "2g", "k": "v\ufffd"}
