@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flink_tm_memory.memory.configuration import ConfigValue
-from flink_tm_memory.memory.flink_yaml import YamlError, YamlMap, YamlValue, dump, load
+from flink_tm_memory.memory.flink_yaml import YamlError, YamlMap, YamlSet, YamlValue, dump, load
+from flink_tm_memory.memory.javanum import java_double_to_string
 
 NESTING_HEADROOM = 20_000
 """Python frames allowed while loading: Flink (snakeyaml-engine on a Java stack) reads collections
@@ -73,10 +74,31 @@ def _stored(key: str, value: YamlValue) -> ConfigValue:
         raise ConfigDocumentError(f"the value of {key!r} is null (Value must not be null.)")
     if isinstance(value, list | YamlMap):  # a map never gets here: _flatten went into it
         return dump(value)
+    if isinstance(value, YamlSet):
+        # Stored as the LinkedHashSet itself, which Flink turns into text with toString().
+        return _java_to_string(value)
     if isinstance(value, bytes):
-        # A byte[] whose text is Java's identity string ([B@<hash>), different on every run.
-        return "[B@" + format(id(value) & 0x7FFFFFFF, "x")
+        return _java_to_string(value)
     return value
+
+
+def _java_to_string(value: YamlValue) -> str:
+    """``String.valueOf`` of what snakeyaml-engine constructed (collections print their items)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double_to_string(value)
+    if isinstance(value, int | str):
+        return str(value)
+    if isinstance(value, bytes):
+        # A byte[] prints its identity ([B@<hash>), different on every run: no text can match it.
+        return "[B@" + format(id(value) & 0x7FFFFFFF, "x")
+    if isinstance(value, YamlMap):
+        return "{" + ", ".join(f"{_java_to_string(k)}={_java_to_string(v)}" for k, v in value.pairs) + "}"
+    items = value.items if isinstance(value, YamlSet) else value
+    return "[" + ", ".join(_java_to_string(item) for item in items) + "]"
 
 
 def _java_class(value: YamlValue) -> str:
@@ -84,6 +106,8 @@ def _java_class(value: YamlValue) -> str:
         return "java.util.Map"
     if isinstance(value, list):
         return "java.util.ArrayList"
+    if isinstance(value, YamlSet):
+        return "java.util.LinkedHashSet"
     if isinstance(value, bool):
         return "java.lang.Boolean"
     if isinstance(value, int):

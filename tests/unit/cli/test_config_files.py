@@ -221,6 +221,7 @@ def test_a_conf_directory_without_the_releases_file_is_a_usage_error(cli: CliRun
             "could not determine a constructor for the tag tag:yaml.org,2002:timestamp",
         ),
         ("k: !!omap [a: 1]\n", "could not determine a constructor for the tag tag:yaml.org,2002:omap"),
+        ("k: !!set {1, 1.0, 0x1}\n", "found duplicate key 1"),
         ("taskmanager.cpu.cores: +.inf\n", "not a double"),
         (f"a: &a [x]\nb: [{', '.join(['*a'] * 51)}]\n", "Number of aliases for non-scalar nodes exceeds"),
     ],
@@ -232,6 +233,7 @@ def test_a_conf_directory_without_the_releases_file_is_a_usage_error(cli: CliRun
         "scalar",
         "timestamp",
         "omap",
+        "set-duplicate",
         "plus-inf",
         "51-collection-aliases",
     ],
@@ -310,9 +312,13 @@ def test_an_empty_config_yaml_is_an_empty_configuration_not_the_shipped_default(
         ("a.b: ~\na: {b: 1}\ntaskmanager.memory.process.size: 2g\n", {"a.b": 1}),
         ("taskmanager.memory.process.size: 2g\nd: " + "[" * 2000 + "]" * 2000 + "\n", {}),
         ("taskmanager.memory.process.size: 2g\nx: [!!binary aGVsbG8=, 1]\n", {"x": '[!!binary "aGVsbG8=", 1]'}),
+        ("taskmanager.memory.process.size: 2g\nx: !!set {b: 1, [gpu, 1.5e3], {x: 1}, ~, true}\n",
+         {"x": "[b, [gpu, 1500.0], {x=1}, null, true]"}),
+        ("taskmanager.memory.process.size: 2g\nx: [!!set {[gpu], {x: 1}, ~, 2}]\n",
+         {"x": "[!!set {? [gpu] : null, ? {x: 1} : null, null: null, 2: null}]"}),
     ],
     ids=["tab-after-value", "tab-before-colon", "nel", "line-separator", "null-key", "anchor-twice",
-         "null-replaced", "deeply-nested", "binary-in-list"],
+         "null-replaced", "deeply-nested", "binary-in-list", "set", "set-in-list"],
 )  # fmt: skip
 def test_config_yaml_entries_are_what_flink_stores(content: str, entries: dict[str, Any]) -> None:
     read = parse_config_text(content, "config.yaml", parse_flink_version("2.2")).entries

@@ -16,7 +16,7 @@ back into text), as far as a configuration file or value can exercise them.
 
 ``load`` returns the constructed value or raises ``YamlError`` for anything snakeyaml would reject;
 Flink treats every such failure alike (it falls back), so no error text is kept. Constructs this port
-does not reproduce (``!!set``, recursive aliases, ``!!binary`` inside collections) also raise
+does not reproduce (recursive aliases) also raise
 ``YamlError``.
 
 One module per snakeyaml-engine stage, in the order a value passes through them:
@@ -35,11 +35,12 @@ from flink_tm_memory.memory.flink_yaml.characters import is_printable
 from flink_tm_memory.memory.flink_yaml.emitter import dump, option_text
 from flink_tm_memory.memory.flink_yaml.loader import load
 from flink_tm_memory.memory.flink_yaml.resolver import resolve_scalar
-from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlValue
+from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlSet, YamlValue
 
 __all__ = [
     "YamlError",
     "YamlMap",
+    "YamlSet",
     "YamlValue",
     "dump",
     "is_printable",
