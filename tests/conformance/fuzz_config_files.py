@@ -8,8 +8,9 @@ generator writes documents over the whole syntax each reader sees, seeded so a r
 * ``config.yaml``: plain, quoted (with escapes), block literal/folded and flow scalars, block and flow
   collections, nested keys that flatten (and collide once flattened), comments, anchors (also defined
   twice), aliases, merge keys, tags (core, ``!!timestamp``, ``!!omap``, ``!!set``, ``!!binary``, local),
-  null and non-string keys, duplicate keys, document markers and directives, tabs, CR/CRLF, U+0085,
-  U+2028/9 and other Unicode whitespace, a BOM, deep nesting;
+  null and non-string keys, duplicate keys, document markers and directives (``%TAG``), explicit keys,
+  multi-line plain and quoted scalars, escapes, ``!!set``, tabs, CR/CRLF, U+0085, U+2028/9 and other
+  Unicode whitespace, a BOM, deep nesting;
 * ``flink-conf.yaml``: Flink 1.x's ``key: value`` lines with every way to break them.
 
 A file always starts with the line ``#: `` and ends with a line break: the oracle's file channel
@@ -79,6 +80,52 @@ TAGS = (
 )  # fmt: skip
 
 
+def exotic(rng: random.Random, key: str, value: str) -> str:
+    """Rarer YAML: explicit keys, multi-line scalars, escapes, collections behind anchors, sets, %TAG."""
+    forms = (
+        f"? {key}\n: {value}\n",
+        f"{key}: {value[:1]}\n  {value[1:]}\n",  # a plain scalar folded over two lines
+        f'{key}: "{value[:1]}\\\n  {value[1:]}"\n',  # a double-quoted line continuation
+        f"{key}: '{value[:1]}\n\n  {value[1:]}'\n",  # a single-quoted scalar with an empty line
+        f'{key}: "\\x{ord(value[:1] or "1"):02x}{value[1:]}"\n',
+        f'{key}: "\\u{ord(value[:1] or "1"):04X}{value[1:]}"\n',
+        f'{key}: "\\U{ord(value[:1] or "1"):08x}{value[1:]}"\n',
+        f"{key}: >-\n\n  {value}\n\n",
+        f"{key}: |+\n  {value}\n\n",
+        f"{key}: |1\n  {value}\n",
+        f"{key}: {{\n  }}\n",
+        f"{key}: [\n  {value}\n  ]\n",
+        f"m: &m {{{key}: {value}}}\nn:\n  <<: *m\n",
+        f"s: !!set {{{value}}}\n{key}: {value}\n",
+        f"%TAG !e! tag:example.com,2000:\n---\n{key}: !e!x {value}\n",
+        f"%TAG !! tag:yaml.org,2002:\n---\n{key}: !!str {value}\n",
+        f"{key}: !!str\n",
+        f"{key}: &x\n",
+        f"- {key}: {value}\n",
+        f"{key}:\n- {value}\n",
+        f"{key}: {value} # c\n# c\n",
+        f"{key}:\t{value}\n",
+        f"\t{key}: {value}\n",
+        f"{key}: {value}\n  # indented comment\n",
+        f"{key} : {value}\n",
+        f"'{key}': {value}\n",
+        f'"{key}": {value}\n',
+        f"{key}: {value}\n...\n",
+        f"{key}: '{value}' trailing\n",
+        f"{key}: @{value}\n",
+        f"{key}: `{value}\n",
+        f"{key}: {value}\r\n",
+        f"{key}: ? x\n",
+        f"{key}: [a, b]: c\n",
+        f"{key}: {{a, b: c}}\n",
+        f"{key}: [a: b, c]\n",
+        f"{key}: {value},\n",
+        f"{key}: -{value}\n",
+        f"{key}: - {value}\n",
+    )
+    return rng.choice(forms)
+
+
 def plain_value(rng: random.Random, key: str) -> str:
     if "size" in key:
         pool: tuple[str, ...] = SIZES
@@ -133,6 +180,8 @@ def entry(rng: random.Random, indent: str = "", depth: int = 0) -> str:
         return f"{indent}{rng.choice(('~', 'null', '1', 'true', '[a]', '{a: 1}', '? x', '!!str 7', '&k k'))}: {value}\n"
     if shape < 0.45:
         return f"{indent}&{rng.choice(('a', 'b'))} {key}: {value}\n"
+    if shape < 0.6 and not indent:
+        return exotic(rng, key, value)
     return f"{indent}{key}:{scalar(rng, value, indent)}\n"
 
 
