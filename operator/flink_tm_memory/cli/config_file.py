@@ -25,11 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from flink_tm_memory.cli.errors import ConfigurationError, UsageError
-from flink_tm_memory.memory.config_document import (
-    ConfigDocumentError,
-    NestingTooDeepError,
-    load_config_document,
-)
+from flink_tm_memory.memory.config_document import load_config_document
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.javanum import java_trim
 from flink_tm_memory.memory.records import FrozenRecord
@@ -183,9 +179,9 @@ def _java_lines(text: str) -> list[str]:
 
 def parse_standard_yaml(text: str, name: str) -> dict[str, ConfigValue]:
     """Flink's standard YAML loading (``memory/config_document.py``), failures naming the file."""
-    try:
-        return load_config_document(text)
-    except NestingTooDeepError as error:
-        raise ConfigurationError(f"{name}: {error} (Flink's limit is its JVM's thread stack)") from None
-    except ConfigDocumentError as error:
-        raise ConfigurationError(f"{name}: {error}; {_FLINK_FAILS}") from None
+    document = load_config_document(text)
+    if document.too_deep:
+        raise ConfigurationError(f"{name}: {document.problem} (Flink's limit is its JVM's thread stack)")
+    if document.problem is not None:
+        raise ConfigurationError(f"{name}: {document.problem}; {_FLINK_FAILS}")
+    return document.entries

@@ -9,10 +9,14 @@ its flow-style dump (``YamlParserUtils.toYAMLString``), anything else is stored 
 Long, BigInteger, Double, Boolean, String); a later key replaces an earlier one that flattens alike.
 Only then are the values checked and stored.
 
+A ``!!set`` is stored as the set and a ``!!binary`` as the byte array, which Flink reads as text with
+``toString`` (``[a, b]``; a byte array prints its identity hash, which no text can match).
+
 Flink refuses the whole file (``RuntimeException: Error parsing YAML configuration.``) when the load
 fails, when the document is not a map, when a key is neither a string nor null (``ClassCastException``;
-a null key becomes the text ``null``) and when a value is null (``Value must not be null.``). Each of
-those raises ``ConfigDocumentError`` here with a message saying which.
+a null key becomes the text ``null``) and when a value is null (``Value must not be null.``). The
+result then carries the ``problem`` in one line instead of entries, as the memory core reports user
+errors: as values, never raised.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.flink_yaml import YamlError, YamlMap, YamlSet, YamlValue, dump, load
@@ -30,36 +35,46 @@ NESTING_HEADROOM = 20_000
 nested some thousands deep; deeper ones fail here with a message rather than a ``RecursionError``."""
 
 
-class ConfigDocumentError(ValueError):
-    """Flink cannot load this ``config.yaml``; the message says why, in one line."""
+@dataclass(frozen=True, slots=True)
+class ConfigDocument:
+    """What Flink stores for one ``config.yaml``, or why it cannot load the file."""
+
+    entries: dict[str, ConfigValue] = field(default_factory=dict)
+    problem: str | None = None
+    """Why Flink refuses the file (one line), or ``None``."""
+    too_deep: bool = False
+    """The problem is nesting deeper than this reader goes (how deep Flink goes depends on its JVM's
+    thread stack size, so whether Flink refuses the file too is not known)."""
 
 
-class NestingTooDeepError(ConfigDocumentError):
-    """Deeper than this reader goes; how deep Flink reads depends on its JVM's thread stack size."""
+class _RefusalError(Exception):
+    """Internal: unwinds the flattening to the one place that turns it into ``ConfigDocument.problem``."""
 
 
-def load_config_document(text: str) -> dict[str, ConfigValue]:
-    """The entries Flink stores for a ``config.yaml`` whose text (BOM and encoding handled) is ``text``."""
+def load_config_document(text: str) -> ConfigDocument:
+    """What Flink stores for a ``config.yaml`` whose text (BOM and encoding handled) is ``text``."""
     try:
         with _recursion_headroom():
             document = load(text)
             if document is None:
-                return {}
+                return ConfigDocument()
             if not isinstance(document, YamlMap):
-                raise ConfigDocumentError(f"the document is a {_java_class(document)}, not a map of options")
+                raise _RefusalError(f"the document is a {_java_class(document)}, not a map of options")
             flattened: dict[str, YamlValue] = {}
             _flatten(document, "", flattened)
-            return {key: _stored(key, value) for key, value in flattened.items()}
+            return ConfigDocument({key: _stored(key, value) for key, value in flattened.items()})
     except YamlError as error:
-        raise ConfigDocumentError(f"not valid YAML to snakeyaml-engine: {error}") from None
+        return ConfigDocument(problem=f"not valid YAML to snakeyaml-engine: {error}")
+    except _RefusalError as refusal:
+        return ConfigDocument(problem=str(refusal))
     except RecursionError:
-        raise NestingTooDeepError("collections are nested too deeply to read") from None
+        return ConfigDocument(problem="collections are nested too deeply to read", too_deep=True)
 
 
 def _flatten(mapping: YamlMap, prefix: str, into: dict[str, YamlValue]) -> None:
     for key, value in mapping.pairs:
         if key is not None and not isinstance(key, str):
-            raise ConfigDocumentError(f"a key is a {_java_class(key)}, not a string: {dump(key)}")
+            raise _RefusalError(f"a key is a {_java_class(key)}, not a string: {dump(key)}")
         full_key = prefix + ("null" if key is None else key)
         if isinstance(value, YamlMap):
             _flatten(value, full_key + ".", into)
@@ -71,7 +86,7 @@ def _flatten(mapping: YamlMap, prefix: str, into: dict[str, YamlValue]) -> None:
 
 def _stored(key: str, value: YamlValue) -> ConfigValue:
     if value is None:
-        raise ConfigDocumentError(f"the value of {key!r} is null (Value must not be null.)")
+        raise _RefusalError(f"the value of {key!r} is null (Value must not be null.)")
     if isinstance(value, list | YamlMap):  # a map never gets here: _flatten went into it
         return dump(value)
     if isinstance(value, YamlSet):
