@@ -324,7 +324,11 @@ def ask_oracle(
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stdin:
         stdin.write("".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases))
         stdin.seek(0)
-        out = subprocess.run(command, stdin=stdin, capture_output=True, encoding="utf-8", check=True).stdout
+        completed = subprocess.run(command, stdin=stdin, capture_output=True, encoding="utf-8", check=False)
+    if completed.returncode != 0:
+        # e.g. a cross-check mismatch: Flink answered the same file differently twice (a !!binary memory size)
+        sys.exit(f"{' '.join(command)} exited with {completed.returncode}:\n{completed.stderr[-2000:]}")
+    out = completed.stdout
     answers = [json.loads(line) for line in out.split("\n") if line.strip()]
     return [{key: value for key, value in answer.items() if key != "id"} for answer in answers]
 
