@@ -8,6 +8,9 @@ as ``expect`` next to each input:
   ``expect`` stripped, so every file keeps its own case list (weights cases with a ``jobConfig`` exist
   only from Flink 1.19). A version without a file yet borrows the inputs of the closest older one.
 * our own cases: ``cases/<mode>.jsonl`` (inputs only) -> ``vectors-own/[local/|weights/]<version>.jsonl``.
+* configuration files (mode ``files``): ``cases/files/<flavour>.jsonl``, written by the seeded fuzzer
+  ``fuzz_config_files.py`` -> ``vectors-files/<flavour>/<version>.jsonl`` for every release that reads
+  that file, through the oracle's file channel (``--channel file --conf-file <flavour>``).
 
 Why: expectations must come from Flink and never from our engine; with this harness a new Flink
 release is one command (``python -m tests.conformance.regenerate --oracle PATH --versions 2.4.0``).
@@ -34,12 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.conformance.file_vectors import FLAVOUR_VERSIONS, oracle_case
 from tests.conformance.jsonl import parse_jsonl, read_jsonl
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_ROOT = HERE / "vectors"
 OWN_ROOT = HERE / "vectors-own"
 CASES_ROOT = HERE / "cases"
+FILES_ROOT = HERE / "vectors-files"
+FILES_MODE = "files"
 
 MODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tm": ("", ()),
@@ -67,6 +73,8 @@ class Target:
     suite: str
     inputs: Path
     destination: Path
+    flavour: str | None = None
+    """For mode ``files``: the configuration file the cases are written to (``config.yaml``, ...)."""
 
     @property
     def label(self) -> str:
@@ -99,13 +107,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--versions", type=comma_list, help="e.g. 2.2.1,2.3.0 (default: every version on file)"
     )
-    parser.add_argument("--modes", type=comma_list, default=list(MODES), help="subset of tm,local,weights")
+    parser.add_argument(
+        "--modes", type=comma_list, default=[*MODES, FILES_MODE], help="subset of tm,local,weights,files"
+    )
     parser.add_argument("--suites", type=comma_list, default=list(SUITES), help="subset of public,own")
     parser.add_argument(
         "--check", action="store_true", help="regenerate into a temp dir, exit 1 on differences"
     )
     args = parser.parse_args(argv)
-    for name, allowed in (("modes", MODES), ("suites", SUITES)):
+    for name, allowed in (("modes", [*MODES, FILES_MODE]), ("suites", SUITES)):
         unknown = set(getattr(args, name)) - set(allowed)
         if unknown:
             parser.error(f"--{name}: unknown {', '.join(sorted(unknown))} (choose from {', '.join(allowed)})")
@@ -146,7 +156,9 @@ def public_inputs(mode: str, version: str) -> Path:
 def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -> list[Target]:
     targets = []
     for version in versions:
-        for mode in modes:
+        if FILES_MODE in modes and "own" in suites:
+            targets.extend(file_targets(version))
+        for mode in (mode for mode in modes if mode != FILES_MODE):
             if "public" in suites:
                 destination = vector_file(PUBLIC_ROOT, mode, version)
                 targets.append(Target(version, mode, "public", public_inputs(mode, version), destination))
@@ -155,6 +167,22 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
                 destination = vector_file(OWN_ROOT, mode, version)
                 targets.append(Target(version, mode, "own", own_cases, destination))
     return targets
+
+
+def file_targets(version: str) -> list[Target]:
+    """One vector file per configuration-file flavour this release reads."""
+    return [
+        Target(
+            version,
+            FILES_MODE,
+            "own",
+            CASES_ROOT / "files" / f"{flavour}.jsonl",
+            FILES_ROOT / flavour / f"{version}.jsonl",
+            flavour,
+        )
+        for flavour, readers in FLAVOUR_VERSIONS.items()
+        if version in readers and (CASES_ROOT / "files" / f"{flavour}.jsonl").exists()
+    ]
 
 
 # --------------------------------------------------------------------------- inputs and oracle
@@ -171,12 +199,17 @@ def load_inputs(path: Path) -> list[Case]:
 
 def oracle_command(oracle: Path, target: Target) -> list[str]:
     launcher = [] if os.access(oracle, os.X_OK) else [sys.executable]
-    return [*launcher, str(oracle), "--flink", target.version, *MODES[target.mode][1]]
+    if target.flavour is not None:
+        flags: tuple[str, ...] = ("--channel", "file", "--conf-file", target.flavour)
+    else:
+        flags = MODES[target.mode][1]
+    return [*launcher, str(oracle), "--flink", target.version, *flags]
 
 
 def run_oracle(oracle: Path, target: Target, cases: list[Case]) -> list[Case]:
     """Flink's answers, one per case, in order; the oracle's stderr (downloads, errors) passes through."""
-    stdin = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    sent = [oracle_case(case) for case in cases] if target.flavour is not None else cases
+    stdin = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in sent)
     command = oracle_command(oracle, target)
     completed = subprocess.run(command, input=stdin, stdout=subprocess.PIPE, encoding="utf-8", check=False)
     if completed.returncode != 0:

@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
     )
+    derive.add_argument(
+        "--flink-tm-heap",
+        metavar="SIZE",
+        help="Flink 1.x's legacy FLINK_TM_HEAP, which taskmanager.sh hands to the calculation "
+        "(default: the FLINK_TM_HEAP environment variable; no effect from 2.0)",
+    )
     derive.add_argument("--format", choices=FORMATS, help="output format (default table)")
     derive.add_argument(
         "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"

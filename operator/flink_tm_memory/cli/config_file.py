@@ -2,45 +2,44 @@
 
 Flink has two file formats, and they disagree on what a value is:
 
-* ``config.yaml`` (1.19+): standard YAML under snakeyaml-engine's Core schema. Nested keys are flattened
-  with ``.``; values stay typed (``1728`` is an Integer, which as a memory size means 1728 *bytes*;
-  ``yes`` and ``2024-01-01`` are strings). A duplicate key, a null value or a non-string key makes Flink
-  refuse the whole file.
+* ``config.yaml`` (1.19+): standard YAML under snakeyaml-engine's Core schema, read by the port in
+  ``memory/flink_yaml`` and flattened as Flink does (``memory/config_document.py``). Nested keys are
+  joined with ``.``; values stay typed (``1728`` is an Integer, which as a memory size means 1728
+  *bytes*; ``yes`` and ``2024-01-01`` are strings). A YAML error, a duplicate key, a null value or a
+  non-string key makes Flink refuse the whole file.
 * ``flink-conf.yaml`` (1.x): a line parser. Everything after ``#`` is a comment, ``key: value`` is split at
   the first ``": "``, every value is a string, and malformed lines are skipped with a warning.
 
-1.17/1.18 only have the line parser; 1.19/1.20 pick by file name; 2.x only reads ``config.yaml``, so a
-``flink-conf.yaml`` given to a 2.x derivation is read with the line parser and flagged.
+1.17/1.18 only have the line parser; 1.19/1.20 pick by file name (and a ``flink-conf.yaml`` also puts
+option values in legacy mode, ``ConfigFile.standard_yaml``); 2.x only reads ``config.yaml``, so a
+``flink-conf.yaml`` given to a 2.x derivation is read with the line parser and flagged. Bytes are
+decoded as each reader decodes them. ``tests/conformance/fuzz_config_files.py`` checks all of this
+against Flink itself.
 """
 
 from __future__ import annotations
 
-import functools
-import math
+import codecs
 import re
-from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 from flink_tm_memory.cli.errors import ConfigurationError, UsageError
-from flink_tm_memory.memory.configuration import ConfigValue, java_string
+from flink_tm_memory.memory.config_document import load_config_document
+from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.javanum import java_trim
 from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.versions import FlinkVersion
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
-    from typing import Any, Final
-
-if TYPE_CHECKING:
-    import yaml
+    from typing import Final
 
 STANDARD_FILE = "config.yaml"
 LEGACY_FILE = "flink-conf.yaml"
-_FLINK_FAILS = "Flink fails to load it too (Error parsing YAML configuration.)"
-MAX_ALIASES_FOR_COLLECTIONS = 50
-"""snakeyaml-engine's ``maxAliasesForCollections``, which Flink keeps: a file with more aliases of
-sequences or mappings ("billion laughs") fails to load, in Flink and here, before anything expands."""
+FLINK_LOAD_FAILURE = "Error parsing YAML configuration."
+"""The message of the ``RuntimeException`` Flink's ``GlobalConfiguration`` throws for a file it cannot load."""
+_FLINK_FAILS = f"Flink fails to load it too ({FLINK_LOAD_FAILURE})"
 
 
 class Parser(StrEnum):
@@ -61,27 +60,42 @@ class ConfigFile(FrozenRecord):
         self.entries: Final = entries
         self.warnings: Final = warnings
 
+    @property
+    def standard_yaml(self) -> bool:
+        """Flink's standard-YAML mode for option values: on for ``config.yaml``, off for the line parser
+        (1.19/1.20 reading a ``flink-conf.yaml`` split list values on ``;`` as 1.18 did)."""
+        return self.parser is Parser.STANDARD_YAML
+
 
 def read_config_file(path: str, version: FlinkVersion) -> ConfigFile:
     """Loads ``path`` (a file, or a conf directory) as ``version`` would."""
     file = _resolve(Path(path), version)
-    text = _read_text(file)
-    if version.uses_standard_yaml and file.name != LEGACY_FILE:
-        return ConfigFile(str(file), Parser.STANDARD_YAML, parse_standard_yaml(text, str(file)))
-    entries, warnings = parse_legacy_lines(text, str(file))
-    if not version.is_1x:
+    return parse_config_bytes(_read_bytes(file), str(file), version)
+
+
+def parse_config_text(text: str, path: str, version: FlinkVersion) -> ConfigFile:
+    """The entries of a file holding ``text`` (as UTF-8), read as ``version`` reads a file of that name."""
+    return parse_config_bytes(text.encode("utf-8", errors="surrogatepass"), path, version)
+
+
+def parse_config_bytes(data: bytes, path: str, version: FlinkVersion) -> ConfigFile:
+    """The entries of a file holding ``data``, read as ``version`` reads a file of that name."""
+    if version.uses_standard_yaml and Path(path).name != LEGACY_FILE:
+        return ConfigFile(path, Parser.STANDARD_YAML, parse_standard_yaml(decode_standard(data, path), path))
+    entries, warnings = parse_legacy_lines(decode_legacy(data), path)
+    if not version.reads_flink_conf_yaml:
         warnings.append(
             f"Flink {version} no longer reads {LEGACY_FILE} (only {STANDARD_FILE}); this file was read with "
             "Flink 1.x's legacy parser. Flink 1.19/1.20's bin/migrate-config-file.sh converts it."
         )
-    return ConfigFile(str(file), Parser.LEGACY, entries, tuple(warnings))
+    return ConfigFile(path, Parser.LEGACY, entries, tuple(warnings))
 
 
 def _resolve(path: Path, version: FlinkVersion) -> Path:
     """A conf directory holds the file this release would load, in Flink's order of preference."""
     if not path.is_dir():
         return path
-    names = [LEGACY_FILE, STANDARD_FILE] if version.is_1x else [STANDARD_FILE]
+    names = [LEGACY_FILE, STANDARD_FILE] if version.reads_flink_conf_yaml else [STANDARD_FILE]
     if not version.uses_standard_yaml:
         names = [LEGACY_FILE]
     for name in names:
@@ -90,15 +104,40 @@ def _resolve(path: Path, version: FlinkVersion) -> Path:
     raise UsageError(f"{path} holds no {' or '.join(names)}, the file Flink {version} reads")
 
 
-def _read_text(file: Path) -> str:
+def _read_bytes(file: Path) -> bytes:
     try:
-        return file.read_text(encoding="utf-8")
+        return file.read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read configuration file {str(file)!r}: {error.strerror or error}") from None
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+
+
+def decode_standard(data: bytes, name: str) -> str:
+    """snakeyaml-engine's ``UnicodeReader``: a BOM picks UTF-8/16/32 and is dropped, else strict UTF-8."""
+    encoding, bom = "utf-8", b""
+    for candidate, candidate_encoding in _BOMS:
+        if data.startswith(candidate):
+            encoding, bom = candidate_encoding, candidate
+            break
+    try:
+        return data[len(bom) :].decode(encoding)
     except UnicodeDecodeError as error:
-        raise UsageError(
-            f"cannot read configuration file {str(file)!r}: not UTF-8 ({error.reason})"
+        raise ConfigurationError(
+            f"{name}: not {encoding.upper()} (byte {error.start}: {error.reason}); {_FLINK_FAILS}"
         ) from None
+
+
+def decode_legacy(data: bytes) -> str:
+    """Flink 1.x's ``InputStreamReader``: the platform charset (UTF-8), bad bytes become U+FFFD, a BOM stays."""
+    return data.decode("utf-8", errors="replace")
 
 
 # ---------------------------------------------------------------------- flink-conf.yaml
@@ -139,155 +178,10 @@ def _java_lines(text: str) -> list[str]:
 
 
 def parse_standard_yaml(text: str, name: str) -> dict[str, ConfigValue]:
-    """Flink's standard YAML loading: Core schema scalars, nested keys flattened with ``.``."""
-    import yaml
-
-    try:
-        document = yaml.load(text, Loader=_core_schema_loader())
-    except yaml.YAMLError as error:
-        raise ConfigurationError(f"{name}: {_one_line(error)}; {_FLINK_FAILS}") from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise ConfigurationError(f"{name}: the file is not a mapping of keys to values; {_FLINK_FAILS}")
-    entries: dict[str, ConfigValue] = {}
-    _flatten(document, "", entries, name)
-    return entries
-
-
-def _flatten(mapping: Mapping[Any, Any], prefix: str, into: dict[str, ConfigValue], name: str) -> None:
-    for key, value in mapping.items():
-        if not isinstance(key, str):
-            raise ConfigurationError(f"{name}: key {key!r} is not a string; {_FLINK_FAILS}")
-        full_key = prefix + key
-        if isinstance(value, dict):
-            _flatten(value, full_key + ".", into, name)
-        elif value is None:
-            raise ConfigurationError(f"{name}: {full_key!r} has no value (null); {_FLINK_FAILS}")
-        elif isinstance(value, list):
-            into[full_key] = _flow_text(value)
-        else:
-            into[full_key] = value
-
-
-def _flow_text(value: object) -> str:
-    """A list becomes its YAML flow form, e.g. ``[a, 1, {x: 1}]``, as Flink stores it."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_flow_text(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flow_text(k)}: {_flow_text(v)}" for k, v in value.items()) + "}"
-    if value is None:
-        return "null"
-    if isinstance(value, str | int | float | bool):
-        return java_string(value)
-    return str(value)
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
-
-
-# snakeyaml-engine's CoreScalarResolver (YAML 1.2 Core schema); PyYAML on its own resolves YAML 1.1.
-_CORE_SCALARS: tuple[tuple[str, str, str], ...] = (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
-)
-
-
-@functools.cache
-def _core_schema_loader() -> type[yaml.SafeLoader]:
-    import yaml
-
-    class CoreSchemaLoader(yaml.SafeLoader):
-        """SafeLoader with the Core schema's scalars and snakeyaml-engine's refusal of duplicate keys
-        and of more than ``MAX_ALIASES_FOR_COLLECTIONS`` aliases of collections."""
-
-        collection_aliases = 0
-
-        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                node = self.anchors.get(event.anchor)
-                if node is not None and not isinstance(node, yaml.ScalarNode):
-                    self.collection_aliases += 1
-                    if self.collection_aliases > MAX_ALIASES_FOR_COLLECTIONS:
-                        raise yaml.composer.ComposerError(
-                            None,
-                            None,
-                            "Number of aliases for non-scalar nodes exceeds the specified max="
-                            f"{MAX_ALIASES_FOR_COLLECTIONS}",
-                            event.start_mark,
-                        )
-            return super().compose_node(parent, index)
-
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            seen: set[object] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if isinstance(key, str | int | float) and key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key}",
-                        key_node.start_mark,
-                    )
-                if isinstance(key, str | int | float):
-                    seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-    CoreSchemaLoader.yaml_implicit_resolvers = {}
-    for tag, pattern, first in _CORE_SCALARS:
-        starts: list[str | None] = [*first, ""] if tag == "null" else list(first)
-        CoreSchemaLoader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), starts)
-    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:bool", _core_bool)
-    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
-    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:float", _core_float)
-    return CoreSchemaLoader
-
-
-def _scalar(node: yaml.Node) -> str:
-    return str(node.value)
-
-
-def _core_bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
-    text = _scalar(node).lower()
-    if text not in ("true", "false"):
-        raise _bad_scalar(node, "bool")
-    return text == "true"
-
-
-def _core_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
-    text = _scalar(node)
-    try:
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-    except ValueError:
-        raise _bad_scalar(node, "int") from None
-
-
-def _core_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
-    text = _scalar(node)
-    special = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
-    if text.lower() in special:
-        return special[text.lower()]
-    try:
-        return float(text)
-    except ValueError:
-        raise _bad_scalar(node, "float") from None
-
-
-def _bad_scalar(node: yaml.Node, kind: str) -> Exception:
-    import yaml
-
-    return yaml.constructor.ConstructorError(
-        None, None, f"{node.value!r} is not a valid {kind}", node.start_mark
-    )
+    """Flink's standard YAML loading (``memory/config_document.py``), failures naming the file."""
+    document = load_config_document(text)
+    if document.too_deep:
+        raise ConfigurationError(f"{name}: {document.problem} (Flink's limit is its JVM's thread stack)")
+    if document.problem is not None:
+        raise ConfigurationError(f"{name}: {document.problem}; {_FLINK_FAILS}")
+    return document.entries

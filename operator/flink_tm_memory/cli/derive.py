@@ -7,6 +7,7 @@ the file), 2 for usage errors. ``--jsonl`` hands over to the batch mode of ``bat
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, UsageError
@@ -26,9 +27,20 @@ def run_derive(arguments: argparse.Namespace) -> int:
     if arguments.mode is not None:
         raise UsageError("--mode only applies to --jsonl")
     source = gather_configuration(arguments.config, arguments.dynamic, version)
-    result = derive_task_manager_memory(source.entries, version)
+    result = derive_task_manager_memory(
+        source.entries,
+        version,
+        legacy_heap_env=_legacy_heap(arguments),
+        standard_yaml=source.file.standard_yaml if source.file else None,
+    )
     _write(result, source, arguments.format or "table", sys.stdout)
     return 0 if result.ok else CONFIGURATION_EXIT
+
+
+def _legacy_heap(arguments: argparse.Namespace) -> str | None:
+    """``--flink-tm-heap``, else the environment Flink 1.x's ``BashJavaUtils`` would read it from."""
+    flag: str | None = arguments.flink_tm_heap
+    return flag if flag is not None else os.environ.get("FLINK_TM_HEAP")
 
 
 def _version(text: str | None) -> FlinkVersion:
@@ -45,6 +57,7 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
             ("--config", arguments.config),
             ("-D", arguments.dynamic),
             ("--format", arguments.format),
+            ("--flink-tm-heap", arguments.flink_tm_heap),
         )
         if value
     ]

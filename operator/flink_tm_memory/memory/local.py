@@ -76,8 +76,6 @@ _PINNED: tuple[tuple[ConfigOption, ConfigOption], ...] = (
 _MAXIMAL = "the maximal possible value"
 _ADJUSTED_PREFIX = "taskmanager.memory."
 _CPU_SCALE = 10**8  # CPUResource keeps 8 decimals
-# MemorySize moved to flink-core-api in 1.20 (FLINK-34549) and its divide() message changed with it.
-_DIVIDE_SAYS_NON_ZERO_FROM = (1, 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +328,7 @@ def _divide_cpu(cpu: Decimal, num_slots: int) -> Decimal:
 def _divide_memory(size_bytes: int, num_slots: int, version: FlinkVersion) -> int:
     """``MemorySize.divide(long)``."""
     if num_slots < 0:
-        says_non_zero = (version.major, version.minor) >= _DIVIDE_SAYS_NON_ZERO_FROM
+        says_non_zero = version.memory_divide_says_non_zero
         raise _slot_error(ILLEGAL_ARGUMENT, f"divisor must be {'!= 0' if says_non_zero else '>= 0'}")
     if num_slots == 0:
         raise _slot_error(ARITHMETIC, "/ by zero")

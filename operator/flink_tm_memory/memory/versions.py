@@ -59,6 +59,11 @@ class FlinkVersion(FrozenRecord):
         return (self.major, self.minor) >= (1, 19)
 
     @property
+    def reads_flink_conf_yaml(self) -> bool:
+        """Reads a ``flink-conf.yaml`` (1.x; on 1.19/1.20 preferred over ``config.yaml`` and in legacy mode)."""
+        return self.is_1x
+
+    @property
     def config_file_name(self) -> str:
         return "config.yaml" if self.uses_standard_yaml else "flink-conf.yaml"
 
@@ -74,8 +79,25 @@ class FlinkVersion(FrozenRecord):
 
     @property
     def legacy_state_backend_names_skip_managed(self) -> bool:
-        """``jobmanager``/``filesystem`` backends count as not using managed memory (1.x only)."""
+        """``jobmanager``/``filesystem`` backends (and their factories) still exist and count as not
+        using managed memory (1.x only)."""
         return self.is_1x
+
+    @property
+    def state_backend_defaults_to_hashmap(self) -> bool:
+        """No ``state.backend.type`` means ``hashmap`` (from 1.19); before, no backend at all."""
+        return (self.major, self.minor) >= (1, 19)
+
+    @property
+    def has_checkpointing_dir_option(self) -> bool:
+        """``execution.checkpointing.dir`` names the checkpoint directory (from 1.20; older keys fall back)."""
+        return (self.major, self.minor) >= (1, 20)
+
+    @property
+    def memory_divide_says_non_zero(self) -> bool:
+        """``MemorySize.divide`` of a negative divisor says ``divisor must be != 0`` (from 1.20, when
+        MemorySize moved to flink-core-api, FLINK-34549), ``>= 0`` before."""
+        return (self.major, self.minor) >= (1, 20)
 
 
 SUPPORTED_VERSIONS: tuple[FlinkVersion, ...] = tuple(

@@ -114,7 +114,8 @@ def derive_managed_memory_weights(
             version,
             application_flag=state_backend_uses_managed_memory,
             fraction_of_use_case=fraction_of_use_case,
-            standard_yaml=version.uses_standard_yaml and not (legacy_conf_file and version.is_1x),
+            standard_yaml=version.uses_standard_yaml
+            and not (legacy_conf_file and version.reads_flink_conf_yaml),
         )
     except JavaError as error:
         problems = (problem_from(error),)
@@ -245,13 +246,14 @@ def state_backend_uses_managed_memory_from(config: Mapping[str, ConfigValue], ve
     """
     raw = next((config[key] for key in _STATE_BACKEND_KEYS if key in config), None)
     if raw is None:
-        if not version.uses_standard_yaml:
+        if not version.state_backend_defaults_to_hashmap:
             return False
         raw = "hashmap"
     if not isinstance(raw, str):
         return True  # no shortcut or flink-dist class is spelled like a number or a boolean
-    shortcuts = _LEGACY_SHORTCUTS if version.is_1x else _SHORTCUTS
-    factories = _LEGACY_FACTORIES if version.is_1x else _FACTORIES
+    legacy = version.legacy_state_backend_names_skip_managed
+    shortcuts = _LEGACY_SHORTCUTS if legacy else _SHORTCUTS
+    factories = _LEGACY_FACTORIES if legacy else _FACTORIES
     kind = shortcuts.get(raw.lower()) or factories.get(raw)
     if kind is None or kind == _EMBEDDED:
         return True
@@ -261,8 +263,7 @@ def state_backend_uses_managed_memory_from(config: Mapping[str, ConfigValue], ve
 
 
 def _checkpoint_directory(config: Mapping[str, ConfigValue], version: FlinkVersion) -> str:
-    # 1.20 renamed the option to execution.checkpointing.dir, keeping the old keys as fallbacks.
-    renamed = ("execution.checkpointing.dir",) if (version.major, version.minor) >= (1, 20) else ()
+    renamed = ("execution.checkpointing.dir",) if version.has_checkpointing_dir_option else ()
     value = next((config[key] for key in (*renamed, *_CHECKPOINT_DIR_KEYS) if key in config), None)
     return "" if value is None else str(value)
 

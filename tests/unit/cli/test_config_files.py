@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from flink_tm_memory.cli.config_file import parse_config_bytes, parse_config_text
+from flink_tm_memory.memory.versions import parse_flink_version
+
 from .conftest import CliRunner
 
 STANDARD_YAML = """\
@@ -210,12 +213,30 @@ def test_a_conf_directory_without_the_releases_file_is_a_usage_error(cli: CliRun
     [
         ("a: [1\n", "expected ',' or ']'"),
         ("a.b: 1\na.b: 2\n", "found duplicate key a.b"),
-        ("a:\n  b:\n", "'a.b' has no value (null)"),
-        ("true: 5\n", "key True is not a string"),
-        ("just a scalar\n", "not a mapping of keys to values"),
+        ("a:\n  b:\n", "the value of 'a.b' is null"),
+        ("true: 5\n", "a key is a java.lang.Boolean, not a string: true"),
+        ("just a scalar\n", "the document is a java.lang.String, not a map of options"),
+        (
+            "k: !!timestamp 2001-01-01\n",
+            "could not determine a constructor for the tag tag:yaml.org,2002:timestamp",
+        ),
+        ("k: !!omap [a: 1]\n", "could not determine a constructor for the tag tag:yaml.org,2002:omap"),
+        ("k: !!set {1, 1.0, 0x1}\n", "found duplicate key 1"),
+        ("taskmanager.cpu.cores: +.inf\n", "not a double"),
         (f"a: &a [x]\nb: [{', '.join(['*a'] * 51)}]\n", "Number of aliases for non-scalar nodes exceeds"),
     ],
-    ids=["syntax", "duplicate-key", "null-value", "non-string-key", "scalar", "51-collection-aliases"],
+    ids=[
+        "syntax",
+        "duplicate-key",
+        "null-value",
+        "non-string-key",
+        "scalar",
+        "timestamp",
+        "omap",
+        "set-duplicate",
+        "plus-inf",
+        "51-collection-aliases",
+    ],
 )
 def test_a_config_yaml_flink_cannot_load_is_a_configuration_problem_in_one_line(
     cli: CliRunner, tmp_path: Path, content: str, problem: str
@@ -275,3 +296,148 @@ def test_an_empty_config_yaml_is_an_empty_configuration_not_the_shipped_default(
 
     assert run.code == 1
     assert "Either required fine-grained memory" in run.out
+
+
+# What Flink 1.19.3 - 2.3.0 answered for these files (flink-oracle --channel file), as the engine's
+# answer to the same entries given as typed values: the file reader must hand over exactly these.
+@pytest.mark.parametrize(
+    ("content", "entries"),
+    [
+        ("taskmanager.memory.process.size: 2g\t\n", {"taskmanager.memory.process.size": "2g"}),
+        ("taskmanager.memory.process.size\t: 2g\n", {"taskmanager.memory.process.size": "2g"}),
+        ("taskmanager.memory.process.size: 2\u0085g\n", {"taskmanager.memory.process.size": "2\u0085g"}),
+        ("taskmanager.memory.process.size: 2\u2028g\n", {"taskmanager.memory.process.size": "2\u2028g"}),
+        ("~: 1\ntaskmanager.memory.process.size: 2g\n", {"null": 1, "taskmanager.memory.process.size": "2g"}),
+        ("&a x: 1g\n&a y: 2g\ntaskmanager.memory.process.size: *a\n", {"taskmanager.memory.process.size": "y"}),
+        ("a.b: ~\na: {b: 1}\ntaskmanager.memory.process.size: 2g\n", {"a.b": 1}),
+        ("taskmanager.memory.process.size: 2g\nd: " + "[" * 2000 + "]" * 2000 + "\n", {}),
+        ("taskmanager.memory.process.size: 2g\nx: [!!binary aGVsbG8=, 1]\n", {"x": '[!!binary "aGVsbG8=", 1]'}),
+        ("taskmanager.memory.process.size: 2g\nx: !!set {b: 1, [gpu, 1.5e3], {x: 1}, ~, true}\n",
+         {"x": "[b, [gpu, 1500.0], {x=1}, null, true]"}),
+        ("taskmanager.memory.process.size: 2g\nx: [!!set {[gpu], {x: 1}, ~, 2}]\n",
+         {"x": "[!!set {? [gpu] : null, ? {x: 1} : null, null: null, 2: null}]"}),
+    ],
+    ids=["tab-after-value", "tab-before-colon", "nel", "line-separator", "null-key", "anchor-twice",
+         "null-replaced", "deeply-nested", "binary-in-list", "set", "set-in-list"],
+)  # fmt: skip
+def test_config_yaml_entries_are_what_flink_stores(content: str, entries: dict[str, Any]) -> None:
+    read = parse_config_text(content, "config.yaml", parse_flink_version("2.2")).entries
+
+    assert {key: read[key] for key in entries} == entries
+    assert "taskmanager.memory.process.size" in read
+
+
+def test_a_config_yaml_that_is_not_utf8_is_refused_as_flink_refuses_it(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    file = tmp_path / "config.yaml"
+    file.write_bytes(b"# caf\xe9\ntaskmanager.memory.process.size: 2g\n")
+
+    run = cli("derive", "--config", str(file))
+
+    assert run.code == 1
+    assert run.err.startswith(
+        f"flink-tm-memory: error: {file}: not UTF-8 (byte 5: invalid continuation byte)"
+    )
+
+
+def test_a_config_yaml_in_utf16_with_its_bom_is_read(cli: CliRunner, tmp_path: Path) -> None:
+    file = tmp_path / "config.yaml"
+    file.write_bytes("\ufefftaskmanager.memory.process.size: 2g\n".encode("utf-16-le"))
+    plain = tmp_path / "plain" / "config.yaml"
+    plain.parent.mkdir()
+    plain.write_text("taskmanager.memory.process.size: 2g\n")
+
+    run = cli("derive", "--config", str(file), "--format", "json")
+
+    assert run.code == 0, run.err
+    assert run.out == cli("derive", "--config", str(plain), "--format", "json").out.replace(
+        str(plain), str(file)
+    )
+
+
+@pytest.mark.parametrize("version", ["1.17", "1.20"])
+def test_a_latin1_comment_in_flink_conf_yaml_does_not_stop_flink_1x(
+    cli: CliRunner, tmp_path: Path, version: str
+) -> None:
+    file = tmp_path / "flink-conf.yaml"
+    file.write_bytes(b"# caf\xe9\ntaskmanager.memory.process.size: 2g\n")
+
+    run = cli("derive", "--flink-version", version, "--config", str(file), "--format", "json")
+
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["configuration"]["entries"] == {"taskmanager.memory.process.size": "2g"}
+
+
+def test_flink_1_20_splits_a_legacy_files_list_on_semicolons_not_as_yaml(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    # Flink 1.20.5 on this flink-conf.yaml: one resource named "[gpu, fpga]" without an amount, so
+    # none at all; the same text in config.yaml names two resources, both with an amount.
+    text = (
+        "taskmanager.memory.process.size: 2g\nexternal-resources: [gpu, fpga]\n"
+        "external-resource.gpu.amount: 1\nexternal-resource.fpga.amount: 2\n"
+    )
+    (tmp_path / "flink-conf.yaml").write_text(text)
+    (tmp_path / "yaml").mkdir()
+    (tmp_path / "yaml" / "config.yaml").write_text(text)
+
+    legacy = cli(
+        "derive",
+        "--flink-version",
+        "1.20",
+        "--config",
+        str(tmp_path / "flink-conf.yaml"),
+        "--format",
+        "flink",
+    )
+    standard = cli(
+        "derive", "--flink-version", "1.20", "--config", str(tmp_path / "yaml"), "--format", "flink"
+    )
+
+    assert "external-resource.gpu.amount" not in legacy.out
+    assert "-D external-resource.gpu.amount=1" in standard.out
+
+
+def test_flink_tm_heap_reaches_the_1x_calculation_from_the_environment_or_the_flag(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_option = cli(
+        "derive", "--flink-version", "1.18", "-D", "taskmanager.heap.size=3g", "--format", "json"
+    ).out
+    monkeypatch.setenv("FLINK_TM_HEAP", "3g")
+    from_environment = cli("derive", "--flink-version", "1.18", "--format", "json", "-D", "a=b").out
+    monkeypatch.setenv("FLINK_TM_HEAP", "1g")
+    from_flag = cli(
+        "derive", "--flink-version", "1.18", "--flink-tm-heap", "3g", "-D", "a=b", "--format", "json"
+    ).out
+    in_2x = cli("derive", "--flink-version", "2.2", "--flink-tm-heap", "3g", "-D", "a=b", "--format", "json")
+
+    assert json.loads(from_environment)["components"] == json.loads(as_option)["components"]
+    assert json.loads(from_flag)["components"] == json.loads(as_option)["components"]
+    assert in_2x.code == 1
+
+
+def test_a_config_yaml_nested_beyond_reach_is_a_clear_message_not_a_crash(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    file = tmp_path / "config.yaml"
+    file.write_text("taskmanager.memory.process.size: 2g\nd: " + "[" * 100_000 + "]" * 100_000 + "\n")
+
+    run = cli("derive", "--config", str(file))
+
+    assert run.code == 1
+    assert run.err == (
+        f"flink-tm-memory: error: {file}: collections are nested too deeply to read "
+        "(Flink's limit is its JVM's thread stack)\n"
+    )
+
+
+def test_flink_1x_reads_bad_bytes_of_a_flink_conf_yaml_as_replacement_characters_and_keeps_a_bom() -> None:
+    # GlobalConfiguration.loadConfiguration of this file on Flink 1.17.2 and 1.20.5 (JDK 17, UTF-8
+    # locale) stored exactly these entries.
+    data = b"\xef\xbb\xbfa: 1\n# caf\xe9\ntaskmanager.memory.process.size: 2g\nk: v\xe9\n"
+    for version in ("1.17", "1.20"):
+        read = parse_config_bytes(data, "flink-conf.yaml", parse_flink_version(version))
+
+        assert read.entries == {"\ufeffa": "1", "taskmanager.memory.process.size": "2g", "k": "v\ufffd"}

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Callable
 
 from flink_tm_memory.memory.failures import JavaError
-from flink_tm_memory.memory.flink_yaml.nodes import BINARY, BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, Node
-from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlValue
+from flink_tm_memory.memory.flink_yaml.nodes import BINARY, BOOL, FLOAT, INT, MAP, NULL, SEQ, SET, STR, Node
+from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlSet, YamlValue
 from flink_tm_memory.memory.javanum import parse_java_double
 
 
@@ -34,16 +34,22 @@ class Constructor:
             value = _construct_scalar(node)
         elif node.kind == "sequence":
             if node.tag != SEQ:
-                raise YamlError(f"no constructor for {node.tag} on a sequence")
+                raise YamlError(f"could not determine a constructor for the tag {node.tag}")
             value = [self.construct(item) for item in node.items]
         else:
             value = self._construct_mapping(node)
         self.constructed[id(node)] = value
         return value
 
-    def _construct_mapping(self, node: Node) -> YamlMap:
+    def _construct_mapping(self, node: Node) -> YamlMap | YamlSet:
+        if node.tag == SET:
+            # ConstructYamlSet: the keys, duplicates refused as in any mapping; the values are ignored.
+            return YamlSet(tuple(key for key, _value in self._construct_pairs(node)))
         if node.tag != MAP:
-            raise YamlError(f"no constructor for {node.tag} on a mapping")
+            raise YamlError(f"could not determine a constructor for the tag {node.tag}")
+        return YamlMap(self._construct_pairs(node))
+
+    def _construct_pairs(self, node: Node) -> tuple[tuple[YamlValue, YamlValue], ...]:
         pairs: list[tuple[YamlValue, YamlValue]] = []
         seen: set[object] = set()
         for key_node, value_node in node.pairs:
@@ -51,10 +57,10 @@ class Constructor:
             value = self.construct(value_node)
             identity = _java_equality_key(key)
             if identity in seen:
-                raise YamlError("found duplicate key")
+                raise YamlError(f"found duplicate key {_key_text(key, key_node)}")
             seen.add(identity)
             pairs.append((key, value))
-        return YamlMap(tuple(pairs))
+        return tuple(pairs)
 
 
 def _construct_scalar(node: Node) -> YamlValue:
@@ -142,10 +148,21 @@ def _construct_binary(text: str) -> bytes:
         raise YamlError("invalid base64") from error
 
 
+def _key_text(key: YamlValue, node: Node) -> str:
+    """How snakeyaml-engine names a duplicate key: the constructed key's ``toString``, where it is simple."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int | str):
+        return str(key)
+    return node.value if node.kind == "scalar" else ""
+
+
 def _java_equality_key(value: YamlValue) -> object:
     """A hashable stand-in for Java ``equals`` of constructed keys (maps compare unordered)."""
     if isinstance(value, YamlMap):
         return ("map", frozenset((_java_equality_key(k), _java_equality_key(v)) for k, v in value.pairs))
+    if isinstance(value, YamlSet):
+        return ("set", frozenset(_java_equality_key(item) for item in value.items))
     if isinstance(value, list):
         return ("list", tuple(_java_equality_key(item) for item in value))
     if isinstance(value, float):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flink_tm_memory.memory.flink_yaml.characters import BLANK_OR_BREAK, is_printable
 from flink_tm_memory.memory.flink_yaml.nodes import BOOL, FLOAT, INT, NULL, STR
 from flink_tm_memory.memory.flink_yaml.resolver import resolve_scalar
-from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlValue
+from flink_tm_memory.memory.flink_yaml.values import YamlError, YamlMap, YamlSet, YamlValue
 from flink_tm_memory.memory.javanum import java_double_to_string
 
 
@@ -66,14 +66,14 @@ class _FlowEmitter:
         self._assign_anchors(root, set())
 
     def _assign_anchors(self, value: YamlValue, seen: set[int]) -> None:
-        if not isinstance(value, list | YamlMap):
+        if not isinstance(value, list | YamlMap | YamlSet):
             return
         if id(value) in seen:
             if id(value) not in self.anchors:
                 self.anchors[id(value)] = f"id{len(self.anchors) + 1:03d}"
             return
         seen.add(id(value))
-        children = value if isinstance(value, list) else [item for pair in value.pairs for item in pair]
+        children = value if isinstance(value, list) else _pairs_items(value)
         for child in children:
             self._assign_anchors(child, seen)
 
@@ -87,9 +87,11 @@ class _FlowEmitter:
         self.column = (0 if newline else self.column) + len(tail.encode("utf-16-le")) // 2
 
     def _emit(self, value: YamlValue, *, flow_level: int, simple_key: bool) -> None:
-        if not isinstance(value, list | YamlMap):
+        if not isinstance(value, list | YamlMap | YamlSet):
             if isinstance(value, bytes):
-                raise YamlError("binary values inside collections are not reproduced")
+                # In flow context the literal block of a top-level dump is not allowed: double quotes.
+                self._write('!!binary "' + base64.b64encode(value).decode("ascii") + '"')
+                return
             self._write(_emit_scalar(value, flow_level=flow_level, simple_key=simple_key))
             return
         anchor = self.anchors.get(id(value))
@@ -106,8 +108,9 @@ class _FlowEmitter:
                 self._emit(item, flow_level=flow_level + 1, simple_key=False)
             self._write("]")
             return
-        self._write("{")
-        for index, (key, item) in enumerate(value.pairs):
+        # A set is represented as a mapping of its items to null, tagged (StandardRepresenter).
+        self._write("!!set {" if isinstance(value, YamlSet) else "{")
+        for index, (key, item) in enumerate(_pairs(value)):
             self._write(", " if index else "")
             self._emit_pair(key, item, flow_level + 1)
         self._write("}")
@@ -126,9 +129,17 @@ class _FlowEmitter:
         self._emit(value, flow_level=flow_level, simple_key=False)
 
 
+def _pairs(value: YamlMap | YamlSet) -> tuple[tuple[YamlValue, YamlValue], ...]:
+    return value.pairs if isinstance(value, YamlMap) else tuple((item, None) for item in value.items)
+
+
+def _pairs_items(value: YamlMap | YamlSet) -> list[YamlValue]:
+    return [item for pair in _pairs(value) for item in pair]
+
+
 def _is_simple_key(key: YamlValue) -> bool:
-    if isinstance(key, list | YamlMap):
-        return not (key if isinstance(key, list) else key.pairs)
+    if isinstance(key, list | YamlMap | YamlSet):
+        return not (key if isinstance(key, list) else _pairs(key))
     if isinstance(key, bytes):
         return False
     text, _tag = _scalar_text(key)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 TAG_PREFIX = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (TAG_PREFIX + name for name in ("str", "int", "float", "bool", "null"))
-MAP, SEQ, BINARY = (TAG_PREFIX + name for name in ("map", "seq", "binary"))
+MAP, SEQ, SET, BINARY = (TAG_PREFIX + name for name in ("map", "seq", "set", "binary"))
 
 
 @dataclass(eq=False, slots=True)

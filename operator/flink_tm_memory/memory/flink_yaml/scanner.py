@@ -128,11 +128,16 @@ class Scanner(ScalarScanning, PropertyScanning):
         return -1
 
     def _stale_possible_simple_keys(self) -> None:
-        for level, key in list(self.possible_simple_keys.items()):
-            if key.line != self.reader.line or self.reader.index - key.index > 1024:
-                if key.required:
-                    raise YamlError("could not find expected ':'")
-                del self.possible_simple_keys[level]
+        # Keys are saved in reading order (a level's new key replaces its old one at the end), so the
+        # stale ones are a prefix: stopping at the first fresh key gives snakeyaml's result without its
+        # cost per token of every open flow level (quadratic in a deeply nested line).
+        while self.possible_simple_keys:
+            level, key = next(iter(self.possible_simple_keys.items()))
+            if key.line == self.reader.line and self.reader.index - key.index <= 1024:
+                return
+            if key.required:
+                raise YamlError("could not find expected ':'")
+            del self.possible_simple_keys[level]
 
     def _save_possible_simple_key(self) -> None:
         required = self.flow_level == 0 and self.indent == self.reader.column

@@ -3,7 +3,7 @@
 Kept apart from every stage so the reader, scanner, parser, composer, constructor and emitter can all
 raise ``YamlError`` and speak of ``YamlValue`` without importing one another. ``YamlError`` stands for
 any snakeyaml-engine exception (``YamlEngineException`` and its subclasses); ``YamlMap`` is the
-``LinkedHashMap`` that ``StandardConstructor`` builds for a mapping.
+``LinkedHashMap`` that ``StandardConstructor`` builds for a mapping, ``YamlSet`` its ``!!set``.
 """
 
 from __future__ import annotations
@@ -22,4 +22,11 @@ class YamlMap:
     pairs: tuple[tuple[YamlValue, YamlValue], ...]
 
 
-YamlValue = None | bool | int | float | str | bytes | list["YamlValue"] | YamlMap
+@dataclass(frozen=True, slots=True)
+class YamlSet:
+    """A constructed ``!!set``, in document order (snakeyaml builds a ``LinkedHashSet`` of the keys)."""
+
+    items: tuple[YamlValue, ...]
+
+
+YamlValue = None | bool | int | float | str | bytes | list["YamlValue"] | YamlMap | YamlSet
