@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from tests.e2e.controlplane import ControlPlane, build_tools, start_control_plane
-from tests.e2e.support import answers, eventually
+from tests.e2e.support import answers, eventually, webhooks_trusted
 from tests.integration.webhooks import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,13 +135,7 @@ class Story:
             eventually(self._webhooks_trusted, what="caBundle in the webhook configurations")
 
     def _webhooks_trusted(self) -> bool:
-        for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
-            found = self.kubectl(
-                "get", kind, RELEASE, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}", check=False
-            )
-            if found.returncode != 0 or not found.stdout:
-                return False
-        return True
+        return webhooks_trusted(self.kubectl, RELEASE)
 
     def stop_operator(self) -> None:
         if self.operator is not None:

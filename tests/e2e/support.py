@@ -1,7 +1,9 @@
-"""Small helpers the end-to-end tests share: waiting for a condition, asking an HTTP endpoint."""
+"""Small helpers the end-to-end tests share: waiting for a condition, asking an HTTP endpoint, checking
+that the operator trusts its webhooks."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -28,3 +30,12 @@ def answers(url: str) -> bool:
             return bool(answer.status == 200)
     except OSError:
         return False
+
+
+def webhooks_trusted(kubectl: Callable[..., subprocess.CompletedProcess[str]], name: str) -> bool:
+    """Both webhook configurations ``name`` carry a ``caBundle`` (the operator wrote its CA)."""
+    for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
+        found = kubectl("get", kind, name, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}", check=False)
+        if found.returncode != 0 or not found.stdout:
+            return False
+    return True

@@ -36,7 +36,7 @@ from flink_tm_memory.render.admission import admission_verdict
 from tests.e2e.node.cluster import NodeCluster
 from tests.e2e.node.images import NodeImages
 from tests.e2e.node.node import NODE_NAME
-from tests.e2e.support import eventually
+from tests.e2e.support import eventually, webhooks_trusted
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "flink-tm-memory-operator"
@@ -104,14 +104,7 @@ class Story:
         return found.stdout + found.stderr
 
     def webhooks_trusted(self) -> bool:
-        """The operator wrote its CA into both webhook configurations."""
-        for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
-            found = self.kubectl(
-                "get", kind, RELEASE, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}", check=False
-            )
-            if found.returncode != 0 or not found.stdout:
-                return False
-        return True
+        return webhooks_trusted(self.kubectl, RELEASE)
 
 
 @pytest.fixture(scope="module")

@@ -201,46 +201,17 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         tag SOURCE TARGET``), e.g. the chart's default image for the one built here."""
         for archive in archives:
             started = time.monotonic()
-            result = subprocess.run(
-                [
-                    "ctr",
-                    "--address",
-                    str(self.containerd_socket),
-                    "-n",
-                    "k8s.io",
-                    "images",
-                    "import",
-                    str(archive),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=600,
-            )
-            if result.returncode != 0:
-                raise NodeError(f"ctr images import {archive} failed: {result.stderr.strip()}")
+            self._ctr("images", "import", str(archive))
             log(f"imported {archive.name} in {time.monotonic() - started:.1f} s")
         for source, target in (aliases or {}).items():
-            result = subprocess.run(
-                [
-                    "ctr",
-                    "--address",
-                    str(self.containerd_socket),
-                    "-n",
-                    "k8s.io",
-                    "images",
-                    "tag",
-                    "--force",
-                    source,
-                    target,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,
-            )
-            if result.returncode != 0:
-                raise NodeError(f"ctr images tag {source} {target} failed: {result.stderr.strip()}")
+            self._ctr("images", "tag", "--force", source, target)
+
+    def _ctr(self, *args: str) -> None:
+        """``ctr`` on this node's containerd, in its ``k8s.io`` namespace (the kubelet's)."""
+        command = ["ctr", "--address", str(self.containerd_socket), "-n", "k8s.io", *args]
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+        if result.returncode != 0:
+            raise NodeError(f"{' '.join(command)} failed: {result.stderr.strip()}")
 
     def start_scheduler(self, kubeconfig: Path) -> None:
         self._start(
