@@ -271,10 +271,12 @@ def _task_manager_view(pods: Pods, job_manager_ip: str, pod: Json) -> TaskManage
     def registered() -> Json | None:
         with contextlib.suppress(subprocess.CalledProcessError, json.JSONDecodeError):
             for entry in pods.raw(f"{base}/taskmanagers")["taskmanagers"]:
-                if (
+                ours = (
                     str(entry.get("path", "")).split("@", 1)[-1].startswith(f"{pod_ip}:")
                     or pod_ip in entry["id"]
-                ):
+                )
+                # Registered first, slots reported a moment later: wait for both.
+                if ours and entry.get("slotsNumber", 0) > 0:
                     return entry  # type: ignore[no-any-return]
         return None
 
