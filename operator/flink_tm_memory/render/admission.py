@@ -108,9 +108,18 @@ def _shape_problem(resource: object) -> str | None:
 
 
 def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
-    """One line per conflict, Flink's own (the primary one) first."""
+    """One line per conflict, Flink's own (the primary one) first, then the fix that changes least."""
     ordered = sorted(conflicts, key=lambda conflict: not conflict.primary)  # stable: plan order otherwise
-    return "\n".join(_line(conflict) for conflict in ordered)
+    lines = [_line(conflict) for conflict in ordered]
+    fix = first_fix(conflicts)
+    if fix is not None:
+        lines.append(f"Fix: {' '.join(fix.split())}")
+    return "\n".join(lines)
+
+
+def first_fix(conflicts: tuple[Conflict, ...]) -> str | None:
+    """The summary of the first fix any conflict carries (only Flink's primary one carries fixes)."""
+    return next((conflict.fixes[0].summary for conflict in conflicts if conflict.fixes), None)
 
 
 def _line(conflict: Conflict) -> str:
