@@ -108,18 +108,14 @@ def _shape_problem(resource: object) -> str | None:
 
 
 def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
-    """One line per conflict, Flink's own (the primary one) first, then the fix that changes least."""
+    """One line per conflict, Flink's own (the primary one) first, ending with the fix that changes least."""
     ordered = sorted(conflicts, key=lambda conflict: not conflict.primary)  # stable: plan order otherwise
-    lines = [_line(conflict) for conflict in ordered]
-    fix = first_fix(conflicts)
-    if fix is not None:
-        lines.append(f"Fix: {' '.join(fix.split())}")
-    return "\n".join(lines)
+    return "\n".join(_line(conflict) + _fix(conflict) for conflict in ordered)
 
 
-def first_fix(conflicts: tuple[Conflict, ...]) -> str | None:
-    """The summary of the first fix any conflict carries (only Flink's primary one carries fixes)."""
-    return next((conflict.fixes[0].summary for conflict in conflicts if conflict.fixes), None)
+def _fix(conflict: Conflict) -> str:
+    # Only Flink's primary conflict carries fixes; the first changes least.
+    return f" Fix: {' '.join(conflict.fixes[0].summary.split())}" if conflict.fixes else ""
 
 
 def _line(conflict: Conflict) -> str:
