@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flink_tm_memory.memory.fixes import Change, closer_by_one_mib, search_changes
+from flink_tm_memory.memory.fixes import Change, closer_by_one_mib, final_effects, search_changes
 from tests.conformance.jsonl import read_jsonl
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +46,7 @@ def proposed(case: Case, version: str) -> list[dict[str, Any]]:
     """The engine's fixes for a case as vector entries without Flink's answers: set, unset, closer."""
     entries = []
     for changes in search_changes(case["config"], version):
-        final = {change.key: change.value for change in changes}
+        final = final_effects(changes)
         entries.append(
             {
                 "set": {key: value for key, value in final.items() if value is not None},

@@ -74,28 +74,52 @@ class Fix(FrozenRecord):
 
 
 class Change(FrozenRecord):
-    """One option changed: ``value`` None removes it. ``user_bytes`` is the user's size it moves from."""
+    """One option changed: ``value`` None removes it. ``user_bytes`` is the user's size it moves from.
 
-    __slots__ = ("cost", "key", "summary", "user_bytes", "value")
+    ``renamed_from``: a misspelled key whose value moves to ``key``; counted as one changed option.
+    """
+
+    __slots__ = ("cost", "key", "renamed_from", "summary", "user_bytes", "value")
 
     def __init__(
-        self, key: str, value: str | None, summary: str, cost: float, user_bytes: int | None = None
+        self,
+        key: str,
+        value: str | None,
+        summary: str,
+        cost: float,
+        *,
+        user_bytes: int | None = None,
+        renamed_from: str | None = None,
     ) -> None:
         self.key: Final = key
         self.value: Final = value
         self.summary: Final = summary
         self.cost: Final = cost
         self.user_bytes: Final = user_bytes
+        self.renamed_from: Final = renamed_from
+
+    def effects(self) -> tuple[tuple[str, str | None], ...]:
+        """(key, value or None to remove it), in the order they apply."""
+        moved: tuple[tuple[str, str | None], ...] = (
+            () if self.renamed_from is None else ((self.renamed_from, None),)
+        )
+        return (*moved, (self.key, self.value))
 
 
 def apply_changes(config: Mapping[str, ConfigValue], changes: Iterable[Change]) -> Config:
     fixed = dict(config)
     for change in changes:
-        if change.value is None:
-            fixed.pop(change.key, None)
-        else:
-            fixed[change.key] = change.value
+        for key, value in change.effects():
+            if value is None:
+                fixed.pop(key, None)
+            else:
+                fixed[key] = value
     return fixed
+
+
+def final_effects(changes: Iterable[Change]) -> dict[str, str | None]:
+    """What a series of changes does to each key: a later change of a key replaces an earlier one."""
+    return {key: value for change in changes for key, value in change.effects()}
 
 
 def closer_by_one_mib(change: Change) -> Change | None:
@@ -172,9 +196,7 @@ def _ranked(found: list[tuple[Change, ...]]) -> list[tuple[Change, ...]]:
 
 
 def _as_fix(changes: tuple[Change, ...]) -> Fix:
-    final = {
-        change.key: change.value for change in changes
-    }  # a later change of a key replaces an earlier one
+    final = final_effects(changes)
     return Fix(
         tuple((key, value) for key, value in final.items() if value is not None),
         tuple(key for key, value in final.items() if value is None),
@@ -256,7 +278,22 @@ class _Search:
                 changes.append(removal)
         if narrow and any(problem.reason is Reason.TOTAL_MEMORY_MISSING for problem in problems):
             changes.extend(self._new_total(config))
+        changes.extend(
+            rename for rename in self._renames(config) if self.accepts(apply_changes(config, [rename]))
+        )
         return changes
+
+    def _renames(self, config: Config) -> list[Change]:
+        """A misspelled key moved to the option it is nearest, when the user did not set that one too."""
+        renames = []
+        for key in config:
+            if key in self.options or not key.lower().startswith("task"):
+                continue
+            target = _nearest(key, [option for option in self.options if option not in config])
+            if target is not None:
+                summary = f"rename {key} to {target}: Flink knows no option {key}"
+                renames.append(Change(target, java_string(config[key]), summary, 0.0, renamed_from=key))
+        return renames
 
     def _size_changes(self, config: Config, key: str) -> list[Change]:
         option = self.options[key]
@@ -276,7 +313,7 @@ class _Search:
                 value = format_size(found * MIB)
                 summary = f"{verb} {key} from {java_string(config[key])} to {value}"
                 cost = abs(found * MIB - user_bytes) / max(user_bytes, MIB)
-                changes.append(Change(key, value, summary, cost, user_bytes))
+                changes.append(Change(key, value, summary, cost, user_bytes=user_bytes))
         return changes
 
     def _new_total(self, config: Config) -> list[Change]:
@@ -324,6 +361,13 @@ class _Search:
             if self.accepts(apply_changes(kept, [shipped])):
                 return [(*removals, shipped)]
         return []
+
+
+def _nearest(key: str, options: list[str]) -> str | None:
+    import difflib  # noqa: PLC0415 - only for misspelled keys of rejected configurations
+
+    matches = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.85)
+    return matches[0] if matches else None
 
 
 def _unreadable_keys(problems: tuple[Problem, ...], config: Mapping[str, ConfigValue]) -> list[str]:

@@ -124,3 +124,17 @@ def test_unreadable_cpu_cores_without_a_guess_are_removed(value: str) -> None:
 
 def test_the_number_of_fixes_can_be_limited() -> None:
     assert len(propose_fixes({PROCESS: "1536m", FLINK: "3072m"}, "2.2", limit=1)) == 1
+
+
+def test_a_misspelled_key_is_renamed_to_the_option_it_is_nearest() -> None:
+    fixes = propose_fixes({"taskmanager.memory.proces.size": "4g"}, "2.2")
+    assert fixes[0] == Fix(
+        ((PROCESS, "4g"),),
+        ("taskmanager.memory.proces.size",),
+        f"rename taskmanager.memory.proces.size to {PROCESS}: Flink knows no option taskmanager.memory.proces.size",
+    )
+
+
+def test_a_misspelled_key_is_not_renamed_onto_an_option_already_set() -> None:
+    config = {PROCESS: "4g", "taskmanager.memory.task.heap.siz": "8g", TASK_HEAP: "5g"}
+    assert all("rename" not in fix.summary for fix in propose_fixes(config, "2.2"))
