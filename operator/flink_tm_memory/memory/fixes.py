@@ -175,14 +175,37 @@ def search_changes(
         ):
             found.append(removals)
     else:
-        found.extend((*repairs, change) for change in search.single_changes(base, narrow=True))
+        found.extend(
+            _after(repairs, (change,), config) for change in search.single_changes(base, narrow=True)
+        )
         if not found:
-            found.extend((*repairs, change) for change in search.single_changes(base, narrow=False))
+            found.extend(
+                _after(repairs, (change,), config) for change in search.single_changes(base, narrow=False)
+            )
         if not found:
-            found.extend((*repairs, *pair) for pair in search.pairs(base))
+            found.extend(_after(repairs, pair, config) for pair in search.pairs(base))
         if not found:
-            found.extend((*repairs, *rest) for rest in search.last_resort(base))
+            found.extend(_after(repairs, rest, config) for rest in search.last_resort(base))
     return _ranked(found)[:limit]
+
+
+def _after(
+    repairs: list[Change], changes: tuple[Change, ...], config: Mapping[str, ConfigValue]
+) -> tuple[Change, ...]:
+    """Repairs then more changes; an unreadable value removed and then set again is said as one change."""
+    rest = list(changes)
+    kept: list[Change] = []
+    for repair in repairs:
+        setting = [index for index, change in enumerate(rest) if change.key == repair.key and change.value]
+        if repair.value is None and setting:
+            unreadable = java_string(config[repair.key])
+            index = setting[-1]
+            rest[index] = rest[index].replace(
+                summary=f"{rest[index].summary} instead of '{unreadable}', which Flink cannot read"
+            )
+            continue
+        kept.append(repair)
+    return (*kept, *rest)
 
 
 def _ranked(found: list[tuple[Change, ...]]) -> list[tuple[Change, ...]]:

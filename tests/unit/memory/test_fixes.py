@@ -138,3 +138,10 @@ def test_a_misspelled_key_is_renamed_to_the_option_it_is_nearest() -> None:
 def test_a_misspelled_key_is_not_renamed_onto_an_option_already_set() -> None:
     config = {PROCESS: "4g", "taskmanager.memory.task.heap.siz": "8g", TASK_HEAP: "5g"}
     assert all("rename" not in fix.summary for fix in propose_fixes(config, "2.2"))
+
+
+def test_an_unreadable_value_with_no_guess_replaced_by_a_size_is_said_as_one_change() -> None:
+    [fix] = propose_fixes({PROCESS: "-1g"}, "2.2")
+    assert fix.set == ((PROCESS, "1728m"),)
+    assert fix.unset == ()
+    assert fix.summary.endswith("instead of '-1g', which Flink cannot read")
