@@ -261,11 +261,11 @@ class _Search:
 
     def repairs(self, config: Mapping[str, ConfigValue]) -> list[Change]:
         """For each unreadable value: what the user meant, if Flink reads it, else its removal."""
-        unreadable = _unreadable_keys(self.problems(config), config)
+        problems = self.problems(config)
         repairs = []
-        for key in unreadable:
+        for key in _unreadable_keys(problems, config):
             meant = self._meant(key, config[key])
-            change = _removal(key, config, self.version, f"Flink cannot read '{java_string(config[key])}'")
+            change = _removal(key, config, self.version, _refusal(key, config[key], problems))
             if meant is not None:
                 candidate = Change(key, meant, _rewrite_summary(key, config[key], meant), 0.0)
                 if key not in _unreadable_keys(self.problems(apply_changes(config, [candidate])), config):
@@ -399,6 +399,29 @@ def _unreadable_keys(problems: tuple[Problem, ...], config: Mapping[str, ConfigV
         if problem.reason in _UNREADABLE:
             keys.extend(key for key in problem.keys if key in config and key not in keys)
     return keys
+
+
+def _refusal(key: str, value: ConfigValue, problems: tuple[Problem, ...]) -> str:
+    """Why Flink refuses a value, in words: it cannot read it, or it reads it and it is out of range."""
+    reason = next(
+        problem.reason for problem in problems if problem.reason in _UNREADABLE and key in problem.keys
+    )
+    text = java_string(value)
+    if reason is Reason.NON_POSITIVE_CPU:
+        return f"Flink needs a positive number of CPU cores, not {text}"
+    if reason is Reason.INVALID_FRACTION and _is_plain_number(text):
+        return f"Flink needs a fraction from 0 to 1, not {text}"
+    if reason is Reason.NEGATIVE_SIZE:
+        return f"Flink needs a size of at least 0, not {text}"
+    return f"Flink cannot read '{text}'"
+
+
+def _is_plain_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower().lstrip("+-") not in ("nan", "inf", "infinity")
 
 
 def _removal(key: str, config: Mapping[str, ConfigValue], version: FlinkVersion, why: str) -> Change:

@@ -145,3 +145,17 @@ def test_an_unreadable_value_with_no_guess_replaced_by_a_size_is_said_as_one_cha
     assert fix.set == ((PROCESS, "1728m"),)
     assert fix.unset == ()
     assert fix.summary.endswith("instead of '-1g', which Flink cannot read")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "why"),
+    [
+        ("taskmanager.cpu.cores", "-0.5", "Flink needs a positive number of CPU cores, not -0.5"),
+        ("taskmanager.memory.managed.fraction", "-0.1", "Flink needs a fraction from 0 to 1, not -0.1"),
+        ("taskmanager.memory.managed.fraction", "abc", "Flink cannot read 'abc'"),
+    ],
+)
+def test_a_removed_value_says_why_flink_refuses_it(key: str, value: str, why: str) -> None:
+    [fix] = propose_fixes({FLINK: "6g", key: value}, "2.2")
+    assert fix.unset == (key,)
+    assert fix.summary.startswith(f"remove {key}: {why}; Flink then ")
