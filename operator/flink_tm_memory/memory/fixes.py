@@ -369,7 +369,11 @@ class _Search:
         return pairs
 
     def last_resort(self, config: Config) -> list[tuple[Change, ...]]:
-        """Every option but the total (and slots and CPU cores) removed; the shipped total if need be."""
+        """Every option but the total (and slots and CPU cores) removed; then the total changed if need be.
+
+        A total the user set is moved to the nearest whole MiB Flink accepts (so it stays minimal);
+        without one, Flink's shipped size is set.
+        """
         total = opt.PROCESS_SIZE.key
         for kept_keys in ((total, opt.NUM_TASK_SLOTS.key, opt.CPU_CORES.key), (total,)):
             removals = [
@@ -378,11 +382,11 @@ class _Search:
                 if key in self.options and key not in kept_keys
             ]
             kept = apply_changes(config, removals)
-            if total in config and self.accepts(kept):
+            if total in kept and self.accepts(kept):
                 return [tuple(removals)]
-            shipped = Change(total, SHIPPED_PROCESS_SIZE, f"set {total} to {SHIPPED_PROCESS_SIZE}", 1.0)
-            if self.accepts(apply_changes(kept, [shipped])):
-                return [(*removals, shipped)]
+            sized = self._size_changes(kept, total) if total in kept else self._new_total(kept)
+            if sized:
+                return [(*removals, min(sized, key=lambda change: change.cost))]
         return []
 
 
