@@ -556,8 +556,9 @@ class Conflict(_Status):
     fixes: list[ConflictFix] = Field(
         default_factory=list,
         description=(
-            "On the conflict Flink reports first: changes after which Flink accepts the configuration, "
-            "fewest keys first; a changed size is the whole MiB nearest the spec's that Flink accepts."
+            "Changes that end this conflict. On the one Flink reports first: changes after which Flink "
+            "accepts the configuration, fewest keys first (a changed size is the whole MiB nearest the "
+            "spec's that Flink accepts); on a spec conflict: the Flink option to remove."
         ),
     )
 

@@ -4,14 +4,15 @@ The engine (``memory/fixes.py``) proposes changes of Flink options. A spec write
 ``flinkConfiguration``, but the process size may come from ``resources.memory``, a Kubernetes
 quantity: a change of it is then said, and sized, the Kubernetes way (``raise spec.resources.memory
 from 4Gi to 8463Mi``). A Flink value with a Kubernetes unit (``4Gi``) gets the hint that
-``resources.memory`` takes it as it is.
+``resources.memory`` takes it as it is. The spec's own conflicts (a Kubernetes field and a Flink option
+that disagree, an unusable limit factor) are fixed by removing the Flink option.
 """
 
 from __future__ import annotations
 
 import re
 
-from flink_tm_memory.api.resolve import ResolvedSpec
+from flink_tm_memory.api.resolve import ResolvedSpec, SpecProblem, flink_field
 from flink_tm_memory.api.v1alpha1 import ConflictFix, FlinkTaskManagerMemorySpec
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.configuration import java_string
@@ -67,3 +68,18 @@ def _kubernetes_summary(summary: str, spec: FlinkTaskManagerMemorySpec, resolved
 def _quantity(flink_size: str) -> str:
     match = _FLINK_SIZE.fullmatch(flink_size)
     return f"{match[1]}{_TO_KUBERNETES[match[2]]}" if match else flink_size
+
+
+def render_spec_problem_fixes(problem: SpecProblem) -> list[ConflictFix]:
+    """A disagreement between a spec field and a Flink option: remove the option, the field decides."""
+    options = [key for key in problem.keys if flink_field(key) in problem.fields]
+    if len(options) != 1:
+        return []
+    key = options[0]
+    others = [field for field in problem.fields if field != flink_field(key)]
+    why = f"{others[0]} sets it" if others else "the limit is then the request (factor 1)"
+    return [
+        ConflictFix.model_validate(
+            {"unset": [key], "fields": [flink_field(key)], "summary": f"remove {flink_field(key)}: {why}"}
+        )
+    ]

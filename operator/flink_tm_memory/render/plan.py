@@ -57,7 +57,7 @@ from flink_tm_memory.memory.weights import (
     derive_managed_memory_weights,
     split_managed_memory,
 )
-from flink_tm_memory.render.fixes import render_fixes
+from flink_tm_memory.render.fixes import render_fixes, render_spec_problem_fixes
 
 INVALID_SPEC = "InvalidSpec"
 SPEC_TOO_LARGE = "SpecTooLarge"
@@ -283,6 +283,7 @@ def _spec_conflict(problem: SpecProblem) -> Conflict:
         keys=[clip(key, 256) for key in problem.keys],
         fields=[clip(field, 256) for field in problem.fields],
         primary=False,
+        fixes=render_spec_problem_fixes(problem),
     )
 
 

@@ -21,10 +21,11 @@ def primary(spec: dict[str, Any]) -> Conflict:
     return next(conflict for conflict in derive_memory_plan(spec).conflicts if conflict.primary)
 
 
-def test_only_flinks_primary_conflict_carries_fixes() -> None:
+def test_of_flinks_conflicts_only_the_primary_one_carries_fixes() -> None:
     plan = derive_memory_plan(
-        {"resources": {"memory": "2Gi"}, "flinkConfiguration": {PROCESS: "3g", TASK_HEAP: "4g"}}
+        {"flinkConfiguration": {PROCESS: "3g", TASK_HEAP: "4g", "taskmanager.cpu.cores": "-1"}}
     )
+    assert len(plan.conflicts) > 1
     assert [bool(conflict.fixes) for conflict in plan.conflicts] == [
         conflict.primary for conflict in plan.conflicts
     ]
@@ -65,3 +66,32 @@ def test_fixes_are_written_in_the_status_under_set_and_unset() -> None:
         "fields": [f"spec.flinkConfiguration[{PROCESS}]"],
         "summary": fix.summary,
     }
+
+
+SPEC_CONFLICTS = {
+    "resources": {"memory": "2Gi", "cpu": "2", "memoryLimitFactor": 1.5},
+    "flinkConfiguration": {
+        PROCESS: "3g",
+        "taskmanager.cpu.cores": "3",
+        "kubernetes.taskmanager.memory.limit-factor": "2",
+        "kubernetes.taskmanager.cpu.limit-factor": "0.5",
+    },
+}
+
+
+def test_every_spec_conflict_has_a_fix_that_ends_it() -> None:
+    conflicts = derive_memory_plan(SPEC_CONFLICTS).conflicts
+    assert {conflict.reason for conflict in conflicts} == {
+        "ProcessSizeMismatch",
+        "CpuMismatch",
+        "LimitFactorMismatch",
+        "InvalidLimitFactor",
+    }
+    for conflict in conflicts:
+        [fix] = conflict.fixes
+        options = {
+            key: value for key, value in SPEC_CONFLICTS["flinkConfiguration"].items() if key not in fix.unset
+        }
+        fixed = derive_memory_plan({**SPEC_CONFLICTS, "flinkConfiguration": options})
+        assert conflict.reason not in {other.reason for other in fixed.conflicts}, fix.summary
+        assert fix.summary.startswith(f"remove spec.flinkConfiguration[{fix.unset[0]}]: ")
