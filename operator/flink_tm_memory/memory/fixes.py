@@ -238,6 +238,7 @@ class _Search:
         self.legacy_heap_env = legacy_heap_env
         self.options = {key: option for option in opt.options_for(version) for key in option.all_keys}
         self.verdicts: dict[frozenset[tuple[str, ConfigValue]], bool] = {}
+        self.reasons: dict[frozenset[tuple[str, ConfigValue]], tuple[Problem, ...]] = {}
 
     def accepts(self, config: Mapping[str, ConfigValue]) -> bool:
         key = frozenset(config.items())
@@ -246,7 +247,10 @@ class _Search:
         return self.verdicts[key]
 
     def problems(self, config: Mapping[str, ConfigValue]) -> tuple[Problem, ...]:
-        return self._derive(config, thorough=True).problems
+        key = frozenset(config.items())
+        if key not in self.reasons:
+            self.reasons[key] = self._derive(config, thorough=True).problems
+        return self.reasons[key]
 
     def _derive(self, config: Mapping[str, ConfigValue], *, thorough: bool) -> TaskManagerMemory:
         return derive_task_manager_memory(
@@ -361,8 +365,9 @@ class _Search:
 
     def pairs(self, config: Config) -> list[tuple[Change, ...]]:
         """A removal, then one more change: for conflicts between two options the user set."""
+        named = {key for problem in self.problems(config) for key in problem.keys}
         pairs: list[tuple[Change, ...]] = []
-        for key in [key for key in config if key in self.options]:
+        for key in [key for key in config if key in self.options and key in named]:
             removal = _removal(key, config, self.version, "")
             rest = apply_changes(config, [removal])
             pairs.extend((removal, change) for change in self.single_changes(rest, narrow=True))
