@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.fix_vectors import FIX_ROOT, proposed, rejected_cases, without_answers
+from tests.conformance.fix_vectors import FIX_ROOT, build, proposed, rejected_cases, without_answers
 from tests.conformance.jsonl import read_jsonl
 
 PUBLIC_VECTORS = Path(__file__).parent / "vectors"
@@ -72,3 +72,23 @@ def test_the_engine_proposes_the_fixes_flink_judged(path: Path) -> None:
         f"{len(differing)} cases' fixes changed since Flink judged them (e.g. {differing[:SHOWN]}): "
         "run `make vectors VECTORS_ARGS='--modes fixes'`"
     )
+
+
+def test_the_regeneration_asks_about_every_fix_and_every_size_moved_one_mib_closer() -> None:
+    asked: list[dict[str, Any]] = []
+
+    def ask(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        asked.extend(questions)
+        return [{"id": question["id"], "ok": True} for question in questions]
+
+    built = build("2.2.1", ask)
+
+    fixes = [fix for line in built for fix in line["fixes"]]
+    closer = [entry for fix in fixes for entry in fix["closer"]]
+    assert len(asked) == len(fixes) + len(closer)
+    assert len({question["id"] for question in asked}) == len(asked)
+    assert all(fix["flink"] == {"ok": True} for fix in fixes)
+    assert all(entry["flink"] == {"ok": True} for entry in closer)
+    assert [(line["suite"], line["id"]) for line in built] == [
+        (suite, case["id"]) for suite, case in rejected_cases("2.2.1")
+    ]
