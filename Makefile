@@ -61,6 +61,7 @@ test: lint types imports unit e2e ## Everything CI runs
 
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
+	$(BIN)/python -m tests.conformance.option_keys --oracle $(FLINK_ORACLE)
 
 manifests: $(STAMP) tools ## Regenerate the CRD, webhook configurations, the chart's CRD copy and manifests/install.yaml
 	$(BIN)/python -m flink_tm_memory.api.crd

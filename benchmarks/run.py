@@ -116,7 +116,11 @@ def batch(ours: Path, workdir: Path, arguments: argparse.Namespace) -> None:
     for size in (BATCH_SIZE, LONG_BATCH_SIZE):
         cases = workdir / f"cases-{size}.jsonl"
         write_batch(cases, arguments.flink, size)
-        mine = f"sh -c '{ours} derive --jsonl --flink-version {arguments.flink} < {cases} > {workdir}/ours-{size}'"
+        # --no-fixes: Flink proposes no fixes, so both sides answer the same question, line for line.
+        mine = (
+            f"sh -c '{ours} derive --jsonl --no-fixes --flink-version {arguments.flink} < {cases} "
+            f"> {workdir}/ours-{size}'"
+        )
         flink = (
             f"sh -c '{arguments.oracle} --flink {arguments.flink} --no-crosscheck < {cases} "
             f"> {workdir}/flink-{size}'"

@@ -11,6 +11,10 @@ as ``expect`` next to each input:
 * configuration files (mode ``files``): ``cases/files/<flavour>.jsonl``, written by the seeded fuzzer
   ``fuzz_config_files.py`` -> ``vectors-files/<flavour>/<version>.jsonl`` for every release that reads
   that file, through the oracle's file channel (``--channel file --conf-file <flavour>``).
+* fixes (mode ``fixes``): the engine's fixes for every case the tm vectors on file (both suites) say
+  Flink rejects, each fix and each fix 1 MiB closer to the user's sizes asked of Flink ->
+  ``vectors-fixes/<version>.jsonl`` (see ``fix_vectors.py``). Built from the tm vectors as they are
+  before this run: after a change of those, run again.
 
 Why: expectations must come from Flink and never from our engine; with this harness a new Flink
 release is one command (``python -m tests.conformance.regenerate --oracle PATH --versions 2.4.0``).
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conformance.file_vectors import FLAVOUR_VERSIONS, oracle_case
+from tests.conformance.fix_vectors import FIX_ROOT, build
 from tests.conformance.jsonl import parse_jsonl, read_jsonl
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +58,8 @@ MODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "weights": ("weights", ("--weights",)),
 }
 """mode -> (sub-folder of the vector roots, flink-oracle flags)."""
+FIXES = "fixes"
+ALL_MODES = (*MODES, FILES_MODE, FIXES)
 
 SUITES = ("public", "own")
 SHOWN_IDS = 5
@@ -108,14 +115,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--versions", type=comma_list, help="e.g. 2.2.1,2.3.0 (default: every version on file)"
     )
     parser.add_argument(
-        "--modes", type=comma_list, default=[*MODES, FILES_MODE], help="subset of tm,local,weights,files"
+        "--modes", type=comma_list, default=list(ALL_MODES), help="subset of tm,local,weights,files,fixes"
     )
     parser.add_argument("--suites", type=comma_list, default=list(SUITES), help="subset of public,own")
     parser.add_argument(
         "--check", action="store_true", help="regenerate into a temp dir, exit 1 on differences"
     )
     args = parser.parse_args(argv)
-    for name, allowed in (("modes", [*MODES, FILES_MODE]), ("suites", SUITES)):
+    for name, allowed in (("modes", ALL_MODES), ("suites", SUITES)):
         unknown = set(getattr(args, name)) - set(allowed)
         if unknown:
             parser.error(f"--{name}: unknown {', '.join(sorted(unknown))} (choose from {', '.join(allowed)})")
@@ -159,6 +166,10 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
         if FILES_MODE in modes and "own" in suites:
             targets.extend(file_targets(version))
         for mode in (mode for mode in modes if mode != FILES_MODE):
+            if mode == FIXES:
+                inputs = vector_file(PUBLIC_ROOT, "tm", version)
+                targets.append(Target(version, mode, "public+own", inputs, FIX_ROOT / f"{version}.jsonl"))
+                continue
             if "public" in suites:
                 destination = vector_file(PUBLIC_ROOT, mode, version)
                 targets.append(Target(version, mode, "public", public_inputs(mode, version), destination))
@@ -202,7 +213,7 @@ def oracle_command(oracle: Path, target: Target) -> list[str]:
     if target.flavour is not None:
         flags: tuple[str, ...] = ("--channel", "file", "--conf-file", target.flavour)
     else:
-        flags = MODES[target.mode][1]
+        flags = () if target.mode == FIXES else MODES[target.mode][1]
     return [*launcher, str(oracle), "--flink", target.version, *flags]
 
 
@@ -244,7 +255,8 @@ def render(cases: list[Case], answers: list[Case]) -> str:
 
 def by_id(text: str) -> dict[str, str]:
     cases = iter(parse_jsonl(text))
-    return {case["id"]: json.dumps(case, sort_keys=True) for case in cases}
+    # Fix vectors hold both suites' cases, whose ids could meet.
+    return {f"{case.get('suite', '')}/{case['id']}": json.dumps(case, sort_keys=True) for case in cases}
 
 
 def compare(old_text: str | None, new_text: str) -> FileDiff:
@@ -299,16 +311,31 @@ def generate(oracle: Path, targets: list[Target], staging: Path) -> dict[str, fl
     """Write every target into ``staging``; returns seconds spent in the oracle per version."""
     seconds: dict[str, float] = {}
     for target in targets:
-        cases = load_inputs(target.inputs)
         started = time.monotonic()
-        answers = run_oracle(oracle, target, cases)
+        if target.mode == FIXES:
+            text, count = generate_fixes(oracle, target)
+        else:
+            cases = load_inputs(target.inputs)
+            text, count = render(cases, run_oracle(oracle, target, cases)), len(cases)
         elapsed = time.monotonic() - started
         seconds[target.version] = seconds.get(target.version, 0.0) + elapsed
-        print(f"  {target.label:<32} {len(cases):>5} cases  {elapsed:6.1f} s", flush=True)
+        print(f"  {target.label:<32} {count:>5} cases  {elapsed:6.1f} s", flush=True)
         staged = staging / target.label
         staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_text(render(cases, answers), encoding="utf-8")
+        staged.write_text(text, encoding="utf-8")
     return seconds
+
+
+def generate_fixes(oracle: Path, target: Target) -> tuple[str, int]:
+    """The fix vector file's text, and how many configurations Flink was asked about."""
+    asked: list[int] = []
+
+    def ask(questions: list[Case]) -> list[Case]:
+        asked.append(len(questions))
+        return run_oracle(oracle, target, questions)
+
+    lines = build(target.version, ask)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), sum(asked)
 
 
 def summarize(targets: list[Target], staging: Path) -> dict[Target, FileDiff]:

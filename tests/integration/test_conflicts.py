@@ -108,3 +108,21 @@ async def _make_conflicting(kubectl: Kubectl) -> None:
         "flinkConfiguration": {**TOO_BIG, "taskmanager.memory.process.size": None},
     }
     await kubectl.patch(MEMORIES, "process-size", {"spec": spec})
+
+
+async def test_a_conflict_carries_fixes_and_the_first_one_makes_the_resource_ready(
+    operator: object, kubectl: Kubectl
+) -> None:
+    await kubectl.create(MEMORIES, sample("conflicting"))
+    status = await observed(kubectl, "conflicting", 1)
+    first = status["conflicts"][0]["fixes"][0]
+    [event] = await eventually(lambda: kubectl.events("conflicting"), what="an event")
+
+    assert first["fields"] == ["spec.resources.memory"]
+    assert first["summary"].startswith("raise spec.resources.memory from 2Gi to ")
+    assert event["message"].endswith(f" Fix: {first['summary']}.")
+    quantity = first["summary"].rsplit(" ", 1)[1]
+    await kubectl.patch(MEMORIES, "conflicting", {"spec": {"resources": {"memory": quantity}}})
+    fixed = await ready(kubectl, "conflicting")
+    assert fixed["conflicts"] == []
+    assert fixed["breakdown"]["totalProcess"]["bytes"] == int(quantity.removesuffix("Mi")) << 20

@@ -212,3 +212,11 @@ async def test_a_bad_body_gets_a_client_error_and_the_server_keeps_answering(
     assert 400 <= status < 500
     response = await webhook.admit(review("CREATE", sample("conflicting")))
     assert response["allowed"] is False
+
+
+async def test_the_denial_ends_flinks_conflict_with_the_fix_that_changes_least(webhook: Webhook) -> None:
+    response = await webhook.admit(review("CREATE", sample("conflicting")))
+
+    first = response["status"]["message"].splitlines()[0]
+    assert " Fix: raise spec.resources.memory from 2Gi to " in first
+    assert first.endswith("Mi")

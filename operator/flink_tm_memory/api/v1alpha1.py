@@ -529,6 +529,19 @@ class ManagedMemoryShare(_Status):
     human_per_slot: str = Field(description="The same, as Flink prints sizes.")
 
 
+class ConflictFix(_Status):
+    """A change of the spec after which Flink accepts the configuration."""
+
+    set_options: dict[str, str] = Field(
+        default_factory=dict,
+        alias="set",
+        description="Flink option keys to set, with the value to write (in Flink's syntax).",
+    )
+    unset: list[str] = Field(default_factory=list, description="Flink option keys to remove.")
+    fields: list[str] = Field(default_factory=list, description="The spec fields the change is made in.")
+    summary: str = Field(description="The change in one line, in the spec's terms.")
+
+
 class Conflict(_Status):
     """One reason Flink (or the spec itself) refuses the configuration."""
 
@@ -540,6 +553,14 @@ class Conflict(_Status):
     keys: list[str] = Field(default_factory=list, description="The Flink option keys involved.")
     fields: list[str] = Field(default_factory=list, description="The spec fields involved.")
     primary: bool = Field(description="Whether this is the problem Flink itself would report first.")
+    fixes: list[ConflictFix] = Field(
+        default_factory=list,
+        description=(
+            "Changes that end this conflict. On the one Flink reports first: changes after which Flink "
+            "accepts the configuration, fewest keys first (a changed size is the whole MiB nearest the "
+            "spec's that Flink accepts); on a spec conflict: the Flink option to remove."
+        ),
+    )
 
 
 class NoteStatus(_Status):

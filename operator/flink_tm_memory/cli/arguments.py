@@ -26,7 +26,8 @@ Derive TaskManager memory exactly as Flink's BashJavaUtils would, without a JVM.
 With neither --config nor -D, Flink's shipped default configuration is used
 (taskmanager.memory.process.size: 1728m, taskmanager.numberOfTaskSlots: 1).
 With --jsonl, cases are read from stdin in the flink-oracle's input schema and
-answered in its output schema, one line each.
+answered in its output schema, one line each; a rejected case also gets its
+"fixes" (--no-fixes leaves them out).
 
 Exit status: 0 Flink accepts the configuration, 1 Flink rejects it (or could not
 load the file), 2 usage error.
@@ -125,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"
     )
     derive.add_argument("--mode", choices=BATCH_MODES, help="with --jsonl: what to derive (default tm)")
+    derive.add_argument(
+        "--no-fixes",
+        action="store_true",
+        help="with --jsonl: no fixes for rejected cases (the oracle's schema exactly)",
+    )
     _add_run(commands)
     _add_webhook_configurations(commands)
     return parser

@@ -7,6 +7,10 @@ a user would write (``repr`` for numbers), ``null`` drops a key, and a line that
 answered with the oracle's own error class ``ORACLE_BAD_INPUT`` instead of ending the stream (where the
 oracle itself would crash, e.g. on ``"useCases": null``, this answers ``ORACLE_BAD_INPUT`` too). Lines
 are streamed: one case in memory at a time, flushed per line only when a person is watching.
+
+One addition to the oracle's schema: a rejected tm case also gets ``"fixes"`` (``memory/fixes.py``),
+each ``{"set": {key: value}, "unset": [key], "summary": text}``; ``fixes=False`` (``--no-fixes``)
+leaves them out, for an answer that is exactly the oracle's.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ class Case:
 Evaluator = Callable[[Case], Output]
 
 
-def run_batch(lines: Iterable[str], out: TextIO, version: FlinkVersion, mode: str, *, flush: bool) -> int:
+def run_batch(
+    lines: Iterable[str], out: TextIO, version: FlinkVersion, mode: str, *, flush: bool, fixes: bool = True
+) -> int:
     """Answers every case; 0 unless a case hit an internal error (reported in its line, not raised)."""
-    evaluate = _evaluator(mode, version)
+    evaluate = _evaluator(mode, version, fixes=fixes)
     status = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -119,21 +125,29 @@ def _write_line(out: TextIO, output: Output) -> None:
 # ---------------------------------------------------------------------- what each mode derives
 
 
-def _evaluator(mode: str, version: FlinkVersion) -> Evaluator:
+def _evaluator(mode: str, version: FlinkVersion, *, fixes: bool) -> Evaluator:
     if mode == "tm":
-        return _task_manager(version)
+        return _task_manager(version, fixes=fixes)
     if mode == "local":
         return _local_execution(version)
     return _weights(version)
 
 
-def _task_manager(version: FlinkVersion) -> Evaluator:
+def _task_manager(version: FlinkVersion, *, fixes: bool) -> Evaluator:
+    from flink_tm_memory.cli.formats.common import fix_document, fixes_for
     from flink_tm_memory.memory.engine import derive_task_manager_memory
     from flink_tm_memory.memory.oracle_format import task_manager_output
 
-    # Only Flink's answer goes into the oracle schema: skip our extra analysis (independent problems,
-    # advice, trace), which fleet-sized batches would pay for per case.
-    return lambda case: task_manager_output(derive_task_manager_memory(case.config, version, thorough=False))
+    def evaluate(case: Case) -> Output:
+        # Only Flink's answer goes into the oracle schema: skip our extra analysis (independent problems,
+        # advice, trace), which fleet-sized batches would pay for per case.
+        result = derive_task_manager_memory(case.config, version, thorough=False)
+        output = task_manager_output(result)
+        if fixes and not result.ok:
+            output["fixes"] = [fix_document(fix) for fix in fixes_for(result, case.config)]
+        return output
+
+    return evaluate
 
 
 def _local_execution(version: FlinkVersion) -> Evaluator:

@@ -26,6 +26,8 @@ def run_derive(arguments: argparse.Namespace) -> int:
         return _run_batch(arguments, version)
     if arguments.mode is not None:
         raise UsageError("--mode only applies to --jsonl")
+    if arguments.no_fixes:
+        raise UsageError("--no-fixes only applies to --jsonl")
     source = gather_configuration(arguments.config, arguments.dynamic, version)
     result = derive_task_manager_memory(
         source.entries,
@@ -67,7 +69,14 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
         )
     from flink_tm_memory.cli.batch import run_batch
 
-    return run_batch(sys.stdin, sys.stdout, version, arguments.mode or "tm", flush=sys.stdout.isatty())
+    return run_batch(
+        sys.stdin,
+        sys.stdout,
+        version,
+        arguments.mode or "tm",
+        flush=sys.stdout.isatty(),
+        fixes=not arguments.no_fixes,
+    )
 
 
 def _write(result: TaskManagerMemory, source: ConfigInput, output_format: str, out: TextIO) -> None:

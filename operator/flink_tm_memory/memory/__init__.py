@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_VERSION",
     "SUPPORTED_VERSIONS",
     "ComponentTrace",
+    "Fix",
     "FlinkVersion",
     "LocalExecution",
     "ManagedMemorySplit",
@@ -41,6 +42,7 @@ __all__ = [
     "derive_managed_memory_weights",
     "derive_task_manager_memory",
     "parse_flink_version",
+    "propose_fixes",
     "split_managed_memory",
 ]
 
@@ -48,6 +50,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memo
 if TYPE_CHECKING:
     from typing import Any
 
+    from flink_tm_memory.memory.fixes import Fix, propose_fixes
     from flink_tm_memory.memory.local import LocalExecution, derive_local_execution
     from flink_tm_memory.memory.weights import (
         ManagedMemorySplit,
@@ -57,8 +60,10 @@ if TYPE_CHECKING:
         split_managed_memory,
     )
 
-# Local execution and consumer weights load on first use: the one-shot TaskManager path never needs them.
+# Local execution, consumer weights and fixes load on first use: the one-shot TaskManager path never needs them.
 _LAZY = {
+    "Fix": "fixes",
+    "propose_fixes": "fixes",
     "LocalExecution": "local",
     "derive_local_execution": "local",
     "ManagedMemorySplit": "weights",

@@ -343,7 +343,42 @@ def _ignored_and_unknown_keys(config: FlinkConfiguration, version: FlinkVersion)
                     (key,),
                 )
             )
+        elif _looks_like_task_manager_key(key):
+            note = _misspelled_task_manager_key(key, version)
+            if note is not None:
+                notes.append(note)
     return notes
+
+
+def _looks_like_task_manager_key(key: str) -> bool:
+    head = key.split(".", 1)[0].lower()
+    return head == "taskmanager" or (len(head) > 7 and _close(head, ("taskmanager",), 0.8) is not None)
+
+
+def _misspelled_task_manager_key(key: str, version: FlinkVersion) -> Note | None:
+    """A key near one of the release's TaskManager options (any of them, not only memory ones)."""
+    from flink_tm_memory.memory.taskmanager_keys import TASK_MANAGER_KEYS  # noqa: PLC0415 - unknown keys only
+
+    options = TASK_MANAGER_KEYS.get(version.name, frozenset())
+    if key in options:
+        return None
+    close = _close(key, sorted(options), 0.9)
+    if close is None:
+        return None
+    case = " (Flink's keys are case-sensitive)" if close.lower() == key.lower() else ""
+    return Note(
+        NoteLevel.WARNING,
+        NoteCode.UNKNOWN_KEY,
+        f"'{key}' is not one of Flink {version}'s TaskManager options. Did you mean '{close}'?{case}",
+        (key,),
+    )
+
+
+def _close(word: str, candidates: tuple[str, ...] | list[str], cutoff: float) -> str | None:
+    import difflib  # noqa: PLC0415 - only for unknown keys; keeps the one-shot CLI start fast
+
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+    return matches[0] if matches else None
 
 
 def _unique(notes: list[Note]) -> list[Note]:

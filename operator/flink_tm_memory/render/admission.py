@@ -108,9 +108,14 @@ def _shape_problem(resource: object) -> str | None:
 
 
 def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
-    """One line per conflict, Flink's own (the primary one) first."""
+    """One line per conflict, Flink's own (the primary one) first, ending with the fix that changes least."""
     ordered = sorted(conflicts, key=lambda conflict: not conflict.primary)  # stable: plan order otherwise
-    return "\n".join(_line(conflict) for conflict in ordered)
+    return "\n".join(_line(conflict) + _fix(conflict) for conflict in ordered)
+
+
+def _fix(conflict: Conflict) -> str:
+    # Only Flink's primary conflict carries fixes; the first changes least.
+    return f" Fix: {' '.join(conflict.fixes[0].summary.split())}" if conflict.fixes else ""
 
 
 def _line(conflict: Conflict) -> str:

@@ -125,7 +125,9 @@ def _conflict_events(
     first = conflicts[0]
     more = len(conflicts) - 1
     suffix = f" ({more} more in status.conflicts)" if more else ""
-    return [EventSpec(WARNING, first.reason, f"{first.message}{suffix}")]
+    fix = next((conflict.fixes[0].summary for conflict in conflicts if conflict.fixes), None)
+    advice = f" Fix: {fix}." if fix else ""
+    return [EventSpec(WARNING, first.reason, f"{first.message}{suffix}{advice}")]
 
 
 def _write_events(

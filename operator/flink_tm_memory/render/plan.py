@@ -40,6 +40,7 @@ from flink_tm_memory.api.resolve import (
 )
 from flink_tm_memory.api.v1alpha1 import (
     Conflict,
+    ConflictFix,
     FlinkTaskManagerMemorySpec,
     Interpretation,
     NoteStatus,
@@ -56,6 +57,7 @@ from flink_tm_memory.memory.weights import (
     derive_managed_memory_weights,
     split_managed_memory,
 )
+from flink_tm_memory.render.fixes import render_fixes, render_spec_problem_fixes
 
 INVALID_SPEC = "InvalidSpec"
 SPEC_TOO_LARGE = "SpecTooLarge"
@@ -107,6 +109,7 @@ def derive_memory_plan(raw_spec: Mapping[str, Any]) -> MemoryPlan:
         state_backend_uses_managed_memory=resolved.state_backend_uses_managed_memory,
     )
     split = _split(weights, memory.layout)
+    fixes = [] if memory.ok else render_fixes(spec, resolved)
     return MemoryPlan(
         update_mode=resolved.update_mode,
         spec=spec,
@@ -116,7 +119,10 @@ def derive_memory_plan(raw_spec: Mapping[str, Any]) -> MemoryPlan:
         split=split,
         conflicts=(
             *(_spec_conflict(problem) for problem in resolved.problems),
-            *(_flink_conflict(problem, resolved) for problem in _flink_problems(memory, weights, split)),
+            *(
+                _flink_conflict(problem, resolved, fixes if problem is memory.primary_problem else [])
+                for problem in _flink_problems(memory, weights, split)
+            ),
             *_limit_conflicts(resolved, memory.layout),
         ),
         notes=tuple(_note(note, resolved) for note in (*memory.notes, *weights.notes)),
@@ -277,10 +283,11 @@ def _spec_conflict(problem: SpecProblem) -> Conflict:
         keys=[clip(key, 256) for key in problem.keys],
         fields=[clip(field, 256) for field in problem.fields],
         primary=False,
+        fixes=render_spec_problem_fixes(problem),
     )
 
 
-def _flink_conflict(problem: Problem, resolved: ResolvedSpec) -> Conflict:
+def _flink_conflict(problem: Problem, resolved: ResolvedSpec, fixes: list[ConflictFix]) -> Conflict:
     return Conflict(
         reason=problem.reason.value,
         message=clip(problem.message or problem.headline),
@@ -288,6 +295,7 @@ def _flink_conflict(problem: Problem, resolved: ResolvedSpec) -> Conflict:
         keys=[clip(key, 256) for key in problem.keys],
         fields=_fields(problem.keys, resolved),
         primary=problem.primary,
+        fixes=fixes,
     )
 
 

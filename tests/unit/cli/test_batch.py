@@ -12,6 +12,7 @@ import pytest
 
 from flink_tm_memory.cli import main
 from flink_tm_memory.cli.batch import read_case
+from flink_tm_memory.memory.fixes import propose_fixes
 
 from .conftest import CliRunner, load_vectors
 
@@ -25,10 +26,36 @@ def test_jsonl_reproduces_every_flink_2_2_1_vector_as_the_oracle_prints_it(cli: 
     cases = load_vectors("2.2.1.jsonl")
     stdin = "".join(json.dumps({"id": case["id"], "config": case["config"]}) + "\n" for case in cases)
 
-    run = cli("derive", "--jsonl", "--flink-version", "2.2.1", stdin=stdin)
+    run = cli("derive", "--jsonl", "--no-fixes", "--flink-version", "2.2.1", stdin=stdin)
 
     assert run.code == 0
     assert run.out.splitlines() == [oracle_line(case["id"], case["expect"]) for case in cases]
+
+
+def test_jsonl_adds_the_fixes_of_every_rejected_case_to_flinks_answer(cli: CliRunner) -> None:
+    cases = load_vectors("2.2.1.jsonl")[:200]
+    stdin = "".join(json.dumps({"id": case["id"], "config": case["config"]}) + "\n" for case in cases)
+
+    run = cli("derive", "--jsonl", "--flink-version", "2.2.1", stdin=stdin)
+
+    answers = [json.loads(line) for line in run.out.splitlines()]
+    assert any(not case["expect"]["ok"] for case in cases)
+    for case, answer in zip(cases, answers, strict=True):
+        fixes = answer.pop("fixes", None)
+        assert answer == {"id": case["id"], **case["expect"]}
+        if case["expect"]["ok"]:
+            assert fixes is None
+            continue
+        expected = propose_fixes(case["config"], "2.2.1")
+        assert fixes == [
+            {"set": dict(fix.set), "unset": list(fix.unset), "summary": fix.summary} for fix in expected
+        ]
+        assert fixes
+        assert all(isinstance(value, str) for fix in fixes for value in fix["set"].values())
+
+
+def test_no_fixes_applies_only_to_jsonl(cli: CliRunner) -> None:
+    assert cli("derive", "--no-fixes").code == 2
 
 
 # The oracle's own answers (flink-oracle --flink 2.2.1) to input it cannot read.

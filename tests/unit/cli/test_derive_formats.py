@@ -12,6 +12,8 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from flink_tm_memory.memory.fixes import propose_fixes
+
 from .conftest import CliRunner, load_vectors
 
 # Verbatim output of Flink's own command line, `java -cp bash-java-utils.jar:flink-dist.jar
@@ -236,3 +238,45 @@ def test_svg_of_a_rejected_configuration_shows_flinks_message(cli: CliRunner) ->
     assert run.code == 1
     assert "Cannot read memory size from config option 'taskmanager.memory.process.size'." in text
     assert "keys: taskmanager.memory.process.size" in text
+
+
+CONFLICT = ("-D", "taskmanager.memory.process.size=4g", "-D", "taskmanager.memory.task.heap.size=4g")
+
+
+def expected_fixes(*flags: str) -> list[dict[str, Any]]:
+    config = dict(flag.split("=", 1) for flag in flags if flag != "-D")
+    return [
+        {"set": dict(fix.set), "unset": list(fix.unset), "summary": fix.summary}
+        for fix in propose_fixes(config, "2.2")
+    ]
+
+
+@pytest.mark.parametrize("output_format", ["json", "yaml"])
+def test_structured_output_of_a_rejected_configuration_carries_its_fixes(
+    cli: CliRunner, output_format: str
+) -> None:
+    run = cli("derive", "--format", output_format, *CONFLICT)
+
+    document = json.loads(run.out) if output_format == "json" else yaml.safe_load(run.out)
+    assert document["fixes"] == expected_fixes(*CONFLICT)
+    assert document["fixes"]
+
+
+def test_structured_output_of_an_accepted_configuration_has_no_fixes(cli: CliRunner) -> None:
+    assert json.loads(cli("derive", "--format", "json").out)["fixes"] == []
+
+
+def test_the_table_of_a_rejected_configuration_says_how_to_fix_it(cli: CliRunner) -> None:
+    run = cli("derive", *CONFLICT)
+
+    after = run.out.split("How to fix", 1)[1]
+    for number, fix in enumerate(expected_fixes(*CONFLICT), 1):
+        assert f"{number}. {fix['summary']}" in after
+
+
+def test_the_svg_card_of_a_rejected_configuration_says_how_to_fix_it(cli: CliRunner) -> None:
+    run = cli("derive", "--format", "svg", "-D", "taskmanager.memory.process.size=1.5g")
+
+    texts = [element.text or "" for element in ElementTree.fromstring(run.out).iter()]
+    assert "How to fix" in texts
+    assert "1. write 1536m for taskmanager.memory.process.size: Flink reads whole numbers only" in texts

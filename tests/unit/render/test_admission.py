@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from flink_tm_memory.render.admission import WARNING_LIMIT, admission_verdict, fit
+from flink_tm_memory.render.plan import derive_memory_plan
 
 SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
 PROCESS_SIZE = "taskmanager.memory.process.size"
@@ -57,6 +58,24 @@ def test_every_conflict_is_one_line_with_flinks_own_first() -> None:
     assert len(lines) == 2
     assert "exceed configured Total Flink Memory" in lines[0]  # Flink's, though the plan lists it second
     assert lines[1].startswith("spec.resources.memory (2Gi) is 2147483648 bytes but ")
+
+
+def test_flinks_conflict_ends_with_the_fix_that_changes_least() -> None:
+    resource = sample("conflicting.yaml")
+    resource["spec"].pop("resources", None)
+    resource["spec"]["flinkConfiguration"] = {PROCESS_SIZE: "4Gi"}
+    [line] = admission_verdict(resource).message.splitlines()
+    assert line.endswith(
+        f". Fix: write 4g for {PROCESS_SIZE}: Flink reads Gi as no unit it knows; or use spec.resources.memory: 4Gi"
+    )
+
+
+def test_a_denial_names_the_first_of_the_status_fixes() -> None:
+    resource = sample("conflicting.yaml")
+    resource["spec"]["flinkConfiguration"] = {TASK_HEAP: "4g"}
+    plan = derive_memory_plan(resource["spec"])
+    primary = next(conflict for conflict in plan.conflicts if conflict.fixes)
+    assert admission_verdict(resource).message.splitlines()[0].endswith(f" Fix: {primary.fixes[0].summary}")
 
 
 def test_a_schema_error_names_its_field() -> None:

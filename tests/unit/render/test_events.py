@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import Conflict, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import Conflict, ConflictFix, WorkloadKind
 from flink_tm_memory.render.events import (
     MESSAGE_LIMIT,
     EventSpec,
@@ -157,3 +157,10 @@ def test_a_message_of_exactly_the_limit_is_kept_whole() -> None:
     kept = render_event_object(MEMORY, EventSpec("Normal", "R", message), REPORTER, AT)["message"]
 
     assert kept == message
+
+
+def test_a_conflict_warning_ends_with_the_fix_that_changes_least(valid_plan: MemoryPlan) -> None:
+    fix = ConflictFix.model_validate({"set": {"k": "1g"}, "summary": "raise k from 1m to 1g"})
+    flink = Conflict(reason="ComponentsExceedTotalFlink", message="Sum.", primary=True, fixes=[fix])
+    [warning] = events(valid_plan, {}, invalid(3), conflicts=(CONFLICT, flink))
+    assert warning.message == "Two sizes. (1 more in status.conflicts) Fix: raise k from 1m to 1g."

@@ -18,7 +18,12 @@ from flink_tm_memory.memory.sizes import format_human
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Final
+
+    from flink_tm_memory.memory.configuration import ConfigValue
+    from flink_tm_memory.memory.engine import TaskManagerMemory
+    from flink_tm_memory.memory.fixes import Fix
 
 
 class Group(StrEnum):
@@ -124,3 +129,17 @@ def causes_below(problem: Problem, shown: str) -> list[str]:
             causes.append(text)
         previous = text
     return causes
+
+
+def fixes_for(result: TaskManagerMemory, entries: Mapping[str, ConfigValue]) -> tuple[Fix, ...]:
+    """The fixes of a rejected configuration (none for an accepted one), searched only when needed."""
+    if result.ok:
+        return ()
+    from flink_tm_memory.memory.fixes import propose_fixes
+
+    return propose_fixes(entries, result.version)
+
+
+def fix_document(fix: Fix) -> dict[str, object]:
+    """A fix as ``derive --jsonl`` and ``--format json`` write it: keys and values as strings."""
+    return {"set": dict(fix.set), "unset": list(fix.unset), "summary": fix.summary}

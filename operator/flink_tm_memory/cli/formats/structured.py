@@ -2,14 +2,15 @@
 
 Unlike the oracle schema of ``--jsonl`` (Flink's answer only), this carries everything the engine
 knows: components in bytes and in Flink's human form, the derived JVM totals, both start strings,
-every problem, the notes, the explain trace and where the configuration came from.
+every problem, the fixes of a rejected configuration, the notes, the explain trace and where the
+configuration came from.
 """
 
 from __future__ import annotations
 
 import json
 
-from flink_tm_memory.cli.formats.common import FLINK_LOGGED
+from flink_tm_memory.cli.formats.common import FLINK_LOGGED, fix_document, fixes_for
 from flink_tm_memory.cli.inputs import ConfigInput
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.engine import TaskManagerMemory
@@ -35,6 +36,7 @@ def result_document(result: TaskManagerMemory, source: ConfigInput) -> dict[str,
         "cpuCores": json_number(layout.cpu_cores) if layout else None,
         "numSlots": layout.num_slots if layout else None,
         "problems": [_problem(problem) for problem in result.problems],
+        "fixes": [fix_document(fix) for fix in fixes_for(result, source.entries)],
         "notes": [
             {
                 "level": note.level.value,

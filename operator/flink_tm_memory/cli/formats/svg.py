@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flink_tm_memory.cli.formats.common import causes_below, share, short_size
+from flink_tm_memory.cli.formats.common import causes_below, fixes_for, share, short_size
 from flink_tm_memory.cli.inputs import ConfigInput
 from flink_tm_memory.memory.engine import TaskManagerMemory
 from flink_tm_memory.memory.explain import ComponentTrace
@@ -356,6 +356,16 @@ def _rejection(result: TaskManagerMemory, source: ConfigInput) -> str:
             )
             y += 19
         y += 12
+    fixes = fixes_for(result, source.entries)
+    if fixes:
+        body.append(_text(32, y + 8, "How to fix", size=16, weight="700", fill="#067647"))
+        y += 34
+        for number, fix in enumerate(fixes, 1):
+            for index, line in enumerate(textwrap.wrap(fix.summary, 120) or [""]):
+                text = f"{number}. {line}" if index == 0 else line
+                body.append(_text(32 if index == 0 else 52, y, text, size=13, fill="#067647"))
+                y += 19
+            y += 4
     return _document(f"Flink {result.version} rejects this configuration", WIDTH, int(y + 20), body)
 
 

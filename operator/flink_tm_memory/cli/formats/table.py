@@ -16,6 +16,7 @@ from flink_tm_memory.cli.formats.common import (
     Group,
     Row,
     causes_below,
+    fixes_for,
     memory_rows,
     share,
     short_size,
@@ -32,12 +33,15 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memo
 if TYPE_CHECKING:
     from typing import Final, TextIO
 
+    from flink_tm_memory.memory.fixes import Fix
+
 _ANSI = {
     "bold": "1",
     "dim": "2",
     "red": "31",
     "yellow": "33",
     "cyan": "36",
+    "green": "32",
     Group.TOTAL: "2",
     Group.HEAP: "33",
     Group.MANAGED: "32",
@@ -121,6 +125,7 @@ def render_table(result: TaskManagerMemory, source: ConfigInput, terminal: Termi
         lines += ["", *_jvm_and_cpu(result.layout, terminal)]
     else:
         lines += _rejection(result, terminal)
+        lines += _fixes(fixes_for(result, source.entries), terminal)
     lines += _notes(result.notes, source.warnings, terminal)
     lines += _explain(result.trace, terminal)
     return "\n".join(lines) + "\n"
@@ -217,6 +222,19 @@ def _problem_lines(
     if problem.keys:
         keys = terminal.wrap(f"keys: {', '.join(problem.keys)}", hanging + "  ", hanging + "    ")
         lines += [terminal.paint(line, "cyan") for line in keys]
+    return lines
+
+
+def _fixes(fixes: Sequence[Fix], terminal: Terminal) -> list[str]:
+    if not fixes:
+        return []
+    lines = [
+        "",
+        terminal.paint("How to fix (each alone makes Flink accept it; the first changes least):", "bold"),
+    ]
+    for number, fix in enumerate(fixes, 1):
+        lead = f"  {number}. "
+        lines += [terminal.paint(line, "green") for line in terminal.wrap(fix.summary, lead, " " * len(lead))]
     return lines
 
 
