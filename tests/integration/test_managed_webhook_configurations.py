@@ -29,6 +29,8 @@ from tests.integration.webhooks import free_port
 VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 CHECK_INTERVAL = 0.2
+LOADED = 30.0
+"""How long a wait may take on a machine busy with other work: waits end as soon as the condition holds."""
 Json = dict[str, Any]
 
 
@@ -138,16 +140,16 @@ async def test_a_rotated_certificate_is_served_and_its_ca_reaches_the_configurat
     port = free_port()
     await start_operator(webhook=managed(port, mounted, host="localhost"))
     first_ca = encoded(mounted / CA_FILE)
-    await eventually(lambda: ca_bundles(kubectl) == {first_ca}, what="the first CA")
+    await eventually(lambda: ca_bundles(kubectl) == {first_ca}, timeout=LOADED, what="the first CA")
 
     generate_certificates(tmp_path / "second", ["localhost"])  # cert-manager renewed: a new CA and key
     mount(tmp_path / "second", mounted)
     second_ca = encoded(mounted / CA_FILE)
     assert second_ca != first_ca
 
-    await eventually(lambda: ca_bundles(kubectl) == {second_ca}, what="the second CA")
+    await eventually(lambda: ca_bundles(kubectl) == {second_ca}, timeout=LOADED, what="the second CA")
     trust = ssl.create_default_context(cafile=str(mounted / CA_FILE))
-    status = await _eventually_answers(f"https://localhost:{port}/validate-memory", trust)
+    status = await _eventually_answers(f"https://localhost:{port}/validate-memory", trust, timeout=LOADED)
     assert status == 400  # the new certificate verified; an empty POST is a client error, not a TLS one
 
 
