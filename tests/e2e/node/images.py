@@ -17,9 +17,9 @@ image the single-node cluster runs, ready for ``ctr -n k8s.io images import``:
 Why this way: Docker Hub, registry.k8s.io and ghcr are out of reach; Debian's mirror, PyPI and the host's
 compilers are not. The base is a Debian root filesystem made by ``mmdebstrap`` (python3, python3-venv,
 python3-pip, python-is-python3, ca-certificates), imported as ``localhost/debian-python:3.11-bookworm``.
-mmdebstrap rather than debootstrap: measured one after the other here (the same packages, a Go build
-running alongside), 67 s against 85 s; alone, mmdebstrap takes about 30 s. It also writes the tarball
-itself, with dpkg's path excludes (documentation, man pages, locales). The host's
+mmdebstrap rather than debootstrap: it was the faster of the two when both were timed here with the
+same packages, and it writes the tarball itself, with dpkg's path excludes (documentation, man pages,
+locales). The host's
 apt sources and ``99artifact-registry`` go into the root filesystem (the Flink images run apt), and so
 does the host's CA bundle (TLS to PyPI is intercepted here; pip in the operator build must trust it).
 
