@@ -26,11 +26,11 @@ from prometheus_client import generate_latest
 
 from flink_tm_memory.api.v1alpha1 import WorkloadKind
 from flink_tm_memory.cluster.contact import ApiContact, Outcome
-from flink_tm_memory.handlers.health import serve_health
-from flink_tm_memory.handlers.metrics import ObservedWebhookFn, OperatorMetrics, Trigger, WebhookOutcome
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import derive_memory_plan
+from flink_tm_memory.runtime.health import serve_health
+from flink_tm_memory.runtime.metrics import ObservedWebhookFn, OperatorMetrics, Trigger, WebhookOutcome
 
 VALID = derive_memory_plan({"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}})
 CONFLICTING = derive_memory_plan(

@@ -59,7 +59,7 @@ from tests.integration.kubectl import collection_url  # noqa: E402
 from tests.integration.webhooks import free_port  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from flink_tm_memory.handlers.certificates import generate_certificates  # noqa: E402
+from flink_tm_memory.runtime.certificates import generate_certificates  # noqa: E402
 from operator_throughput import (  # noqa: E402
     DEPLOYMENTS,
     all_ready,

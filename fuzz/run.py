@@ -247,7 +247,7 @@ async def run_served(count: int, arguments: argparse.Namespace) -> Figures:
     import aiohttp  # noqa: PLC0415
 
     import webhook_latency  # noqa: PLC0415
-    from flink_tm_memory.handlers.certificates import CA_FILE, generate_certificates  # noqa: PLC0415
+    from flink_tm_memory.runtime.certificates import CA_FILE, generate_certificates  # noqa: PLC0415
 
     reviews = [(path_of(review), json.dumps(review).encode()) for review in sample_reviews()]
     rng = random.Random(7)

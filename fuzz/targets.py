@@ -28,8 +28,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flink_tm_memory.handlers.mutation import apply_operations
-from flink_tm_memory.handlers.webhook import review_problem
+from flink_tm_memory.control.mutation import apply_operations
 from flink_tm_memory.memory import derive_task_manager_memory
 from flink_tm_memory.memory.failures import JavaError, Reason
 from flink_tm_memory.memory.sizes import MAX_BYTES, format_human, format_option_value, parse_memory_size
@@ -38,6 +37,7 @@ from flink_tm_memory.memory.weights import derive_managed_memory_weights
 from flink_tm_memory.render.admission import admission_verdict
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import pod_mutation
+from flink_tm_memory.runtime.webhook_server import review_problem
 
 Json = dict[str, Any]
 DENIAL_PREFIXES = ("spec", "kind", "object")

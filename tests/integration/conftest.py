@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import kmock
 import pytest
 
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.runner import run_operator
+from flink_tm_memory.runtime.options import OperatorOptions
+from flink_tm_memory.service.runner import run_operator
 from tests.integration.emulator import ApiEmulator, declare_cluster
 from tests.integration.kubectl import Kubectl
 

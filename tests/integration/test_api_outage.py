@@ -13,7 +13,7 @@ API server directly) edits both resources. Meanwhile:
 When the server returns, every edit is reconciled (status of the latest generation, ConfigMap,
 Deployment), each ConfigMap was written once per generation, ``/readyz`` passes again, and the drift
 checks still run: a Deployment edited after the outage is put back (the drift loop retries the
-checks an outage failed on one schedule, then goes on; see ``handlers/drift.py``).
+checks an outage failed on one schedule, then goes on; see ``control/drift.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import AsyncIterator, Iterable
 import aiohttp
 import pytest
 
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.settings import EndlessBackoffs
+from flink_tm_memory.runtime.options import OperatorOptions
+from flink_tm_memory.runtime.settings import EndlessBackoffs
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.health import HealthClient

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from flink_tm_memory.cluster.client import ClusterClient, load_configuration
-from flink_tm_memory.handlers.events import EventPoster
+from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.render.events import EventSpec, Reporter
 from flink_tm_memory.render.metadata import MemoryRef
 from tests.integration.emulator import ApiEmulator, kubernetes_status
@@ -46,7 +46,7 @@ async def test_events_past_the_capacity_are_dropped_and_counted_in_one_warning(
     poster = EventPoster(client, REPORTER, backoffs=(0.05,), capacity=2)
     poster.post(MEMORY, [spec(index) for index in range(5)])
 
-    with caplog.at_level(logging.WARNING, logger="flink_tm_memory.handlers.events"):
+    with caplog.at_level(logging.WARNING, logger="flink_tm_memory.control.events"):
         async with posting(poster):
             await eventually(lambda: len(kubectl.events("job")) == 2, what="two events")
             await stays(lambda: len(kubectl.events("job")) == 2, 0.3, what="two events")
@@ -64,7 +64,7 @@ async def test_an_event_refused_for_good_is_dropped_with_a_warning_and_the_next_
     poster = EventPoster(client, REPORTER, backoffs=(0.05, 0.05))
     poster.post(MEMORY, [spec(0)])
 
-    with caplog.at_level(logging.WARNING, logger="flink_tm_memory.handlers.events"):
+    with caplog.at_level(logging.WARNING, logger="flink_tm_memory.control.events"):
         async with posting(poster):
             await eventually(lambda: caplog.records, what="the warning")
             poster.post(MEMORY, [spec(1)])

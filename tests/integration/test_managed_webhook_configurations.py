@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from flink_tm_memory.handlers.certificates import CA_FILE, generate_certificates
-from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME, ServiceEndpoint
+from flink_tm_memory.runtime.certificates import CA_FILE, generate_certificates
+from flink_tm_memory.runtime.options import WebhookOptions
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator, kubernetes_status
 from tests.integration.health import HealthClient

@@ -23,7 +23,7 @@ import aiohttp
 import kmock
 import pytest
 
-from flink_tm_memory.handlers.mutation import MUTATE_ID
+from flink_tm_memory.control.mutation import MUTATE_ID
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import FLINK_PROPERTIES, MUTATED_ANNOTATION, PROFILE_LABEL
 from tests.integration.conftest import StartOperator

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
+from flink_tm_memory.runtime.options import WebhookOptions
 from tests.chart.helm import find, render
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
-from flink_tm_memory.handlers.certificates import CA_FILE
-from flink_tm_memory.handlers.options import WebhookOptions
+from flink_tm_memory.runtime.certificates import CA_FILE
+from flink_tm_memory.runtime.options import WebhookOptions
 from tests.integration.conftest import StartOperator
 
 

@@ -13,13 +13,13 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from flink_tm_memory.handlers.mutation import apply_operations
-from flink_tm_memory.handlers.webhook import review_problem
+from flink_tm_memory.control.mutation import apply_operations
 from flink_tm_memory.memory.failures import JavaError
 from flink_tm_memory.memory.sizes import MAX_BYTES, parse_memory_size
 from flink_tm_memory.render.admission import admission_verdict
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL, pod_mutation
+from flink_tm_memory.runtime.webhook_server import review_problem
 from tests.property.strategies import ALL_KEYS, examples, hostile_texts
 
 SPEC_FIELDS = ["flinkVersion", "flinkConfiguration", "resources", "consumers", "targets", "updateMode"]

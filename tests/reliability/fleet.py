@@ -37,7 +37,7 @@ from typing import Any, Protocol
 import kmock
 
 from flink_tm_memory.api.v1alpha1 import UpdateMode, WorkloadKind
-from flink_tm_memory.handlers.apply import desired_config_map, plan_pod_resources
+from flink_tm_memory.control.apply import desired_config_map, plan_pod_resources
 from flink_tm_memory.render.configmap import OWNED_KEYS, DesiredConfigMap
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState

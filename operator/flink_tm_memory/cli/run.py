@@ -12,8 +12,8 @@ import asyncio
 from pathlib import Path
 
 from flink_tm_memory.cli.errors import OperatorStartError, UsageError
-from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
+from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 
 
 def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
@@ -65,8 +65,8 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
-    from flink_tm_memory.handlers.health import HealthServerError
-    from flink_tm_memory.handlers.runner import (
+    from flink_tm_memory.runtime.health import HealthServerError
+    from flink_tm_memory.service.runner import (
         ConnectionSetupError,
         WebhookSetupError,
         configure_logging,

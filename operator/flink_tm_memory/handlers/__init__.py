@@ -1,7 +1,6 @@
-"""The operator: kopf registrations that run parse, derive, render, apply for each FlinkTaskManagerMemory.
+"""The kopf registrations: which events of the cluster reach which piece of the controller.
 
-Layer L4. The handlers decide *when* to reconcile (a resource created, changed, resumed after a
-restart; a periodic drift check; one of the operator's ConfigMaps edited or deleted) and hand the
-work to the layers below: ``render`` plans (purely), ``cluster`` writes. ``run_operator`` starts kopf
-with these handlers; ``flink-tm-memory run`` is its command line.
+Layer L6. Only registrations live here (``registration``) and the translation of the admission
+verdict into kopf's terms (``admission``); what a handler does is the ``control`` layer's work, and
+how the process runs (servers, certificates, leader election, logging) is the ``runtime`` layer's.
 """

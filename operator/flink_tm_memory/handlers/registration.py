@@ -8,7 +8,7 @@ run, so tests and the command line build their operators the same way.
   make kopf add a finalizer, and the operator has nothing to do before a deletion: the ConfigMap goes
   with the garbage collector, the workloads keep their resources). No timer either (kopf would add a
   finalizer for it, and keep every resource's body): the drift checks are one operator-wide loop
-  (``handlers.drift``), started beside kopf.
+  (``control.drift``), started beside kopf.
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
 - With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
   of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
@@ -27,13 +27,13 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
+from flink_tm_memory.control.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
+from flink_tm_memory.control.reconcile import Reconciler
+from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
-from flink_tm_memory.handlers.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.reconcile import Reconciler
-from flink_tm_memory.handlers.repair import ConfigMapRepairer
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
+from flink_tm_memory.runtime.options import OperatorOptions
 
 MEMORY = (GROUP, VERSION, PLURAL)
 PODS = ("", "v1", "pods")

@@ -13,7 +13,7 @@ import pytest
 from flink_tm_memory.cli.arguments import parse_arguments
 from flink_tm_memory.cli.errors import UsageError
 from flink_tm_memory.cli.run import operator_options
-from flink_tm_memory.handlers.options import OperatorOptions
+from flink_tm_memory.runtime.options import OperatorOptions
 
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
 

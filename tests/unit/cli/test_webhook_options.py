@@ -11,14 +11,14 @@ import yaml
 from flink_tm_memory.cli.arguments import parse_arguments
 from flink_tm_memory.cli.errors import UsageError
 from flink_tm_memory.cli.run import operator_options
-from flink_tm_memory.handlers.certificates import generate_certificates
-from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import (
     DEFAULT_NAMESPACE,
     DEFAULT_SERVICE,
     INJECT_CA_ANNOTATION,
     ServiceEndpoint,
 )
+from flink_tm_memory.runtime.certificates import generate_certificates
+from flink_tm_memory.runtime.options import WebhookOptions
 from tests.unit.cli.conftest import CliRunner
 
 

@@ -66,7 +66,7 @@ class OperatorOptions:
     watch_reconnect_backoff: float = 0.1
     """Seconds before a dropped watch stream is reopened."""
     reconcile_concurrency: int = 8
-    """Reconciliations in progress at once; the others wait (see ``handlers.reconcile``)."""
+    """Reconciliations in progress at once; the others wait (see ``control.reconcile``)."""
     webhook: WebhookOptions | None = None
     """Serve the admission webhooks; ``None``: no webhook."""
     metrics_port: int | None = None

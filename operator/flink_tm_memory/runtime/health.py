@@ -35,7 +35,7 @@ from prometheus_client.exposition import choose_encoder
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.contact import ApiContact
 from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError, WriteConflictError
-from flink_tm_memory.handlers.metrics import OperatorMetrics
+from flink_tm_memory.runtime.metrics import OperatorMetrics
 
 API_SERVER_CHECK = "api-server"
 WEBHOOK_CONFIGURATIONS_CHECK = "webhook-configurations"

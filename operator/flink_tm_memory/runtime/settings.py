@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import kopf
 
-from flink_tm_memory.handlers.options import OperatorOptions
 from flink_tm_memory.render.events import Reporter
 from flink_tm_memory.render.metadata import ANNOTATION_PREFIX, OPERATOR_NAME, managed_label_selector
+from flink_tm_memory.runtime.options import OperatorOptions
 
 WORKER_IDLE_TIMEOUT = 0.5
 """Seconds a resource's kopf worker waits for another event before it ends."""

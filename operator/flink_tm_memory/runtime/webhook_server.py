@@ -35,13 +35,13 @@ from typing import Any
 import aiohttp.web
 import kopf
 
-from flink_tm_memory.handlers.certificates import (
+from flink_tm_memory.runtime.certificates import (
     ServingCertificates,
     generate_certificates,
     mounted_certificates,
 )
-from flink_tm_memory.handlers.metrics import ObservedWebhookFn, OperatorMetrics, WebhookOutcome
-from flink_tm_memory.handlers.options import WebhookOptions
+from flink_tm_memory.runtime.metrics import ObservedWebhookFn, OperatorMetrics, WebhookOutcome
+from flink_tm_memory.runtime.options import WebhookOptions
 
 ADMISSION_REVIEW_VERSION = "admission.k8s.io/v1"
 _NAME_LIMIT = 253

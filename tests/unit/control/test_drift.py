@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import pytest
 
-from flink_tm_memory.handlers.drift import DriftLoop
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.state import Key
+from flink_tm_memory.control.drift import DriftLoop
+from flink_tm_memory.control.state import Key
+from flink_tm_memory.runtime.options import OperatorOptions
 
 A, B, C, D = ("flink", "a"), ("flink", "b"), ("flink", "c"), ("flink", "d")
 OPTIONS = OperatorOptions(drift_interval=1.0, retry_delay=0.01, max_retry_delay=0.05)
@@ -90,7 +90,7 @@ async def test_a_check_that_raises_is_logged_and_retried_and_the_loop_goes_on(
 ) -> None:
     checks = Checks(errors={A: 1})
 
-    with caplog.at_level(logging.ERROR, logger="flink_tm_memory.handlers.drift"):
+    with caplog.at_level(logging.ERROR, logger="flink_tm_memory.control.drift"):
         async with running(drift_loop(lambda: [A, B], checks)):
             await checks.until(5)
 

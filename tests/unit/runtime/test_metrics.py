@@ -14,7 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from flink_tm_memory.api.v1alpha1 import WorkloadKind
 from flink_tm_memory.cluster.contact import ApiContact, Outcome
-from flink_tm_memory.handlers.metrics import (
+from flink_tm_memory.render.metadata import MemoryRef
+from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
+from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
+from flink_tm_memory.runtime.metrics import (
     DERIVATION_BUCKETS,
     WEBHOOK_BUCKETS,
     ObservedWebhookFn,
@@ -26,9 +29,6 @@ from flink_tm_memory.handlers.metrics import (
     reconcile_result,
     webhook_outcome,
 )
-from flink_tm_memory.render.metadata import MemoryRef
-from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
-from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 
 P = "flink_tm_memory"
 ORDERS = MemoryRef("orders", "flink", "uid-1", 1)

@@ -36,9 +36,9 @@ import kopf
 
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.objects import memory_api
-from flink_tm_memory.handlers.metrics import note_webhook_failure
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL, Operation, pod_mutation
 from flink_tm_memory.render.webhook_configurations import MUTATE_POD_PATH
+from flink_tm_memory.runtime.metrics import note_webhook_failure
 
 MUTATE_ID = MUTATE_POD_PATH
 """The handler id, and so the webhook's URL path (``/mutate-pod``) on kopf's server."""

@@ -41,12 +41,9 @@ from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
 from flink_tm_memory.cluster.objects import memory_api
-from flink_tm_memory.handlers.apply import apply_plan, plan_pod_resources
-from flink_tm_memory.handlers.events import EventPoster
-from flink_tm_memory.handlers.logs import log_reconciliation, object_logger
-from flink_tm_memory.handlers.metrics import OperatorMetrics, Trigger
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.state import Key, KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.control.apply import apply_plan, plan_pod_resources
+from flink_tm_memory.control.events import EventPoster
+from flink_tm_memory.control.state import Key, KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.render.events import EventSpec, render_events
 from flink_tm_memory.render.metadata import (
     LAST_APPLIED_ANNOTATION,
@@ -59,6 +56,9 @@ from flink_tm_memory.render.outcomes import ApplyOutcome
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
 from flink_tm_memory.render.writes import MERGE_PATCH
+from flink_tm_memory.runtime.logs import log_reconciliation, object_logger
+from flink_tm_memory.runtime.metrics import OperatorMetrics, Trigger
+from flink_tm_memory.runtime.options import OperatorOptions
 
 
 def utc_now() -> datetime:

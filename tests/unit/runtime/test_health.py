@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
 from flink_tm_memory.cluster.contact import ApiContact, Outcome
-from flink_tm_memory.handlers.health import (
+from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
     ApiServerCheck,
     CheckResult,
@@ -19,9 +19,9 @@ from flink_tm_memory.handlers.health import (
     readiness,
     serve_health,
 )
-from flink_tm_memory.handlers.metrics import OperatorMetrics
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.settings import EndlessBackoffs
+from flink_tm_memory.runtime.metrics import OperatorMetrics
+from flink_tm_memory.runtime.options import OperatorOptions
+from flink_tm_memory.runtime.settings import EndlessBackoffs
 
 
 class Clock:

@@ -22,11 +22,16 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.control.drift import DriftLoop
+from flink_tm_memory.control.events import EventPoster
+from flink_tm_memory.control.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.control.reconcile import Reconciler
+from flink_tm_memory.control.repair import ConfigMapRepairer
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.handlers.admission import VALIDATE_ID
-from flink_tm_memory.handlers.certificates import ServingCertificates
-from flink_tm_memory.handlers.drift import DriftLoop
-from flink_tm_memory.handlers.events import EventPoster
-from flink_tm_memory.handlers.health import (
+from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.runtime.certificates import ServingCertificates
+from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
     WEBHOOK_CONFIGURATIONS_CHECK,
     ApiServerCheck,
@@ -35,17 +40,12 @@ from flink_tm_memory.handlers.health import (
     probe,
     serve_health,
 )
-from flink_tm_memory.handlers.metrics import OperatorMetrics
-from flink_tm_memory.handlers.mutation import MUTATE_ID, PodMutator
-from flink_tm_memory.handlers.options import OperatorOptions, WebhookOptions
-from flink_tm_memory.handlers.reconcile import Reconciler
-from flink_tm_memory.handlers.redaction import install_redaction
-from flink_tm_memory.handlers.registration import register_handlers
-from flink_tm_memory.handlers.repair import ConfigMapRepairer
-from flink_tm_memory.handlers.settings import event_reporter, operator_settings
-from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.webhook import serving_certificates, webhook_server
-from flink_tm_memory.handlers.webhook_configurations import WebhookConfigurationKeeper
+from flink_tm_memory.runtime.metrics import OperatorMetrics
+from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
+from flink_tm_memory.runtime.redaction import install_redaction
+from flink_tm_memory.runtime.settings import event_reporter, operator_settings
+from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
+from flink_tm_memory.runtime.webhook_server import serving_certificates, webhook_server
 
 HANDLERS_AT_ONCE = kopf.lifecycles.all_at_once
 """Every handler selected for a change runs in one cycle, on the same body.

@@ -20,14 +20,14 @@ from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import config_map_api, memory_api
-from flink_tm_memory.handlers.events import EventPoster
-from flink_tm_memory.handlers.metrics import OperatorMetrics
-from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMap, WatchedConfigMaps
+from flink_tm_memory.control.events import EventPoster
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMap, WatchedConfigMaps
 from flink_tm_memory.render.configmap import plan_config_map_write
 from flink_tm_memory.render.events import render_repair_event
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import state_of
 from flink_tm_memory.render.writes import Unchanged
+from flink_tm_memory.runtime.metrics import OperatorMetrics
 
 DELETED = "DELETED"
 

@@ -26,8 +26,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from flink_tm_memory.handlers.options import OperatorOptions
-from flink_tm_memory.handlers.state import Key
+from flink_tm_memory.control.state import Key
+from flink_tm_memory.runtime.options import OperatorOptions
 
 logger = logging.getLogger(__name__)
 

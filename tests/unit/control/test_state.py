@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from flink_tm_memory.handlers.state import KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.render.configmap import DesiredConfigMap
 from flink_tm_memory.render.metadata import MemoryRef
 

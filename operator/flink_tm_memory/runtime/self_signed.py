@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from flink_tm_memory.handlers.certificates import ServingCertificates
+from flink_tm_memory.runtime.certificates import ServingCertificates
 
 _CLOCK_SKEW = timedelta(minutes=5)
 

@@ -49,7 +49,7 @@ def generate_certificates(
     directory: Path, hosts: Sequence[str], *, validity: timedelta = VALIDITY
 ) -> ServingCertificates:
     """Writes a new CA and a certificate for ``hosts`` (names or IPs) signed by it into ``directory``."""
-    from flink_tm_memory.handlers.self_signed import write_self_signed  # noqa: PLC0415 (see the docstring)
+    from flink_tm_memory.runtime.self_signed import write_self_signed  # noqa: PLC0415 (see the docstring)
 
     if not hosts:
         raise ValueError("a serving certificate needs at least one host name or IP address")

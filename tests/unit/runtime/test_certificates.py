@@ -13,7 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from flink_tm_memory.handlers.certificates import (
+from flink_tm_memory.runtime.certificates import (
     CA_FILE,
     CERT_FILE,
     KEY_FILE,

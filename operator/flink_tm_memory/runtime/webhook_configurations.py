@@ -21,9 +21,6 @@ from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import WebhookConfigurations
-from flink_tm_memory.handlers.certificates import ServingCertificates
-from flink_tm_memory.handlers.health import CheckResult
-from flink_tm_memory.handlers.options import WebhookOptions
 from flink_tm_memory.render.webhook_configurations import (
     Endpoint,
     UrlEndpoint,
@@ -32,6 +29,9 @@ from flink_tm_memory.render.webhook_configurations import (
     webhook_configurations,
 )
 from flink_tm_memory.render.writes import Create, Patch
+from flink_tm_memory.runtime.certificates import ServingCertificates
+from flink_tm_memory.runtime.health import CheckResult
+from flink_tm_memory.runtime.options import WebhookOptions
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from flink_tm_memory.handlers.redaction import MASK, SecretRedactor, redact
+from flink_tm_memory.runtime.redaction import MASK, SecretRedactor, redact
 
 SECRETS = {
     "s3.secret-key": "hunter2",
