@@ -131,9 +131,66 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --jsonl: no fixes for rejected cases (the oracle's schema exactly)",
     )
+    _add_size(commands)
     _add_run(commands)
     _add_webhook_configurations(commands)
     return parser
+
+
+_SIZE_HELP = """\
+The smallest TaskManager (total process size, in whole MiB) whose layout in
+Flink meets what a job needs, over your other options; and the container's
+requests. Needs are components of the layout:
+
+  taskHeap, managed, network, taskOffHeap, frameworkHeap, frameworkOffHeap,
+  jvmMetaspace, jvmOverhead
+
+  flink-tm-memory size --need taskHeap=2g --need managed=4g
+  flink-tm-memory size --need network=2g -D taskmanager.memory.network.max=1g
+
+Only what must change is changed: a size below its need is raised, a maximum
+below a need is raised, and the process size found; everything else keeps what
+your options (or Flink's defaults) make of it.
+
+--jsonl reads {"id", "config", "needs"} per line from stdin and writes
+{"id", "ok": true, "config": {...}, "bytes": {...}} or {"id", "ok": false,
+"error": {"message"}} per line.
+
+Exit codes: 0 sized, 1 the needs cannot be met (or a --jsonl line could not
+be read), 2 a usage error.
+"""
+
+
+def _add_size(commands: argparse._SubParsersAction[_Parser]) -> None:
+    size = commands.add_parser(
+        "size",
+        help="the smallest TaskManager that meets what a job needs",
+        description=_SIZE_HELP,
+        formatter_class=_HelpFormatter,
+    )
+    size.add_argument(
+        "--need",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="NAME=SIZE",
+        help="what the job needs of a component, e.g. taskHeap=2g (repeatable)",
+    )
+    size.add_argument("--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)")
+    size.add_argument(
+        "-D",
+        dest="dynamic",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="KEY=VALUE",
+        help="a configuration entry, as Flink's -D (overrides --config)",
+    )
+    size.add_argument(
+        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
+    )
+    size.add_argument("--format", choices=("table", "yaml", "json"), help="output format (default table)")
+    size.add_argument("--jsonl", action="store_true", help="read cases from stdin, write one answer per line")
 
 
 _WEBHOOK_CONFIGURATIONS_HELP = """\

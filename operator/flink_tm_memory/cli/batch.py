@@ -77,8 +77,8 @@ def _answer(line: str, number: int, mode: str, evaluate: Evaluator) -> tuple[Any
 
 def read_case(raw: dict[str, Any], mode: str) -> Case:
     """The oracle's ``encode_case``: the same checks, in the same order, with the same messages."""
-    config = _config_section(raw, "config")
-    job_config = _config_section(raw, "jobConfig")
+    config = config_section(raw, "config")
+    job_config = config_section(raw, "jobConfig")
     if mode != "weights":
         return Case(config, job_config)
     use_cases = tuple(raw.get("useCases", list(USE_CASES)))
@@ -90,7 +90,7 @@ def read_case(raw: dict[str, Any], mode: str) -> Case:
     return Case(config, job_config, use_cases, None if backend is None else bool(backend), fraction)
 
 
-def _config_section(raw: dict[str, Any], section: str) -> dict[str, str]:
+def config_section(raw: dict[str, Any], section: str) -> dict[str, str]:
     entries = raw.get(section) or {}
     if not isinstance(entries, dict):
         raise ValueError(f"'{section}' must be an object")
