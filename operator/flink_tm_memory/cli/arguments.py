@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("--format", choices=FORMATS, help="output format (default table)")
     derive.add_argument(
+        "--compare-version",
+        metavar="V",
+        help="also lay the same options out under release V: each component side by side, and why they differ",
+    )
+    derive.add_argument(
         "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"
     )
     derive.add_argument("--mode", choices=BATCH_MODES, help="with --jsonl: what to derive (default tm)")
