@@ -31,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from flink_tm_memory.cli.webhook_configurations import print_webhook_configurations
 
             return print_webhook_configurations(arguments)
+        if arguments.command in ("check", "render"):
+            from flink_tm_memory.cli.offline import run_check, run_render
+
+            return run_check(arguments) if arguments.command == "check" else run_render(arguments)
         if arguments.command == "size":
             from flink_tm_memory.cli.size import run_size
 

@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --jsonl: no fixes for rejected cases (the oracle's schema exactly)",
     )
     _add_size(commands)
+    _add_offline(commands)
     _add_run(commands)
     _add_webhook_configurations(commands)
     return parser
@@ -164,6 +165,50 @@ your options (or Flink's defaults) make of it.
 Exit codes: 0 sized, 1 the needs cannot be met (or a --jsonl line could not
 be read), 2 a usage error.
 """
+
+
+_CHECK_HELP = """\
+Judge every FlinkTaskManagerMemory in the manifests as the validating webhook
+would, without a cluster: each conflict with the fix that changes least, the
+warnings kubectl would print, and what each resource would write to the target
+workloads the same manifests hold. Files and directories (recursive; *.yaml,
+*.yml, *.json; several documents per file).
+
+Exit codes: 0 nothing would be denied, 1 something would be denied or a file
+cannot be read, 2 a usage error.
+"""
+
+_RENDER_HELP = """\
+What the operator would write for each FlinkTaskManagerMemory in the manifests,
+without a cluster: the ConfigMap, the patch of each target workload the
+manifests hold, and the status (YAML or JSON).
+
+Exit codes: 0 every resource is valid, 1 one is not (its status says why) or a
+file cannot be read, 2 a usage error.
+"""
+
+
+def _add_offline(commands: argparse._SubParsersAction[_Parser]) -> None:
+    for name, summary, description in (
+        ("check", "the admission verdict for manifests, offline (for GitOps CI)", _CHECK_HELP),
+        ("render", "what the operator would write for manifests, offline", _RENDER_HELP),
+    ):
+        command = commands.add_parser(
+            name, help=summary, description=description, formatter_class=_HelpFormatter
+        )
+        command.add_argument(
+            "-f",
+            "--filename",
+            dest="files",
+            action="append",
+            default=[],
+            metavar="FILE|DIR",
+            help="a manifest file or a directory of them (repeatable)",
+        )
+        formats = ("text", "json") if name == "check" else ("yaml", "json")
+        command.add_argument(
+            "--format", choices=formats, default=formats[0], help=f"output format (default {formats[0]})"
+        )
 
 
 def _add_size(commands: argparse._SubParsersAction[_Parser]) -> None:
