@@ -25,12 +25,18 @@ Derive TaskManager memory exactly as Flink's BashJavaUtils would, without a JVM.
 
 With neither --config nor -D, Flink's shipped default configuration is used
 (taskmanager.memory.process.size: 1728m, taskmanager.numberOfTaskSlots: 1).
-With --jsonl, cases are read from stdin in the flink-oracle's input schema and
-answered in its output schema, one line each; a rejected case also gets its
-"fixes" (--no-fixes leaves them out).
+With --jsonl, cases are read from stdin in the flink-oracle's input schema,
+{"id": ..., "config": {key: value}} per line ("jobConfig" too; with --mode
+weights also "useCases", "stateBackendUsesManagedMemory", "fractionOfUseCase"),
+and answered in its output schema, one line each: {"id", "ok": true, "bytes",
+"cpuCores", "numSlots", "jvmParams", "dynamicConfigs"} or {"id", "ok": false,
+"error": {"class", "message", "chain", "classes"}}; a rejected case also gets
+its "fixes" (--no-fixes leaves them out).
 
-Exit status: 0 Flink accepts the configuration, 1 Flink rejects it (or could not
-load the file), 2 usage error.
+Exit status: 0 Flink accepts the configuration; 1 Flink rejects it, the file
+cannot be loaded, or (--compare-version) the other release rejects it; 2 a
+usage error. With --jsonl: 0 every line answered, 1 a line could not be read
+(named on stderr, answered ORACLE_BAD_INPUT) or hit an internal error.
 """
 
 

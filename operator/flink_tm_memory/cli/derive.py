@@ -125,6 +125,7 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
         arguments.mode or "tm",
         flush=sys.stdout.isatty(),
         fixes=not arguments.no_fixes,
+        err=sys.stderr,
     )
 
 
