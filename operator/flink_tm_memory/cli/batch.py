@@ -115,9 +115,8 @@ def read_case(raw: dict[str, Any], mode: str) -> Case:
     if isinstance(raw, dict):
         unknown = sorted(set(raw) - FIELDS[mode])
         if unknown:
-            raise ValueError(
-                f"unknown field(s) {', '.join(unknown)}: a {mode} case has {', '.join(sorted(FIELDS[mode] - {'expect'}))}"
-            )
+            fields = ", ".join(sorted(FIELDS[mode] - {"expect"}))
+            raise ValueError(f"unknown field(s) {', '.join(unknown)}: a {mode} case has {fields}")
         if "config" not in raw:
             raise ValueError("config: required (an object of Flink options; {} for none)")
     config = config_section(raw, "config")
