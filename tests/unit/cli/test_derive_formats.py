@@ -280,3 +280,20 @@ def test_the_svg_card_of_a_rejected_configuration_says_how_to_fix_it(cli: CliRun
     texts = [element.text or "" for element in ElementTree.fromstring(run.out).iter()]
     assert "How to fix" in texts
     assert "1. write 1536m for taskmanager.memory.process.size: Flink reads whole numbers only" in texts
+
+
+def test_the_svg_subtitle_counts_slots_and_cores_in_words(cli: CliRunner) -> None:
+    one = cli("derive", "--format", "svg").out
+    assert "1 task slot · 1 CPU core<" in one
+    many = cli(
+        "derive",
+        "--format",
+        "svg",
+        "-D",
+        "taskmanager.memory.process.size=4g",
+        "-D",
+        "taskmanager.numberOfTaskSlots=4",
+        "-D",
+        "taskmanager.cpu.cores=2.5",
+    ).out
+    assert "4 task slots · 2.5 CPU cores<" in many
