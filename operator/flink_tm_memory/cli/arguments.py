@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from flink_tm_memory import __version__
 from flink_tm_memory.cli.errors import UsageError
+from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
     from typing import NoReturn
 
-FORMATS = ("table", "yaml", "json", "flink", "svg")
 BATCH_MODES = ("tm", "local", "weights")
 
 _DERIVE_HELP = """\
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Flink 1.x's legacy FLINK_TM_HEAP, which taskmanager.sh hands to the calculation "
         "(default: the FLINK_TM_HEAP environment variable; no effect from 2.0)",
     )
-    derive.add_argument("--format", choices=FORMATS, help="output format (default table)")
+    derive.add_argument("--format", choices=tuple(DERIVE_FORMATS), help="output format (default table)")
     derive.add_argument(
         "--compare-version",
         metavar="V",

@@ -130,23 +130,6 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
 
 
 def _write(result: TaskManagerMemory, source: ConfigInput, output_format: str, out: TextIO) -> None:
-    if output_format == "table":
-        from flink_tm_memory.cli.formats.table import Terminal, render_table
+    from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 
-        out.write(render_table(result, source, Terminal.for_stream(out)))
-    elif output_format in ("json", "yaml"):
-        from flink_tm_memory.cli.formats.structured import render_json, render_yaml, result_document
-
-        document = result_document(result, source)
-        out.write(render_json(document) if output_format == "json" else render_yaml(document))
-    elif output_format == "flink":
-        from flink_tm_memory.cli.formats.flink_log import render_flink_output
-
-        flink = render_flink_output(result)
-        out.write(flink.stdout)
-        out.flush()
-        sys.stderr.write(flink.stderr)
-    else:
-        from flink_tm_memory.cli.formats.svg import render_svg
-
-        out.write(render_svg(result, source))
+    DERIVE_FORMATS[output_format](result, source, out)

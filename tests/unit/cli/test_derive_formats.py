@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 from flink_tm_memory.memory.fixes import propose_fixes
 
 from .conftest import CliRunner, load_vectors
@@ -297,3 +298,13 @@ def test_the_svg_subtitle_counts_slots_and_cores_in_words(cli: CliRunner) -> Non
         "taskmanager.cpu.cores=2.5",
     ).out
     assert "4 task slots · 2.5 CPU cores<" in many
+
+
+def test_every_format_is_a_writer_of_its_own_and_the_only_choices(cli: CliRunner) -> None:
+    outputs = {name: cli("derive", "--format", name) for name in DERIVE_FORMATS}
+    assert all(run.code == 0 for run in outputs.values())
+    assert len({run.out for run in outputs.values()}) == len(DERIVE_FORMATS)
+    refused = cli("derive", "--format", "html")
+    choices = ", ".join(f"'{name}'" for name in DERIVE_FORMATS)
+    assert refused.code == 2
+    assert f"(choose from {choices})" in refused.err
