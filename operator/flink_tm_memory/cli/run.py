@@ -51,6 +51,7 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
         host=arguments.webhook_host,
         manage_configurations=arguments.webhook_manage_configurations,
         service=service,
+        drain_seconds=arguments.webhook_drain_seconds,
     )
 
 
