@@ -6,6 +6,14 @@ and on the way out the replica first reports not ready (``drain``), keeps answer
 ``WebhookOptions.drain_seconds`` so that the Service's endpoints drop it before it stops listening,
 then stops the server last. Nothing here needs kopf or leadership: every replica serves.
 
+The server's thread shares the process, and so Python's GIL, with reconciliation. A thread that
+wants the GIL waits up to the interpreter's switch interval (5 ms by default) for the thread holding
+it, and an admission request wants it again after each socket read and write, each a wait; while
+kopf's loop is busy with a burst of reconciliations that alone would cost an answer 10 to 20 ms.
+While admission is served the interval is ``SWITCH_INTERVAL`` (1 ms, ``sys.setswitchinterval``, put
+back afterwards): a busy thread yields the GIL within a millisecond, at the cost of more frequent
+switches between busy threads.
+
 The validating webhook is ``control.admission.validating_steps(before)``: an authorisation step (a
 SubjectAccessReview of the requesting user, ``control.authorization``) is passed as ``before``.
 """
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Sequence
 
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL
@@ -33,6 +42,8 @@ ADMISSION_CHECK = "admission-server"
 """Readiness: the webhooks' server listens with a valid certificate and is not draining."""
 MEMORY_CACHE_CHECK = "memory-cache"
 """Readiness: the FlinkTaskManagerMemory cache of the mutating webhook has listed every namespace once."""
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits for it, while admission is served."""
 
 
 class Admission:
@@ -72,12 +83,17 @@ class Admission:
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
         """Serves while the block runs; then drains (not ready, still answering) and stops."""
-        await self.server.start()
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
         try:
-            yield
-        finally:
-            self.server.drain()
+            await self.server.start()
             try:
-                await asyncio.sleep(self._drain_seconds)
+                yield
             finally:
-                await self.server.stop()
+                self.server.drain()
+                try:
+                    await asyncio.sleep(self._drain_seconds)
+                finally:
+                    await self.server.stop()
+        finally:
+            sys.setswitchinterval(previous)
