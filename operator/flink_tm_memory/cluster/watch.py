@@ -29,7 +29,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import urllib3
@@ -48,6 +48,7 @@ READ_MARGIN = 30.0
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 _GONE = 410
+_PIECE = 64 << 10
 
 
 class WatchGoneError(Exception):
@@ -189,7 +190,7 @@ class ListWatch:
             self._stream = stream
         pending = b""
         try:
-            for chunk in stream.stream(64 << 10):
+            for chunk in _pieces(stream):
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
@@ -218,3 +219,15 @@ class ListWatch:
             self._cache.remove(obj)
         seen = (obj.get("metadata") or {}).get("resourceVersion")
         return seen if isinstance(seen, str) and seen else version
+
+
+def _pieces(stream: BaseHTTPResponse) -> Iterator[bytes]:
+    """The body as it arrives: chunk by chunk (an API server's watch), else whatever each read gives.
+
+    ``stream()`` on a body that is not chunked waits for a whole buffer, which would hold events back.
+    """
+    if stream.chunked:
+        yield from stream.stream(_PIECE)
+        return
+    while piece := stream.read1(_PIECE):
+        yield piece

@@ -53,15 +53,22 @@ def gone() -> bytes:
 
 
 class FakeStream:
+    chunked = True
+
     def __init__(self, data: bytes, chunk: int) -> None:
         self._chunks = [data[at : at + chunk] for at in range(0, len(data), chunk)]
         self.shut = False
 
     def stream(self, _: int) -> Iterator[bytes]:
+        assert self.chunked, "stream() of an unchunked body waits for a whole buffer"
         for chunk in self._chunks:
             if self.shut:
                 return
             yield chunk
+
+    def read1(self, _: int) -> bytes:
+        assert not self.chunked
+        return b"" if self.shut or not self._chunks else self._chunks.pop(0)
 
     def shutdown(self) -> None:
         self.shut = True
@@ -74,9 +81,14 @@ class FakeClient:
     """Lists and streams served in order; when streams run out, a watch waits until stopped."""
 
     def __init__(
-        self, lists: list[Json | Exception], streams: list[bytes | Exception], chunk: int = 7
+        self,
+        lists: list[Json | Exception],
+        streams: list[bytes | Exception],
+        chunk: int = 7,
+        *,
+        chunked: bool = True,
     ) -> None:
-        self.lists, self.streams, self.chunk = lists, streams, chunk
+        self.lists, self.streams, self.chunk, self.chunked = lists, streams, chunk, chunked
         self.watched_from: list[str] = []
         self.listed = 0
         self.exhausted = asyncio.Event()
@@ -101,7 +113,9 @@ class FakeClient:
         data = self.streams.pop(0)
         if isinstance(data, Exception):
             raise data
-        return FakeStream(data, self.chunk)
+        stream = FakeStream(data, self.chunk)
+        stream.chunked = self.chunked
+        return stream
 
 
 class _Endless(FakeStream):
@@ -150,6 +164,16 @@ async def test_the_list_fills_the_cache_and_the_watch_follows_from_its_version()
     assert "status" not in kept
     assert "managedFields" not in kept["metadata"]
     assert slept == []
+
+
+async def test_a_body_that_is_not_chunked_is_read_as_it_arrives() -> None:
+    client = FakeClient([listing("10")], [event("ADDED", memory("a", "11"))], chunked=False)
+    cache = WatchedCache(slim_memory)
+
+    await run_until_exhausted(client, cache)
+
+    assert cache.get("flink", "a") is not None
+    assert client.watched_from == ["10", "11"]
 
 
 async def test_410_gone_lists_again_and_the_list_replaces_what_was_cached() -> None:
