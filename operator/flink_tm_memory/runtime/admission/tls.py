@@ -1,21 +1,23 @@
 """The admission server's TLS: whatever certificate and key are in the files, reloaded when they change.
 
-The server listens with one ``ssl.SSLContext`` for its whole life (``live``). ``refresh`` reads both
-files' bytes once (in a worker thread), and when they differ from what is loaded:
+The server listens with one ``ssl.SSLContext`` for its whole life (``live``), which holds no
+certificate itself: its ``sni_callback``, which OpenSSL calls for every ClientHello (with or without a
+server name), hands each new connection the context of the pair being served (Python's documented
+way: "the callback can set ``SSLSocket.context`` to a new ``SSLContext``"). ``refresh`` reads both
+files' bytes once, and when they differ from what is served:
 
 1. writes the bytes to private copies (a fresh ``0700`` temporary directory, files ``0600``) and loads
-   them into a **throwaway** context: OpenSSL parses the certificate chain and checks that the key is
-   the certificate's (``KEY_VALUES_MISMATCH`` otherwise);
-2. only then loads the same copies into the live context, on the server's own event loop, the only
-   thread that starts handshakes with it: a connection takes its certificate when it is accepted
-   (OpenSSL copies it into the connection), so handshakes under way finish with the old pair, new
-   ones get the new pair, and none fails. The copies are removed at once.
+   them into a new context, in a worker thread: OpenSSL parses the certificate chain and checks that the
+   key is the certificate's (``KEY_VALUES_MISMATCH`` otherwise); the copies are removed at once;
+2. only a context that loaded becomes the served one, by one reference assignment: connections under
+   way keep the pair they started with, new ones get the new pair, none fails, and no OpenSSL context
+   in use is ever modified. Nothing of it runs on the server's event loop but that assignment.
 
 Reading the bytes once and loading copies of them means the two files are never read at two
 different moments, so a rotation landing between two reads cannot pair a new certificate with an
-old key in the live context. A pair that does not agree (written one file at a time, a rotation half
-done) or cannot be read is ignored: the previous pair keeps being served, a WARNING is logged once
-for those bytes, and the files are read again every ``retry`` seconds until they agree.
+old key. A pair that does not agree (written one file at a time, a rotation half done) or cannot be
+read is ignored: the previous pair keeps being served, a WARNING is logged once for those bytes, and
+the files are read again every ``retry`` seconds until they agree.
 
 The ``ca.crt`` beside them is not the server's business (it goes to the webhook configurations'
 ``caBundle``, see ``runtime.webhook_configurations``).
@@ -52,8 +54,9 @@ class ServingTls:
 
     def __init__(self, certificates: ServingCertificates) -> None:
         self.certificates = certificates
-        self.live = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.live.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.live = _server_context()
+        self.live.sni_callback = self._select
+        self._served: ssl.SSLContext | None = None
         self.loaded_digest: str | None = None
         """The SHA-256 of the pair being served; ``None`` until a valid pair was loaded."""
         self.problem: str | None = "no certificate read yet"
@@ -78,21 +81,24 @@ class ServingTls:
         if digest == self.loaded_digest:
             self.problem = None
             return False
-        copies = await asyncio.to_thread(_private_copies, pair)
-        try:
-            problem = await asyncio.to_thread(_validate, copies)
-            if problem is not None:
-                self._refused(problem, digest)
-                return False
-            self.live.load_cert_chain(copies[0], copies[1])  # on the loop that serves: see the docstring
-        finally:
-            await asyncio.to_thread(_remove, copies)
+        loaded = await asyncio.to_thread(_load, pair)
+        if isinstance(loaded, str):
+            self._refused(loaded, digest)
+            return False
+        self._served = loaded
         first = self.loaded_digest is None
         self.loaded_digest, self.problem, self._warned = digest, None, None
         self.reloads += 1
         if not first:
             logger.info(f"Serving the rotated certificate from {self.certificates.certfile.parent}")
         return True
+
+    def _select(
+        self, connection: ssl.SSLObject | ssl.SSLSocket, _name: str | None, _: ssl.SSLContext
+    ) -> None:
+        served = self._served
+        if served is not None:
+            connection.context = served
 
     def _read(self) -> _Pair:
         return _Pair(self.certificates.certfile.read_bytes(), self.certificates.pkeyfile.read_bytes())
@@ -110,6 +116,28 @@ class ServingTls:
         )
 
 
+def _server_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _load(pair: _Pair) -> ssl.SSLContext | str:
+    """A server context serving ``pair``, or why it cannot (blocking: in a worker thread)."""
+    try:
+        copies = _private_copies(pair)
+    except OSError as error:
+        return f"cannot copy the pair to a private temporary directory: {error}"
+    try:
+        context = _server_context()
+        context.load_cert_chain(copies[0], copies[1])
+    except ssl.SSLError as error:
+        return f"the certificate and key do not form a pair ({error.reason or error})"
+    finally:
+        _remove(copies)
+    return context
+
+
 def _private_copies(pair: _Pair) -> tuple[Path, Path]:
     directory = Path(tempfile.mkdtemp(prefix="flink-tm-memory-tls-"))  # 0700, only ours
     copies = directory / "tls.crt", directory / "tls.key"
@@ -118,15 +146,6 @@ def _private_copies(pair: _Pair) -> tuple[Path, Path]:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
     return copies
-
-
-def _validate(copies: tuple[Path, Path]) -> str | None:
-    throwaway = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        throwaway.load_cert_chain(copies[0], copies[1])
-    except ssl.SSLError as error:
-        return f"the certificate and key do not form a pair ({error.reason or error})"
-    return None
 
 
 def _remove(copies: tuple[Path, Path]) -> None:
