@@ -75,6 +75,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _non_negative_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 up, got {text!r}")
+    return seconds
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -376,6 +386,14 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
         "--webhook-host",
         metavar="HOST",
         help="the host the API server calls without a Service (default: the first self-signed host)",
+    )
+    webhook.add_argument(
+        "--webhook-drain-seconds",
+        type=_non_negative_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="on shutdown, keep answering admission this long while reporting not ready, so the Service's "
+        "endpoints drop this replica first (default 5)",
     )
 
 

@@ -51,6 +51,7 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
         host=arguments.webhook_host,
         manage_configurations=arguments.webhook_manage_configurations,
         service=service,
+        drain_seconds=arguments.webhook_drain_seconds,
     )
 
 
@@ -65,6 +66,7 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
+    from flink_tm_memory.runtime.admission.server import AdmissionServerError
     from flink_tm_memory.runtime.health import HealthServerError
     from flink_tm_memory.service.runner import (
         ConnectionSetupError,
@@ -77,6 +79,6 @@ def run_operator_command(arguments: argparse.Namespace) -> int:
     configure_logging(arguments.log_format, verbose=arguments.verbose)
     try:
         asyncio.run(run_operator(options))
-    except (ConnectionSetupError, WebhookSetupError, HealthServerError) as error:
+    except (ConnectionSetupError, WebhookSetupError, HealthServerError, AdmissionServerError) as error:
         raise OperatorStartError(str(error)) from None
     return 0

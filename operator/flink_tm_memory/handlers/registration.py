@@ -10,11 +10,8 @@ run, so tests and the command line build their operators the same way.
   finalizer for it, and keep every resource's body): the drift checks are one operator-wide loop
   (``control.drift``), started beside kopf.
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
-- With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
-  of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
-  ``flinkmemory.io/profile`` are mutated on CREATE (``render.pod_mutation``), as kopf's mutating
-  webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies; an index
-  of FlinkTaskManagerMemories (``memory_by_name``) lets it answer without asking the API server.
+- No admission handlers: the webhooks are served by every replica, without kopf
+  (``runtime.admission``, composed in ``service.admission``).
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 
@@ -27,16 +24,12 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
-from flink_tm_memory.control.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
-from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
 from flink_tm_memory.runtime.options import OperatorOptions
 
 MEMORY = (GROUP, VERSION, PLURAL)
-PODS = ("", "v1", "pods")
 
 
 def register_handlers(
@@ -44,7 +37,6 @@ def register_handlers(
     *,
     reconciler: Reconciler,
     repairer: ConfigMapRepairer,
-    mutator: PodMutator,
     credentials: Callable[[], Credentials],
     options: OperatorOptions,
 ) -> None:
@@ -62,20 +54,6 @@ def register_handlers(
         id="repair-config-map",
         labels={MANAGED_BY_LABEL: OPERATOR_NAME},
     )(repairer.on_event)
-    if options.webhook is not None:  # kopf refuses to start with admission handlers and no server
-        kopf.on.validate(
-            *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
-        )(validate_memory)
-        kopf.index(*MEMORY, registry=registry, id=MEMORY_INDEX)(index_memory)
-        kopf.on.mutate(
-            *PODS,
-            registry=registry,
-            id=MUTATE_ID,
-            operations=["CREATE"],
-            labels={PROFILE_LABEL: kopf.PRESENT},
-            side_effects=False,
-            ignore_failures=True,
-        )(mutator.on_pod_create)
 
 
 def _login(credentials: Callable[[], Credentials]) -> Callable[..., kopf.ConnectionInfo]:

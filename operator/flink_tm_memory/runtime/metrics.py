@@ -11,10 +11,11 @@ requests from the client's ``ApiContact``. Label values are closed sets (the enu
 conflict reasons the derivation knows, the webhooks' ids), except the per-resource gauge's
 namespace and name, which are bounded by the resources that exist.
 
-The webhook wrapper (``ObservedWebhookFn``) wraps the function kopf's webhook server calls per
-request: it times kopf's whole handling and reads the outcome off the AdmissionReview answer. A
-webhook that fails open (the pod webhook) admits even when it failed; its handler says so with
-``note_webhook_failure`` so that the request counts as an ``error``.
+The admission server (``runtime.admission.server``, a thread of its own) counts and times each
+request with ``webhook_answered``; a webhook that fails open (the pod webhook) admits even when it
+failed, and counts as an ``error``. ``prometheus_client``'s counters and histograms take a lock per
+update, so updates from that thread and scrapes from the main loop's worker thread are safe; the
+per-resource state below is written only from the main loop.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from __future__ import annotations
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import kopf
 from prometheus_client import (
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
@@ -109,7 +108,7 @@ class WebhookOutcome(StrEnum):
     DENIED = "denied"
     PATCHED = "patched"
     ERROR = "error"
-    """kopf could not answer, the body was malformed, or a fail-open webhook failed and admitted anyway."""
+    """The webhook raised, the body was malformed or late, or a fail-open webhook failed and admitted anyway."""
 
 
 def webhook_outcome(answer: Mapping[str, Any]) -> WebhookOutcome:
@@ -272,51 +271,3 @@ class _StateCollector(Collector):
                 "When the API server last answered the operator (Unix time).",
                 value=contact.last_contact_wall,
             )
-
-
-# ----------------------------------------------------------------------------------- webhook wrapper
-
-
-@dataclass(slots=True)
-class _WebhookCall:
-    failed: bool = False
-
-
-_CURRENT_CALL: ContextVar[_WebhookCall | None] = ContextVar("flink_tm_memory_webhook_call", default=None)
-
-
-def note_webhook_failure() -> None:
-    """Marks the admission request being handled as failed, though it is answered (fail-open)."""
-    call = _CURRENT_CALL.get()
-    if call is not None:
-        call.failed = True
-
-
-class ObservedWebhookFn:
-    """kopf's per-request webhook function, counted and timed."""
-
-    def __init__(self, fn: kopf.WebhookFn, metrics: OperatorMetrics) -> None:
-        self._fn = fn
-        self.metrics = metrics
-
-    async def __call__(
-        self,
-        request: Any,
-        *,
-        webhook: str | None = None,
-        headers: Any = None,
-        sslpeer: Any = None,
-    ) -> Any:
-        started = time.perf_counter()
-        call = _WebhookCall()
-        token = _CURRENT_CALL.set(call)
-        try:
-            answer = await self._fn(request, webhook=webhook, headers=headers, sslpeer=sslpeer)
-        except Exception:
-            self.metrics.webhook_answered(webhook, WebhookOutcome.ERROR, time.perf_counter() - started)
-            raise
-        finally:
-            _CURRENT_CALL.reset(token)
-        outcome = WebhookOutcome.ERROR if call.failed else webhook_outcome(answer)
-        self.metrics.webhook_answered(webhook, outcome, time.perf_counter() - started)
-        return answer

@@ -33,7 +33,9 @@ class WebhookOptions:
     configuration_check_interval: float = 60.0
     """Seconds between two checks that managed configurations still hold the CA (which may rotate)."""
     certificate_check_interval: float = 60.0
-    """Seconds between two reads of the certificate files; the server restarts with changed ones."""
+    """Seconds between two reads of the certificate files; changed ones are served without a restart."""
+    drain_seconds: float = 5.0
+    """On shutdown, seconds the server still answers while reporting not ready, so endpoints drop it."""
 
     @property
     def url(self) -> str:

@@ -22,15 +22,15 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
-from flink_tm_memory.control.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.control.mutation import MUTATE_ID
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.handlers.registration import register_handlers
-from flink_tm_memory.runtime.certificates import ServingCertificates
+from flink_tm_memory.runtime.certificates import ServingCertificates, serving_certificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
     WEBHOOK_CONFIGURATIONS_CHECK,
@@ -45,7 +45,7 @@ from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
-from flink_tm_memory.runtime.webhook_server import serving_certificates, webhook_server
+from flink_tm_memory.service.admission import Admission
 
 HANDLERS_AT_ONCE = kopf.lifecycles.all_at_once
 """Every handler selected for a change runs in one cycle, on the same body.
@@ -90,8 +90,7 @@ async def run_operator(
     keeper = _keeper(client, options.webhook, certificates)
     metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
     settings = operator_settings(options)
-    if options.webhook is not None and certificates is not None:
-        settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
+    admission = _admission(client, options, certificates, metrics)
     locks, config_maps = KeyedLocks(), WatchedConfigMaps()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
@@ -105,14 +104,14 @@ async def run_operator(
         repairer=ConfigMapRepairer(
             client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
         ),
-        mutator=PodMutator(client),
         credentials=partial(read_credentials, configuration),
         options=options,
     )
     kopf.on.probe(registry=registry, id=API_SERVER_CHECK)(probe(client.contact))
     try:
         async with (
-            _served_health(options, metrics, client, keeper),
+            _served_health(options, metrics, client, keeper, admission),
+            admission.serving() if admission is not None else contextlib.nullcontext(),
             _background(keep_in_touch(client, options.api_check_interval)),
             _background(*events.senders()),
             _background(drift.run()),
@@ -145,12 +144,15 @@ def _served_health(
     metrics: OperatorMetrics,
     client: ClusterClient,
     keeper: WebhookConfigurationKeeper | None,
+    admission: Admission | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:
         return contextlib.nullcontext()
     checks: dict[str, Check] = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
     if keeper is not None:
         checks[WEBHOOK_CONFIGURATIONS_CHECK] = keeper.check
+    if admission is not None:
+        checks.update(admission.checks())
     return serve_health(options.metrics_listen, options.metrics_port, metrics, checks)
 
 
@@ -170,6 +172,22 @@ async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _admission(
+    client: ClusterClient,
+    options: OperatorOptions,
+    certificates: ServingCertificates | None,
+    metrics: OperatorMetrics,
+) -> Admission | None:
+    """The admission webhooks, served in a thread of their own by every replica (kopf serves none).
+
+    The validating webhook's authorisation step (``control.authorization``) joins here, as
+    ``Admission(..., validating_before=(...,))``.
+    """
+    if options.webhook is None or certificates is None:
+        return None
+    return Admission(client, options, options.webhook, certificates, metrics)
 
 
 def _keeper(
