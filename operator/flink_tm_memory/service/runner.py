@@ -88,7 +88,9 @@ async def run_operator(
     certificates = _certificates(options.webhook) if options.webhook is not None else None
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
     keeper = _keeper(client, options.webhook, certificates)
-    metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
+    metrics = OperatorMetrics(
+        client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
+    )
     settings = operator_settings(options)
     if options.webhook is not None and certificates is not None:
         settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
