@@ -40,6 +40,7 @@ from flink_tm_memory.runtime.health import (
     probe,
     serve_health,
 )
+from flink_tm_memory.runtime.log_levels import install_log_levels
 from flink_tm_memory.runtime.metrics import OperatorMetrics
 from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.runtime.redaction import install_redaction
@@ -81,6 +82,7 @@ async def run_operator(
 ) -> None:
     """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
     install_redaction()  # before anything logs an object: secret-looking option values are masked
+    install_log_levels(denying_handlers=(VALIDATE_ID,))  # kopf's routine lines below ERROR
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:

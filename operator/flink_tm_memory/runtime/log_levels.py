@@ -1,0 +1,74 @@
+"""kopf's log lines at the levels an operator alerts on: ERROR only for what needs a person.
+
+kopf logs every handler's success at INFO (``Handler 'forget-deleted' succeeded.``, ``Resuming is
+processed: 1 succeeded; 0 failed.``), once per watch event of every resource, whether the handler did
+anything or not; the operator's own lines (``runtime.logs``) already say at INFO what was written, so
+these become DEBUG. kopf logs a validating webhook's denial (``kopf.AdmissionError``) as ``Webhook
+'validate-memory' failed permanently: ...`` at ERROR, although refusing a bad spec is the webhook
+doing its job: INFO. A request kopf retries (``Request attempt #1/9 failed; will retry``: an API
+server still starting answers 429 or 503) and a handler kopf retries (``failed temporarily``) are
+WARNINGs: nothing is lost yet; what stays ERROR is kopf giving up (``escalating``, ``will exceed``,
+``will time out``) and every exception.
+
+kopf has no setting for these levels, so ``KopfLevels``, a ``logging.Filter`` (the standard library's
+public hook), rewrites a matching record's level before any handler sees it (so kopf also posts no
+Kubernetes Event for a line turned DEBUG) and drops it when its logger is not enabled for the new
+level. ``install_log_levels`` puts one on every kopf logger, as ``runtime.redaction`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+KOPF_PREFIX = "kopf"
+
+_HANDLER = r"(?:Handler|Webhook|Indexer|Activity)"
+"""How kopf names a handler in its lines: ``Handler 'id'``, ``Webhook 'id'`` (admission), ``Indexer 'id'``,
+``Activity 'id'`` (login, probes: a probe's success is logged at every liveness check)."""
+_SUCCEEDED = re.compile(rf"{_HANDLER} '[^']+' succeeded\.")
+_PROCESSED = re.compile(r"\w+ is processed: \d+ succeeded; 0 failed\.")
+_REQUEST_RETRIED = re.compile(r"Request attempt #\d+(/\d+)? failed; will retry: ")
+_HANDLER_RETRIED = re.compile(rf"{_HANDLER} '[^']+' failed temporarily: ")
+
+
+class KopfLevels(logging.Filter):
+    """Gives kopf's routine lines the level they deserve (see the module's docstring)."""
+
+    def __init__(self, denying_handlers: Iterable[str]) -> None:
+        super().__init__()
+        ids = "|".join(re.escape(handler) for handler in sorted(denying_handlers))
+        self._denial = re.compile(rf"{_HANDLER} '(?:{ids})' failed permanently: ") if ids else None
+
+    def level_of(self, message: str, level: int) -> int:
+        """The level a kopf line logged at ``level`` is given."""
+        if level == logging.INFO and (_SUCCEEDED.fullmatch(message) or _PROCESSED.fullmatch(message)):
+            return logging.DEBUG
+        if level == logging.ERROR:
+            if self._denial is not None and self._denial.match(message):
+                return logging.INFO
+            if _REQUEST_RETRIED.match(message) or _HANDLER_RETRIED.match(message):
+                return logging.WARNING
+        return level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        level = self.level_of(record.getMessage(), record.levelno)
+        if level == record.levelno:
+            return True
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        return logging.getLogger(record.name).isEnabledFor(level)
+
+
+def install_log_levels(denying_handlers: Iterable[str]) -> None:
+    """Puts one ``KopfLevels`` on every kopf logger, replacing one put there before.
+
+    ``denying_handlers``: the ids of the validating handlers, whose permanent failures are denials.
+    """
+    levels = KopfLevels(denying_handlers)
+    names = [name for name in logging.root.manager.loggerDict if name.startswith(KOPF_PREFIX)]
+    for name in {*names, KOPF_PREFIX, "kopf.objects"}:
+        logger = logging.getLogger(name)
+        for existing in [found for found in logger.filters if isinstance(found, KopfLevels)]:
+            logger.removeFilter(existing)
+        logger.addFilter(levels)
