@@ -8,7 +8,9 @@ these become DEBUG. kopf logs a validating webhook's denial (``kopf.AdmissionErr
 doing its job: INFO. A request kopf retries (``Request attempt #1/9 failed; will retry``: an API
 server still starting answers 429 or 503) and a handler kopf retries (``failed temporarily``) are
 WARNINGs: nothing is lost yet; what stays ERROR is kopf giving up (``escalating``, ``will exceed``,
-``will time out``) and every exception.
+``will time out``) and every exception. kopf warns that resources without a CRD "cannot be served"; for
+an optional kind (FlinkDeployments, in a cluster without the Flink Kubernetes Operator) that is how the
+cluster is meant to be: INFO.
 
 kopf has no setting for these levels, so ``KopfLevels``, a ``logging.Filter`` (the standard library's
 public hook), rewrites a matching record's level before any handler sees it (so kopf also posts no
@@ -31,13 +33,16 @@ _SUCCEEDED = re.compile(rf"{_HANDLER} '[^']+' succeeded\.")
 _PROCESSED = re.compile(r"\w+ is processed: \d+ succeeded; 0 failed\.")
 _REQUEST_RETRIED = re.compile(r"Request attempt #\d+(/\d+)? failed; will retry: ")
 _HANDLER_RETRIED = re.compile(rf"{_HANDLER} '[^']+' failed temporarily: ")
+_UNRESOLVED = re.compile(r"Unresolved resources cannot be served \(try creating their CRDs\): (?P<what>.*)")
+_GROUP = re.compile(r"group='(?P<group>[^']*)'")
 
 
 class KopfLevels(logging.Filter):
     """Gives kopf's routine lines the level they deserve (see the module's docstring)."""
 
-    def __init__(self, denying_handlers: Iterable[str]) -> None:
+    def __init__(self, denying_handlers: Iterable[str], optional_groups: Iterable[str] = ()) -> None:
         super().__init__()
+        self._optional_groups = frozenset(optional_groups)
         ids = "|".join(re.escape(handler) for handler in sorted(denying_handlers))
         self._denial = re.compile(rf"{_HANDLER} '(?:{ids})' failed permanently: ") if ids else None
 
@@ -45,6 +50,9 @@ class KopfLevels(logging.Filter):
         """The level a kopf line logged at ``level`` is given."""
         if level == logging.INFO and (_SUCCEEDED.fullmatch(message) or _PROCESSED.fullmatch(message)):
             return logging.DEBUG
+        if level == logging.WARNING and (unresolved := _UNRESOLVED.match(message)):
+            groups = {found["group"] for found in _GROUP.finditer(unresolved["what"])}
+            return logging.INFO if groups and groups <= self._optional_groups else level
         if level == logging.ERROR:
             if self._denial is not None and self._denial.match(message):
                 return logging.INFO
@@ -60,12 +68,13 @@ class KopfLevels(logging.Filter):
         return logging.getLogger(record.name).isEnabledFor(level)
 
 
-def install_log_levels(denying_handlers: Iterable[str]) -> None:
+def install_log_levels(denying_handlers: Iterable[str], optional_groups: Iterable[str] = ()) -> None:
     """Puts one ``KopfLevels`` on every kopf logger, replacing one put there before.
 
-    ``denying_handlers``: the ids of the validating handlers, whose permanent failures are denials.
+    ``denying_handlers``: the ids of the validating handlers, whose permanent failures are denials;
+    ``optional_groups``: API groups whose absence from the cluster is normal.
     """
-    levels = KopfLevels(denying_handlers)
+    levels = KopfLevels(denying_handlers, optional_groups)
     names = [name for name in logging.root.manager.loggerDict if name.startswith(KOPF_PREFIX)]
     for name in {*names, KOPF_PREFIX, "kopf.objects"}:
         logger = logging.getLogger(name)

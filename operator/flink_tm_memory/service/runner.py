@@ -25,11 +25,12 @@ from flink_tm_memory.cluster.client import (
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
 from flink_tm_memory.handlers.admission import VALIDATE_ID
-from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
 from flink_tm_memory.runtime.certificates import ServingCertificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
@@ -82,7 +83,8 @@ async def run_operator(
 ) -> None:
     """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
     install_redaction()  # before anything logs an object: secret-looking option values are masked
-    install_log_levels(denying_handlers=(VALIDATE_ID,))  # kopf's routine lines below ERROR
+    # kopf's routine lines below ERROR; FlinkDeployments are watched only where their CRD is installed.
+    install_log_levels(denying_handlers=(VALIDATE_ID,), optional_groups=OPTIONAL_GROUPS)
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
@@ -96,10 +98,16 @@ async def run_operator(
     settings = operator_settings(options)
     if options.webhook is not None and certificates is not None:
         settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
-    locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
-        client, options, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+        client,
+        options,
+        locks=locks,
+        config_maps=config_maps,
+        metrics=metrics,
+        events=events,
+        workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     registry = kopf.OperatorRegistry()
@@ -110,6 +118,7 @@ async def run_operator(
             client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
         ),
         mutator=PodMutator(client),
+        new_workloads=NewWorkloads(workloads, reconciler.check_drift),
         credentials=partial(read_credentials, configuration),
         options=options,
     )

@@ -8,7 +8,10 @@ import pytest
 
 from flink_tm_memory.runtime.log_levels import KopfLevels, install_log_levels
 
-LEVELS = KopfLevels(denying_handlers=("validate-memory",))
+LEVELS = KopfLevels(denying_handlers=("validate-memory",), optional_groups=("flink.apache.org",))
+UNRESOLVED = "Unresolved resources cannot be served (try creating their CRDs): "
+FLINK = "Selector(group='flink.apache.org', version='v1beta1', any_name='flinkdeployments')"
+MEMORIES = "Selector(group='flinkmemory.io', version='v1alpha1', any_name='flinktaskmanagermemories')"
 DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
 
 
@@ -41,6 +44,8 @@ DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logg
         ("Handler 'x' failed with an exception and will try again in 60 seconds: boom", ERROR, ERROR),
         ("Handler 'x' succeeded.", WARNING, WARNING),
         ("Created ConfigMap name=x generation=1", INFO, INFO),
+        (UNRESOLVED + FLINK, WARNING, INFO),  # a cluster without the Flink Kubernetes Operator
+        (UNRESOLVED + f"{FLINK}, {MEMORIES}", WARNING, WARNING),  # the operator's own CRD is missing
     ],
 )
 def test_each_routine_line_gets_its_level(message: str, level: int, expected: int) -> None:
