@@ -150,6 +150,18 @@ def test_the_operator_pod_is_ready_under_the_restricted_pod_security_standard(st
     assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in environment
 
 
+def test_the_operator_started_without_an_error_line(story: Story) -> None:
+    # An API server that is still starting may answer 429: kopf retries, and logs it as a WARNING.
+    pod = story.operator_pod()["metadata"]["name"]
+    log = story.kubectl("logs", "-n", SYSTEM, pod).stdout
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert records, log
+    assert [record for record in records if record.get("severity") in ("error", "fatal")] == []
+    assert not [
+        r for r in records if r.get("severity") == "info" and str(r.get("message")).endswith("succeeded.")
+    ]
+
+
 def test_the_kubelet_probes_the_operator(story: Story) -> None:
     pod = story.operator_pod()["metadata"]["name"]
 
