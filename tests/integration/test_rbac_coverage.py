@@ -155,7 +155,7 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
         if not request.headers.get("User-Agent", "").startswith("kmock/")  # the test's own requests
         and (found := access(request.method.value, request.url.path, dict(request.params))) is not None
     }
-    rules = find(render(), "ClusterRole")["rules"]
+    rules = find(render(), "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
 
     refused = sorted(str(request) for request in requests if not any(allows(rule, request) for rule in rules))
     assert refused == []

@@ -351,6 +351,13 @@ def _add_metrics(run: argparse.ArgumentParser) -> None:
         metavar="S",
         help="/readyz fails after this many seconds without an answer from the API server (default 60)",
     )
+    metrics.add_argument(
+        "--no-per-resource-metrics",
+        dest="per_resource_metrics",
+        action="store_false",
+        help="leave out the series labelled by each resource's namespace and name (one per resource); "
+        "the operator-wide ones stay",
+    )
 
 
 def _add_webhook(run: argparse.ArgumentParser) -> None:

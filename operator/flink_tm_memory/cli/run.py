@@ -26,6 +26,7 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         metrics_port=arguments.metrics_port,
         metrics_listen=arguments.metrics_listen,
         api_unready_after=arguments.api_unready_after,
+        per_resource_metrics=arguments.per_resource_metrics,
     )
 
 

@@ -9,7 +9,10 @@ resources' last successful reconciliation and Degraded reasons come from a dict 
 (an entry is dropped when the resource is deleted, so labels never grow without bound), and the API
 requests from the client's ``ApiContact``. Label values are closed sets (the enums below, the
 conflict reasons the derivation knows, the webhooks' ids), except the per-resource gauge's
-namespace and name, which are bounded by the resources that exist.
+namespace and name, which are bounded by the resources that exist. That gauge is optional
+(``per_resource``, ``--no-per-resource-metrics``): a Prometheus that must keep its series count
+independent of the number of resources still gets the oldest success among all resources, which is
+what the staleness alert needs, without a name.
 
 The admission server (``runtime.admission.server``, a thread of its own) counts and times each
 request with ``webhook_answered``; a webhook that fails open (the pod webhook) admits even when it
@@ -135,6 +138,7 @@ class OperatorMetrics:
         webhooks: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
         runtime_collectors: bool = True,
+        per_resource: bool = True,
     ) -> None:
         self.registry = CollectorRegistry()
         self._contact = contact
@@ -172,7 +176,7 @@ class OperatorMetrics:
             buckets=WEBHOOK_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(self._resources, contact))
+        self.registry.register(_StateCollector(self._resources, contact, per_resource=per_resource))
         if runtime_collectors:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
@@ -219,9 +223,12 @@ class OperatorMetrics:
 class _StateCollector(Collector):
     """The metrics read at scrape time: per-resource state, and the API requests."""
 
-    def __init__(self, resources: Mapping[Key, _ResourceState], contact: ApiContact) -> None:
+    def __init__(
+        self, resources: Mapping[Key, _ResourceState], contact: ApiContact, *, per_resource: bool
+    ) -> None:
         self._resources = resources
         self._contact = contact
+        self._per_resource = per_resource
 
     def collect(self) -> Iterator[Metric]:
         last = GaugeMetricFamily(
@@ -230,11 +237,27 @@ class _StateCollector(Collector):
             labels=["namespace", "name"],
         )
         degraded = Tally[str]()
+        successes: list[float] = []
         for (namespace, name), state in list(self._resources.items()):
             if state.last_success is not None:
-                last.add_metric([namespace, name], state.last_success)
+                successes.append(state.last_success)
+                if self._per_resource:
+                    last.add_metric([namespace, name], state.last_success)
             degraded.update(state.degraded)
-        yield last
+        if self._per_resource:
+            yield last
+        if successes:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_oldest_successful_reconcile_timestamp_seconds",
+                "The oldest of the resources' last successful reconciliations (Unix time): the most "
+                "stale resource, without its name.",
+                value=min(successes),
+            )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_resources",
+            "FlinkTaskManagerMemory resources the operator reconciles.",
+            value=len(self._resources),
+        )
         by_reason = GaugeMetricFamily(
             f"{PREFIX}_degraded_resources",
             "Resources whose current spec has a conflict with this reason (Ready=False, Degraded).",

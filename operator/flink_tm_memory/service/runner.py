@@ -26,10 +26,11 @@ from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID
+from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
+from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
 from flink_tm_memory.runtime.certificates import ServingCertificates, serving_certificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
@@ -40,6 +41,7 @@ from flink_tm_memory.runtime.health import (
     probe,
     serve_health,
 )
+from flink_tm_memory.runtime.log_levels import install_log_levels
 from flink_tm_memory.runtime.metrics import OperatorMetrics
 from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.runtime.redaction import install_redaction
@@ -81,6 +83,8 @@ async def run_operator(
 ) -> None:
     """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
     install_redaction()  # before anything logs an object: secret-looking option values are masked
+    # kopf's routine lines below ERROR; FlinkDeployments are watched only where their CRD is installed.
+    install_log_levels(optional_groups=OPTIONAL_GROUPS)
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
@@ -88,13 +92,21 @@ async def run_operator(
     certificates = _certificates(options.webhook) if options.webhook is not None else None
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
     keeper = _keeper(client, options.webhook, certificates)
-    metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
+    metrics = OperatorMetrics(
+        client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
+    )
     settings = operator_settings(options)
     admission = _admission(client, options, certificates, metrics)
-    locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
-        client, options, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+        client,
+        options,
+        locks=locks,
+        config_maps=config_maps,
+        metrics=metrics,
+        events=events,
+        workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     registry = kopf.OperatorRegistry()
@@ -104,6 +116,7 @@ async def run_operator(
         repairer=ConfigMapRepairer(
             client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
         ),
+        new_workloads=NewWorkloads(workloads, reconciler.check_drift),
         credentials=partial(read_credentials, configuration),
         options=options,
     )

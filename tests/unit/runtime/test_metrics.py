@@ -154,6 +154,25 @@ def test_the_last_successful_reconcile_is_per_resource_kept_through_failures_and
     assert value(metrics, last, namespace="flink", name="payments") == 1_700_000_060.0
 
 
+@pytest.mark.parametrize("per_resource", [True, False], ids=["per-resource", "operator-wide-only"])
+def test_without_per_resource_series_no_label_names_a_resource_and_the_oldest_success_remains(
+    per_resource: bool,
+) -> None:
+    now = [1_700_000_000.0]
+    metrics = quiet_metrics(clock=lambda: now[0], per_resource=per_resource)
+    metrics.reconciled(ORDERS, Trigger.CREATED, VALID, outcome(WriteState.CREATED))
+    now[0] += 60
+    metrics.reconciled(PAYMENTS, Trigger.CREATED, VALID, outcome(WriteState.CREATED))
+    served = samples(metrics)
+    named = [key for key in served if {"name", "namespace"} & {label for label, _ in key[1]}]
+    assert bool(named) is per_resource
+    assert value(metrics, f"{P}_oldest_successful_reconcile_timestamp_seconds") == 1_700_000_000.0
+    assert value(metrics, f"{P}_resources") == 2
+    metrics.forget(ORDERS.key)
+    assert value(metrics, f"{P}_oldest_successful_reconcile_timestamp_seconds") == 1_700_000_060.0
+    assert value(metrics, f"{P}_resources") == 1
+
+
 def test_a_resource_that_never_succeeded_has_no_timestamp() -> None:
     metrics = quiet_metrics()
     metrics.reconciled(ORDERS, Trigger.CREATED, VALID, outcome(WriteState.FAILED))
@@ -268,7 +287,7 @@ def test_every_metric_is_prefixed_documented_and_named_by_the_conventions() -> N
     metrics.reconciled(ORDERS, Trigger.CREATED, CONFLICTING, None)
     metrics.webhook_answered("mutate-pod", WebhookOutcome.ALLOWED, 0.001)
     families = list(metrics.registry.collect())
-    assert len(families) == 11
+    assert len(families) == 13
     for family in families:
         assert family.name.startswith(f"{P}_"), family.name
         assert family.documentation, family.name

@@ -228,11 +228,23 @@ class AdmissionServer:
             self._count(path, WebhookOutcome.ERROR, time.perf_counter() - started)
             raise aiohttp.web.HTTPInternalServerError(reason="The webhook failed") from None
         self._count(path, _outcome(answer), time.perf_counter() - started)
+        if not answer.allowed:  # the webhook doing its job: INFO, with the reason, never an ERROR
+            logger.info(
+                f"Denied {_subject(review)} at /{path}: {answer.message.splitlines()[0] if answer.message else ''}"
+            )
         return aiohttp.web.json_response(review_response(review, answer))
 
     def _count(self, path: str, outcome: WebhookOutcome, seconds: float | None) -> None:
         if self._metrics is not None:
             self._metrics.webhook_answered(path, outcome, seconds)
+
+
+def _subject(review: Json) -> str:
+    """``CREATE FlinkTaskManagerMemory flink/etl by alice``: what was asked, of what, by whom."""
+    kind = (review.get("kind") or {}).get("kind") or review["resource"]["resource"]
+    where = "/".join(part for part in (review.get("namespace"), review.get("name")) if part)
+    user = (review.get("userInfo") or {}).get("username")
+    return f"{review.get('operation', '')} {kind} {where}".strip() + (f" by {user}" if user else "")
 
 
 def _resource_problem(review: Json, webhook: Webhook) -> str | None:
