@@ -63,6 +63,7 @@ JITTER = 0.1
 """A standby waits between one and 1.1 retry periods between two attempts (see the docstring)."""
 RELEASED_LEASE_DURATION = 1
 """``leaseDurationSeconds`` of a released Lease, as client-go writes it."""
+RELEASE_ATTEMPTS = 3
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ class LeaderElector:
         self._renewed_at: float | None = None
         """Monotonic time of this replica's last successful acquisition or renewal."""
         self.leading = False
+        self._attempting = asyncio.Lock()
+        """Held during each attempt, so the renewal is never cancelled mid-request before a release."""
 
     # ------------------------------------------------------------------------------- the state machine
 
@@ -193,26 +196,41 @@ class LeaderElector:
         return self._won(written)
 
     async def release(self) -> bool:
-        """Gives the Lease up if this replica holds it (``holderIdentity`` empty, duration 1 s)."""
+        """Gives the Lease up if this replica holds it (``holderIdentity`` empty, duration 1 s).
+
+        Written over the Lease as last seen; if it changed since (a renewal that was still on its way
+        when it was given up), read again and release that, as long as it still names this replica.
+        """
         if not self.leading or self._observed_body is None:
             return False
         self.leading = False
+        lease: Json | None = self._observed_body
+        try:
+            for _ in range(RELEASE_ATTEMPTS):
+                if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.options.identity:
+                    return False  # not ours any more: nothing to give up
+                try:
+                    written = await self._lease.replace(lease, self._released(lease))
+                except WriteConflictError:
+                    lease = await self._lease.read()
+                    continue
+                self._observe(written)
+                logger.info(f"Released the Lease {self._where}.")
+                return True
+            raise WriteConflictError(f"still changing after {RELEASE_ATTEMPTS} attempts")
+        except (WriteConflictError, ObjectNotFoundError, ApiError) as error:
+            logger.warning(f"Could not release the Lease {self._where}: {error}; a standby waits it out.")
+            return False
+
+    def _released(self, lease: Json) -> Json:
         now = micro_time(self._clock.now())
-        spec = {
+        return {
             "holderIdentity": "",
             "leaseDurationSeconds": RELEASED_LEASE_DURATION,
             "acquireTime": now,
             "renewTime": now,
-            "leaseTransitions": _int((self._observed or {}).get("leaseTransitions")),
+            "leaseTransitions": _int((lease.get("spec") or {}).get("leaseTransitions")),
         }
-        try:
-            written = await self._lease.replace(self._observed_body, spec)
-        except (WriteConflictError, ObjectNotFoundError, ApiError) as error:
-            logger.warning(f"Could not release the Lease {self._where}: {error}; a standby waits it out.")
-            return False
-        self._observe(written)
-        logger.info(f"Released the Lease {self._where}.")
-        return True
 
     def _spec(
         self, now: datetime.datetime, *, acquire_time: datetime.datetime | str, transitions: int
@@ -292,7 +310,7 @@ class LeaderElector:
     async def _attempt(self, deadline: float) -> bool:
         """One ``try_acquire_or_renew``, given up after ``deadline`` seconds (the request may hang)."""
         try:
-            async with asyncio.timeout(deadline):
+            async with self._attempting, asyncio.timeout(deadline):
                 return await self.try_acquire_or_renew()
         except TimeoutError:
             raise ApiError(f"no answer within {deadline:.1f} s", transient=True) from None
@@ -327,7 +345,8 @@ class LeaderElector:
             )
             logger.error(message)
             raise LeadershipLostError(message)
-        renewing.cancel()
+        async with self._attempting:  # a renewal on its way lands first: the release then follows it
+            renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
         try:

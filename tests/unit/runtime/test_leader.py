@@ -208,6 +208,23 @@ async def test_a_released_lease_is_taken_at_the_next_attempt_and_counts_a_transi
     assert server.writes[-1]["leaseTransitions"] == 1
 
 
+async def test_a_release_after_a_late_renewal_releases_the_newer_version_but_never_another_holders() -> None:
+    server = LeaseServer()
+    a = elector(server, "pod-a")
+    assert await a.try_acquire_or_renew()
+    assert server.body is not None
+    server._bump(copy.deepcopy(server.body))  # a renewal that landed after a stopped watching
+
+    assert await a.release()
+    assert server.writes[-1]["holderIdentity"] == ""
+
+    assert await a.try_acquire_or_renew()
+    server.body["spec"]["holderIdentity"] = "pod-z"
+    server._bump(copy.deepcopy(server.body))
+    assert not await a.release()
+    assert server.body["spec"]["holderIdentity"] == "pod-z"
+
+
 async def test_a_release_that_fails_is_logged_and_leaves_the_lease_to_expire(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
