@@ -194,7 +194,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         old = copy.deepcopy(stored.raw)
         _check_precondition(old, patch)
         new = _patched(old, patch, content_type)
-        return await self._store_change(resource, namespace, name, old, new, subresource)
+        return await self._store_change((resource, namespace, name), old, new, subresource)
 
     async def apply_replacement(
         self, resource: kmock.resource, namespace: str | None, name: str, body: Any, subresource: str | None
@@ -208,19 +208,14 @@ class ApiEmulator(kmock.KubernetesEmulator):
         old = copy.deepcopy(stored.raw)
         _check_precondition(old, body)
         return await self._store_change(
-            resource, namespace, name, old, copy.deepcopy(dict(body)), subresource
+            (resource, namespace, name), old, copy.deepcopy(dict(body)), subresource
         )
 
     async def _store_change(
-        self,
-        resource: kmock.resource,
-        namespace: str | None,
-        name: str,
-        old: Json,
-        new: Json,
-        subresource: str | None,
+        self, key: tuple[Any, str | None, str], old: Json, new: Json, subresource: str | None
     ) -> Json:
-        stored = self.objects[(resource, namespace, name)]
+        resource, namespace, name = key
+        stored = self.objects[key]
         new = self._within_subresource(resource, old, new, subresource)
         _keep_system_metadata(old, new)
         if new == old:
