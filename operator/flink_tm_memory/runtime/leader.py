@@ -9,7 +9,12 @@ reads the same to ``kubectl``, to other tools and to people who know controller-
   when nobody holds it (no Lease, or ``holderIdentity`` empty: released) or when the holder's record
   has not changed for ``leaseDurationSeconds`` *as this replica observed it*: expiry is judged from
   the local monotonic time at which this replica last saw the record change, never from the
-  ``renewTime`` written by another machine, so clock skew between nodes cannot shorten a lease.
+  ``renewTime`` written by another machine, so clock skew between nodes cannot shorten a lease. When
+  that moment comes before the next retry, the standby tries right then (client-go waits for its next
+  retry): the same rule, applied up to a retry period sooner.
+- **Identity**: the pod's name. A container restarted in the same pod (an OOM kill, a crash) finds
+  its own name in the Lease and renews it at once instead of waiting out the lease: safe, since the
+  kubelet starts it only after the previous process has ended.
 - **Write**: every write is a create (``409`` if another replica created it first) or a PUT of the
   Lease as read, so the API server refuses it if anyone wrote in between (its ``resourceVersion``):
   two replicas never both believe they won. Taking over from another holder sets ``acquireTime``
@@ -64,6 +69,8 @@ JITTER = 0.1
 RELEASED_LEASE_DURATION = 1
 """``leaseDurationSeconds`` of a released Lease, as client-go writes it."""
 RELEASE_ATTEMPTS = 3
+EXPIRY_MARGIN = 0.01
+"""Seconds after a holder's lease expires (as observed here) at which a standby tries to take it."""
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +293,17 @@ class LeaderElector:
             if holder != reported and holder is not None:
                 logger.info(f"Standing by: {holder} holds the Lease {self._where}.")
                 reported = holder
-            await self._clock.sleep(self.options.retry_period * (1.0 + JITTER * self._jitter()))
+            await self._clock.sleep(self._until_next_attempt())
+
+    def _until_next_attempt(self) -> float:
+        """A retry period (jittered), or less if the holder's lease expires sooner: then just after it."""
+        wait = self.options.retry_period * (1.0 + JITTER * self._jitter())
+        spec = self._observed or {}
+        if spec.get("holderIdentity") and self._observed_at is not None:
+            expires_in = self._observed_at + _int(spec.get("leaseDurationSeconds")) - self._clock.monotonic()
+            if expires_in > 0:
+                wait = min(wait, expires_in + EXPIRY_MARGIN)
+        return wait
 
     async def renew_until_lost(self) -> None:
         """Renews every retry period; returns when no renewal succeeded for the renew deadline."""

@@ -147,6 +147,19 @@ async def test_a_standby_takes_over_only_a_lease_duration_after_it_saw_the_recor
     assert server.writes[-1]["acquireTime"] == micro_time(b_clock.now())
 
 
+async def test_a_standby_tries_again_right_after_the_lease_expires_not_a_whole_retry_later() -> None:
+    server, clock = LeaseServer(), FakeClock()
+    assert await elector(server, "pod-a").try_acquire_or_renew()
+    b = elector(server, "pod-b", clock)
+    assert not await b.try_acquire_or_renew()  # observed at 0: expires at 15 for b
+    clock.seconds = 14.0
+
+    await asyncio.wait_for(b.acquire(), timeout=5)
+
+    assert b.leading
+    assert clock.slept == [pytest.approx(1.01)]  # not the retry period (2.1 s with this jitter)
+
+
 async def test_every_renewal_seen_restarts_the_standbys_wait() -> None:
     server, a_clock, b_clock = LeaseServer(), FakeClock(), FakeClock()
     a, b = elector(server, "pod-a", a_clock), elector(server, "pod-b", b_clock)
