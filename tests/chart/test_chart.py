@@ -172,6 +172,9 @@ def test_the_default_install_has_every_part() -> None:
             "CustomResourceDefinition",
             "Deployment",
             "MutatingWebhookConfiguration",
+            "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
             "Service",
             "ServiceAccount",
             "ValidatingWebhookConfiguration",
@@ -212,7 +215,6 @@ def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     toggle, objects = rendered
     deployment = find(objects, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
-    assert (deployment["spec"]["replicas"], deployment["spec"]["strategy"]) == (1, {"type": "Recreate"})
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = container(objects)["securityContext"]
@@ -226,12 +228,19 @@ def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     assert container(objects)["resources"]["requests"]
 
 
-def test_the_liveness_probe_asks_the_endpoint_the_operator_serves(rendered: tuple[str, list[Json]]) -> None:
+def test_the_startup_and_liveness_probes_ask_the_endpoint_every_replica_serves(
+    rendered: tuple[str, list[Json]],
+) -> None:
     _, objects = rendered
     operator = container(objects)
     options = operator_options(parse_arguments(operator["args"]))
     ports = {port["name"]: port["containerPort"] for port in operator["ports"]}
-    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    # /livez on the metrics port: served by standbys too (kopf's /healthz only where kopf runs).
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    assert operator["startupProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    startup = operator["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60  # a slow start is not a crash
+    assert options.metrics_port == ports["metrics"]
     assert options.liveness_endpoint == f"http://0.0.0.0:{ports['health']}/healthz"
 
 
@@ -247,8 +256,7 @@ def test_readiness_asks_the_metrics_port_and_leaves_the_api_server_out_unless_to
     path = "/readyz" if checks_api else "/readyz?exclude=api-server"
     assert operator["readinessProbe"]["httpGet"] == {"path": path, "port": "metrics"}
     assert options.api_unready_after == TOGGLES[toggle].get("health", {}).get("apiUnreadyAfter", 60)
-    assert "httpGet" in operator["livenessProbe"]
-    assert operator["livenessProbe"]["httpGet"]["port"] == "health"  # kopf's: a restart cannot fix the API
+    assert operator["livenessProbe"]["httpGet"]["path"] == "/livez"  # a restart cannot fix the API server
 
 
 def test_the_pod_is_annotated_for_prometheus_with_the_port_it_serves_unless_told_otherwise() -> None:
@@ -390,8 +398,14 @@ def test_a_list_of_namespaces_gets_a_role_in_each_and_no_cluster_wide_access_to_
     objects = render(TOGGLES["namespaces"])
     options = operator_options(parse_arguments(container(objects)["args"]))
     assert options.namespaces == ("flink", "batch")
-    roles = [item for item in objects if item["kind"] == "Role"]
-    bindings = [item for item in objects if item["kind"] == "RoleBinding"]
+    roles = [
+        item for item in objects if item["kind"] == "Role" and item["metadata"]["namespace"] != NAMESPACE
+    ]
+    bindings = [
+        item
+        for item in objects
+        if item["kind"] == "RoleBinding" and item["metadata"]["namespace"] != NAMESPACE
+    ]
     assert sorted(role["metadata"]["namespace"] for role in roles) == ["batch", "flink"]
     assert sorted(binding["metadata"]["namespace"] for binding in bindings) == ["batch", "flink"]
     cluster_resources = {
@@ -450,6 +464,10 @@ def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
         ({"networkPolicy": {"apiServer": {"cidrs": ["kubernetes"]}}}, "networkPolicy.apiServer.cidrs.0"),
         ({"metrics": {"perResource": "no"}}, "metrics.perResource"),
         ({"namespace": {"labels": {"pod-security.kubernetes.io/enforce": 1}}}, "namespace.labels"),
+        ({"replicaCount": 0}, "replicaCount"),
+        ({"leaderElection": {"leaseDuration": 0}}, "leaderElection.leaseDuration"),
+        ({"podDisruptionBudget": {"maxUnavailable": 0}}, "podDisruptionBudget.maxUnavailable"),
+        ({"terminationGracePeriodSeconds": 0}, "terminationGracePeriodSeconds"),
     ],
 )
 def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:

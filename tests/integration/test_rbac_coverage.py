@@ -2,11 +2,12 @@
 
 The operator runs a scenario that walks every code path that talks to the API server (kopf's watches
 and discovery, reconciling each kind of target, repairing a ConfigMap, the status, Events, the pod
-webhook's lookup of a resource it has not indexed, managed webhook configurations), against the
-emulated API server, which records every request. Each request is then turned into what RBAC checks
-(API group, resource or resource/subresource, verb, object name) and matched against the rules the
-chart renders with its default values: a request no rule allows would be refused in a cluster, and a
-rule no request needs is a privilege too many.
+webhook's lookup of a resource it has not indexed, managed webhook configurations, the leader
+election's Lease: created, read, renewed), against the emulated API server, which records every
+request. Each request is then turned into what RBAC checks (API group, resource or
+resource/subresource, verb, object name, namespace) and matched against the rules the chart renders
+with its default values (the ClusterRole, and the Role of the release namespace for requests there): a
+request no rule allows would be refused in a cluster, and a rule no request needs is a privilege too many.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 import aiohttp
 
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
-from flink_tm_memory.runtime.options import WebhookOptions
-from tests.chart.helm import find, render
+from flink_tm_memory.runtime.options import LeaderElectionOptions, WebhookOptions
+from tests.chart.helm import NAMESPACE as RELEASE_NAMESPACE
+from tests.chart.helm import RELEASE, find, render
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import (
@@ -53,6 +55,7 @@ class Access:
     resource: str
     verb: str
     name: str | None
+    namespace: str | None = None
 
 
 def access(method: str, path: str, params: dict[str, str]) -> Access | None:
@@ -64,8 +67,12 @@ def access(method: str, path: str, params: dict[str, str]) -> Access | None:
         group, rest = parts[1], parts[3:]
     else:
         return None
+    namespace = None
     if rest[:1] == ["namespaces"] and len(rest) >= 3:
-        rest = rest[2:]  # a namespaced resource (a namespace itself is rest == ["namespaces", name])
+        namespace, rest = (
+            rest[1],
+            rest[2:],
+        )  # a namespaced resource (a namespace itself: ["namespaces", name])
     resource, name, subresource = (
         rest[0],
         (rest[1] if len(rest) > 1 else None),
@@ -77,7 +84,7 @@ def access(method: str, path: str, params: dict[str, str]) -> Access | None:
     else:
         verb = verbs[method]
     full = f"{resource}/{subresource}" if subresource else resource
-    return Access(group, full, verb, name if method != "POST" else None)
+    return Access(group, full, verb, name if method != "POST" else None, namespace)
 
 
 def allows(rule: Json, request: Access) -> bool:
@@ -108,7 +115,15 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], kind="StatefulSet"),
     )
     await kubectl.create(FLINK_DEPLOYMENTS, copy.deepcopy(FLINK_DEPLOYMENT))
-    await start_operator(webhook=webhook)
+    election = LeaderElectionOptions(
+        namespace=RELEASE_NAMESPACE,
+        identity="operator-0",
+        name=RELEASE,
+        lease_duration=3.0,
+        renew_deadline=2.0,
+        retry_period=0.1,
+    )
+    await start_operator(webhook=webhook, leader_election=election)
     for name in ("deployment-target", "statefulset-target", "flinkdeployment-target"):
         await kubectl.create(MEMORIES, sample(name))
         await ready(kubectl, name)
@@ -124,11 +139,16 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
     )
     for resource in (VALIDATING, MUTATING):  # hand edits the operator puts back
         await edit_and_wait_for_repair(kubectl, resource)
+    await eventually(lambda: renewed(kubectl.emulator), what="the Lease renewed")
     trust = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=str(cert_dir / "ca.crt")))
     async with aiohttp.ClientSession(connector=trust) as session:
         review = pod_review(pod("not-indexed-anywhere"))
         async with session.post(f"https://localhost:{port}/mutate-pod", json=review) as answer:
             assert answer.status == 200
+
+
+def renewed(emulator: ApiEmulator) -> bool:
+    return any(request.method.value == "PUT" and "/leases/" in request.url.path for request in emulator)
 
 
 async def edit_and_wait_for_repair(kubectl: Kubectl, resource: str) -> None:
@@ -155,13 +175,24 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
         if not request.headers.get("User-Agent", "").startswith("kmock/")  # the test's own requests
         and (found := access(request.method.value, request.url.path, dict(request.params))) is not None
     }
-    rules = find(render(), "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
+    objects = render()
+    rules = find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
+    release_rules = [
+        rule
+        for item in objects
+        if item["kind"] == "Role" and item["metadata"]["namespace"] == RELEASE_NAMESPACE
+        for rule in item["rules"]
+    ]
 
-    refused = sorted(str(request) for request in requests if not any(allows(rule, request) for rule in rules))
+    def allowed(request: Access) -> bool:
+        in_release = request.namespace == RELEASE_NAMESPACE
+        return any(allows(rule, request) for rule in [*rules, *(release_rules if in_release else [])])
+
+    refused = sorted(str(request) for request in requests if not allowed(request))
     assert refused == []
     granted = {
         (group, resource, verb)
-        for rule in rules
+        for rule in [*rules, *release_rules]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]

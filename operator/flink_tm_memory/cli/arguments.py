@@ -328,6 +328,7 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     _add_metrics(run)
     _add_webhook(run)
+    _add_leader_election(run)
     run.add_argument(
         "--log-format", choices=LOG_FORMATS, default="full", help="log line format (default full)"
     )
@@ -402,6 +403,41 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
         help="on shutdown, keep answering admission this long while reporting not ready, so the Service's "
         "endpoints drop this replica first (default 5)",
     )
+
+
+def _add_leader_election(run: argparse.ArgumentParser) -> None:
+    election = run.add_argument_group(
+        "leader election (several replicas; only the one holding a coordination.k8s.io Lease reconciles)"
+    )
+    election.add_argument(
+        "--leader-election",
+        action="store_true",
+        help="reconcile only while holding the Lease; every replica serves probes, metrics and webhooks",
+    )
+    election.add_argument(
+        "--leader-election-namespace",
+        metavar="NS",
+        help="the Lease's namespace (default: $POD_NAMESPACE, else the service account's namespace)",
+    )
+    election.add_argument(
+        "--leader-election-lease",
+        default="flink-tm-memory-operator",
+        metavar="NAME",
+        help="the Lease's name (default flink-tm-memory-operator)",
+    )
+    election.add_argument(
+        "--leader-election-identity",
+        metavar="ID",
+        help="this replica's holderIdentity (default: $POD_NAME, else the host name and a random suffix)",
+    )
+    for flag, default, what in (
+        ("--lease-duration", 15.0, "seconds a standby waits after the Lease last changed before taking it"),
+        ("--renew-deadline", 10.0, "seconds the leader tries to renew before it stops leading"),
+        ("--retry-period", 2.0, "seconds between two attempts to acquire or renew"),
+    ):
+        election.add_argument(
+            flag, type=_positive_seconds, default=default, metavar="S", help=f"{what} (default {default:g})"
+        )
 
 
 def _service(text: str) -> tuple[str, str, int]:

@@ -122,6 +122,10 @@ class ClusterClient:
     async def patch(self, path: str, body: Json, content_type: str, **names: str) -> Json:
         return await self.request("PATCH", path, names, body=body, content_type=content_type)
 
+    async def replace(self, path: str, body: Json, **names: str) -> Json:
+        """PUTs the whole object: refused with a conflict unless its ``resourceVersion`` is the stored one."""
+        return await self.request("PUT", path, names, body=body, content_type="application/json")
+
     async def request(
         self,
         method: str,

@@ -63,7 +63,9 @@ def test_a_lowered_line_is_dropped_unless_its_logger_wants_the_new_level() -> No
     try:
         logger.setLevel(INFO)
         logger.info("Handler 'forget-deleted' succeeded.")
-        logger.error("Request attempt #1/9 failed; will retry: GET https://api/x -> APITooManyRequestsError(429)")
+        logger.error(
+            "Request attempt #1/9 failed; will retry: GET https://api/x -> APITooManyRequestsError(429)"
+        )
         logger.setLevel(DEBUG)
         logger.info("Handler 'forget-deleted' succeeded.")
     finally:
@@ -72,6 +74,9 @@ def test_a_lowered_line_is_dropped_unless_its_logger_wants_the_new_level() -> No
         for found in list(logger.filters):
             logger.removeFilter(found)
     assert [(record.levelname, record.getMessage()) for record in seen] == [
-        ("WARNING", "Request attempt #1/9 failed; will retry: GET https://api/x -> APITooManyRequestsError(429)"),
+        (
+            "WARNING",
+            "Request attempt #1/9 failed; will retry: GET https://api/x -> APITooManyRequestsError(429)",
+        ),
         ("DEBUG", "Handler 'forget-deleted' succeeded."),
     ]
