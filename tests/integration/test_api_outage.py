@@ -50,7 +50,10 @@ from tests.integration.webhooks import free_port
 P = "flink_tm_memory"
 OUTAGE = 3.0
 CONFIG_MAPS_OF = {"process-size": "process-size-flink-tm-memory", "deployment-target": "flink-config"}
-WATCH_STREAMS = 3  # FlinkTaskManagerMemories, the operator's ConfigMaps, CRDs (kopf's discovery)
+WATCH_STREAMS = (
+    6  # FlinkTaskManagerMemories, the operator's ConfigMaps, CRDs (kopf's discovery), and the target
+)
+# kinds watched for new workloads (Deployments, StatefulSets, FlinkDeployments)
 
 
 @pytest.fixture
