@@ -125,7 +125,7 @@ async def test_a_standby_without_kopf_validates_and_sizes_pods_from_its_own_watc
         def resized() -> bool:
             cached = admission.cache.get("default", "process-size")
             process = (cached or {}).get("spec", {}).get("flinkConfiguration", {})
-            return process.get("taskmanager.memory.process.size") == "4g"
+            return bool(process.get("taskmanager.memory.process.size") == "4g")
 
         await eventually(resized, timeout=LOADED, what="the edit on the watch")
         await kubectl.delete(MEMORIES, "process-size")

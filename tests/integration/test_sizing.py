@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 from flink_tm_memory.memory import derive_task_manager_memory
@@ -51,8 +53,8 @@ async def test_a_given_size_that_misses_a_need_is_not_applied_and_the_status_say
     body["spec"]["resources"] = {"memory": "4Gi"}
     await kubectl.create(MEMORIES, body)
 
-    def refused() -> dict[str, object] | None:
-        status = (kubectl.get(MEMORIES, NAME) or {}).get("status") or {}
+    def refused() -> dict[str, Any] | None:
+        status: dict[str, Any] = (kubectl.get(MEMORIES, NAME) or {}).get("status") or {}
         return status if status.get("conflicts") else None
 
     await eventually(refused, what="the NeedsNotMet conflict")
