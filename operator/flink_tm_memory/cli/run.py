@@ -27,6 +27,8 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         metrics_listen=arguments.metrics_listen,
         api_unready_after=arguments.api_unready_after,
         per_resource_metrics=arguments.per_resource_metrics,
+        workload_watch=arguments.workload_watch,
+        workload_selector=arguments.workload_selector or None,
     )
 
 
