@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
 from flink_tm_memory.runtime.options import LeaderElectionOptions, WebhookOptions
@@ -41,6 +42,8 @@ from tests.integration.kubectl import (
 from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
 from tests.integration.webhooks import free_port
+
+pytestmark = pytest.mark.helm  # the RBAC comes from the chart as real Helm renders it
 
 Json = dict[str, Any]
 VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
