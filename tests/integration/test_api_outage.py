@@ -100,7 +100,10 @@ async def test_an_api_outage_is_backed_off_reported_unready_and_caught_up_after(
         api_check_interval=0.2,
     )
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "f"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "f"}], for_memory="deployment-target"
+        ),
     )
     async with aiohttp.ClientSession() as session:
         health = HealthClient(session, metrics_port)

@@ -101,11 +101,19 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         configuration_check_interval=0.2,
     )
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     await kubectl.create(
         STATEFUL_SETS,
-        deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], kind="StatefulSet"),
+        deployment(
+            "flink-taskmanager",
+            [{"name": "taskmanager", "image": "flink"}],
+            kind="StatefulSet",
+            for_memory="statefulset-target",
+        ),
     )
     await kubectl.create(FLINK_DEPLOYMENTS, copy.deepcopy(FLINK_DEPLOYMENT))
     await start_operator(webhook=webhook)

@@ -611,6 +611,7 @@ class TargetState(StrEnum):
     APPLIED = "Applied"
     MISSING = "Missing"
     CONTAINER_NOT_FOUND = "ContainerNotFound"
+    NOT_PERMITTED = "NotPermitted"
     FAILED = "Failed"
 
 
@@ -620,7 +621,12 @@ class AppliedTarget(_Status):
     kind: WorkloadKind = Field(description="Deployment, StatefulSet or FlinkDeployment.")
     name: str = Field(description="The workload's name.")
     container: str | None = Field(default=None, description="The container whose resources were set.")
-    state: TargetState = Field(description="Applied, Missing, ContainerNotFound or Failed.")
+    state: TargetState = Field(
+        description=(
+            "Applied, Missing, ContainerNotFound, NotPermitted (not created by the operator and not opted "
+            "in with the annotation flinkmemory.io/memory, or another resource's) or Failed."
+        )
+    )
     generation: int | None = Field(
         default=None, ge=0, description="The metadata.generation of the spec last written to it."
     )

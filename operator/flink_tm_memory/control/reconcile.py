@@ -52,7 +52,7 @@ from flink_tm_memory.render.metadata import (
     parse_applied_spec,
     render_applied_spec,
 )
-from flink_tm_memory.render.outcomes import ApplyOutcome
+from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
 from flink_tm_memory.render.writes import MERGE_PATCH
@@ -197,7 +197,10 @@ class Reconciler:
         if effective is current:
             await self._record_applied_spec(memory, raw_spec, annotations)
         applied = await apply_plan(self._client, memory, effective, effective_generation)
-        self._config_maps.watch(memory, applied.config_map)
+        if applied.outcome.config_map.state is WriteState.DENIED:
+            self._config_maps.forget(memory.key)  # another's (or not opted in): never repaired to this one
+        else:
+            self._config_maps.watch(memory, applied.config_map)
         return Reconciliation(memory.generation, current, effective, effective_generation, applied.outcome)
 
     async def _record_applied_spec(

@@ -4,7 +4,9 @@
   reason and message.
 - Applied: the ConfigMap and every workload hold the layout of the current generation. With
   ``updateMode: Off`` nothing is written and Applied is False (``UpdateModeOff``); while the spec
-  has conflicts the last valid layout is kept (``LastGoodKept``).
+  has conflicts the last valid layout is kept (``LastGoodKept``). An object that is not the resource's
+  to write (``NotOptedIn``, ``ClaimedByAnother``: see ``render.claims``) makes it False with a message
+  naming the object and the annotation that would let the resource write it.
 - Ready: the derived layout is in place (or, with ``updateMode: Off``, derived). A spec with
   conflicts makes the resource ``Degraded``.
 
@@ -128,7 +130,9 @@ def _ready(given: ConditionInput, config_valid: Verdict, applied: Verdict) -> Ve
 def _problems(outcome: ApplyOutcome) -> list[tuple[str, str]]:
     problems = []
     config_map = outcome.config_map
-    if not config_map.state.in_place:
+    if config_map.state is WriteState.DENIED:
+        problems.append((config_map.reason or "NotPermitted", config_map.message or ""))
+    elif not config_map.state.in_place:
         problems.append(
             ("ConfigMapFailed", f"ConfigMap {config_map.name} could not be written: {config_map.message}")
         )
@@ -140,6 +144,8 @@ def _problems(outcome: ApplyOutcome) -> list[tuple[str, str]]:
                     f"{target.kind} {target.name} does not exist; it is written when it appears.",
                 )
             )
+        elif target.state is WriteState.DENIED:
+            problems.append((target.reason or "NotPermitted", target.message or ""))
         elif target.state is WriteState.REFUSED:
             problems.append(("ContainerNotFound", f"{target.kind} {target.name}: {target.message}"))
         elif target.state is WriteState.FAILED:
