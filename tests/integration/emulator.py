@@ -32,6 +32,9 @@ and why the operator needs it:
     must list again.
 12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
     uid (background cascading deletion), so an owned ConfigMap goes with its resource.
+13. **The annotations' size limit**: a create or write leaving an object with more than 256 KiB of
+    annotations (keys and values, as the API server counts them) is refused with 422 ``Invalid``, so
+    what the operator and kopf record on a resource is tested against the real bound.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
@@ -144,6 +147,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 resourceVersion=self._next_revision(),
                 creationTimestamp=_now(),
             )
+            _check_annotations(body)
             if "spec" in body:
                 metadata["generation"] = 1
             if self._has_status(resource):
@@ -187,6 +191,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         _keep_system_metadata(old, new)
         if new == old:
             return old
+        _check_annotations(new)
         if "generation" in old["metadata"] and _without_meta_and_status(old) != _without_meta_and_status(new):
             new["metadata"]["generation"] = old["metadata"]["generation"] + 1
         new["metadata"]["resourceVersion"] = self._next_revision()
@@ -582,6 +587,23 @@ def _revision_param(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0
+
+
+ANNOTATIONS_LIMIT = 256 * 1024
+"""The API server's TotalAnnotationSizeLimitB: the sum of every annotation's key and value length."""
+
+
+def _check_annotations(body: Json) -> None:
+    annotations = (body.get("metadata") or {}).get("annotations") or {}
+    total = sum(len(key) + len(str(value)) for key, value in annotations.items())
+    if total > ANNOTATIONS_LIMIT:
+        name = (body.get("metadata") or {}).get("name")
+        raise kmock.KubernetesError(
+            422,
+            "Invalid",
+            f'{body.get("kind", "object")} "{name}" is invalid: metadata.annotations: Too long: '
+            f"must have at most {ANNOTATIONS_LIMIT} bytes",
+        )
 
 
 def _check_precondition(old: Json, patch: Any) -> None:

@@ -100,9 +100,12 @@ def render_events(
     outcome: ApplyOutcome | None,
     layout: MemoryLayout | None,
     resources: PodResources | None,
+    not_recorded: str | None = None,
 ) -> list[EventSpec]:
     """The Events for one reconciliation that moved the status from ``previous`` to ``status``."""
     events = _conflict_events(previous, status, conflicts)
+    if not_recorded is not None and not _still_reported(previous, not_recorded):
+        events.append(EventSpec(WARNING, "SpecNotRecorded", not_recorded))
     if outcome is not None:
         events.extend(_write_events(previous, outcome, layout, resources))
     return events
