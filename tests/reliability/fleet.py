@@ -36,7 +36,8 @@ from typing import Any, Protocol
 
 import kmock
 
-from flink_tm_memory.api.v1alpha1 import UpdateMode, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import UpdateMode
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.control.apply import desired_config_map, plan_pod_resources
 from flink_tm_memory.render.configmap import OWNED_KEYS, DesiredConfigMap
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, MemoryRef

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadKind, WorkloadTarget
+from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadTarget
+from flink_tm_memory.api.workloads import PatchShape, WorkloadKind
 from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.errors import ApiError
@@ -131,13 +132,15 @@ def _target_decision(target: WorkloadTarget, plan: MemoryPlan) -> partial[Decisi
     assert plan.layout is not None
     assert plan.spec is not None
     assert plan.resolved is not None
-    if target.kind is WorkloadKind.FLINK_DEPLOYMENT:
+    if target.kind.spec.shape is PatchShape.FLINK_DEPLOYMENT:
         wanted = render_flink_deployment_resources(plan.layout, plan.spec, plan.resolved)
         return partial(plan_flink_deployment_write, wanted=wanted)
     resources = plan_pod_resources(plan)
     assert resources is not None
-    return partial(_container_decision, container=target.container, resources=resources)
+    return partial(_container_decision, container=target.container, resources=resources, kind=target.kind)
 
 
-def _container_decision(workload: Json | None, *, container: str | None, resources: PodResources) -> Decision:
-    return plan_container_write(workload, container, resources)
+def _container_decision(
+    workload: Json | None, *, container: str | None, resources: PodResources, kind: WorkloadKind
+) -> Decision:
+    return plan_container_write(workload, container, resources, kind)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flink_tm_memory.api.v1alpha1 import TargetState, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import TargetState
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.writes import Absent, Create, Decision, Denied, Patch, Refused, Unchanged
 
 
