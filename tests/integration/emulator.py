@@ -35,6 +35,9 @@ and why the operator needs it:
 13. **The annotations' size limit**: a create or write leaving an object with more than 256 KiB of
     annotations (keys and values, as the API server counts them) is refused with 422 ``Invalid``, so
     what the operator and kopf record on a resource is tested against the real bound.
+14. **SubjectAccessReviews** are answered, not stored: ``allowed`` as ``access_policy`` (a function of
+    the review's spec) says, allowing everything by default; ``access_reviews`` keeps each review's
+    spec, for tests of the webhook's authorization.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
@@ -56,7 +59,7 @@ import hashlib
 import itertools
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -104,6 +107,10 @@ class ApiEmulator(kmock.KubernetesEmulator):
     _compacted: int = attrs.field(default=0, init=False)
     expired: list[Any] = attrs.field(factory=list, init=False)
     """The resource of every watch answered with 410 Expired, in order."""
+    access_policy: Callable[[Json], bool] = attrs.field(default=lambda _spec: True, init=False)
+    """Whether a SubjectAccessReview (its spec) is allowed (extension 14)."""
+    access_reviews: list[Json] = attrs.field(factory=list, init=False)
+    """The spec of every SubjectAccessReview asked, in order."""
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -130,6 +137,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
     # ------------------------------------------------------------------------------------ writes
 
     async def _serve_create(self, request: rendering.Request) -> Json:
+        if request.resource == kmock.resource(ACCESS_REVIEWS):
+            return self._review_access(copy.deepcopy(request.data))
         async with self._lock:
             resource = request.resource
             body = copy.deepcopy(request.data)
@@ -158,6 +167,13 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 self.objects[key] = body
             await self._publish(resource, "ADDED", body)
         return body
+
+    def _review_access(self, review: Json) -> Json:
+        spec = review.get("spec") or {}
+        self.access_reviews.append(spec)
+        allowed = bool(self.access_policy(spec))
+        review["status"] = {"allowed": allowed, **({} if allowed else {"reason": "no RBAC rule allows it"})}
+        return review
 
     async def _serve_update(self, request: rendering.Request) -> Json:
         async with self._lock:
@@ -508,7 +524,9 @@ def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Respon
 
 
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
+ACCESS_REVIEWS = "authorization.k8s.io/v1/subjectaccessreviews"
 CLUSTER_RESOURCES = {
+    ACCESS_REVIEWS: ("SubjectAccessReview", False, ()),
     "v1/namespaces": ("Namespace", False, ()),
     "apiextensions.k8s.io/v1/customresourcedefinitions": ("CustomResourceDefinition", False, ()),
     "v1/configmaps": ("ConfigMap", True, ()),

@@ -2,7 +2,8 @@
 
 The operator runs a scenario that walks every code path that talks to the API server (kopf's watches
 and discovery, reconciling each kind of target, repairing a ConfigMap, the status, Events, the pod
-webhook's lookup of a resource it has not indexed, managed webhook configurations), against the
+webhook's lookup of a resource it has not indexed, managed webhook configurations, the validating
+webhook's SubjectAccessReviews), against the
 emulated API server, which records every request. Each request is then turned into what RBAC checks
 (API group, resource or resource/subresource, verb, object name) and matched against the rules the
 chart renders with its default values: a request no rule allows would be refused in a cluster, and a
@@ -19,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
 from flink_tm_memory.runtime.options import WebhookOptions
 from tests.chart.helm import find, render
@@ -38,6 +40,8 @@ from tests.integration.kubectl import (
 )
 from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
+from tests.integration.test_validating_webhook import review as validation_review
+from tests.integration.test_validating_webhook import sample as validation_sample
 from tests.integration.webhooks import free_port
 
 Json = dict[str, Any]
@@ -137,6 +141,9 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         review = pod_review(pod("not-indexed-anywhere"))
         async with session.post(f"https://localhost:{port}/mutate-pod", json=review) as answer:
             assert answer.status == 200
+        memory = validation_review("CREATE", validation_sample("deployment-target"))
+        async with session.post(f"https://localhost:{port}/{VALIDATE_ID}", json=memory) as answer:
+            assert (await answer.json())["response"]["allowed"] is True  # SubjectAccessReviews asked
 
 
 async def edit_and_wait_for_repair(kubectl: Kubectl, resource: str) -> None:

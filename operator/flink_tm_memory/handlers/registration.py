@@ -11,7 +11,8 @@ run, so tests and the command line build their operators the same way.
   (``control.drift``), started beside kopf.
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
 - With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
-  of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
+  of ``render.admission``, then the requester's own rights on the targets: ``control.authorization``),
+  as kopf's validating webhook ``/validate-memory``; Pods labelled
   ``flinkmemory.io/profile`` are mutated on CREATE (``render.pod_mutation``), as kopf's mutating
   webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies; an index
   of FlinkTaskManagerMemories (``memory_by_name``) lets it answer without asking the API server.
@@ -27,10 +28,11 @@ import kopf
 
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import Credentials
+from flink_tm_memory.control.authorization import Authorizer
 from flink_tm_memory.control.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
+from flink_tm_memory.handlers.admission import VALIDATE_ID, memory_validator
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
 from flink_tm_memory.runtime.options import OperatorOptions
@@ -47,6 +49,7 @@ def register_handlers(
     mutator: PodMutator,
     credentials: Callable[[], Credentials],
     options: OperatorOptions,
+    authorizer: Authorizer,
 ) -> None:
     """Registers every handler of the operator into ``registry``."""
     kopf.on.login(registry=registry)(_login(credentials))
@@ -65,7 +68,7 @@ def register_handlers(
     if options.webhook is not None:  # kopf refuses to start with admission handlers and no server
         kopf.on.validate(
             *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
-        )(validate_memory)
+        )(memory_validator(authorizer))
         kopf.index(*MEMORY, registry=registry, id=MEMORY_INDEX)(index_memory)
         kopf.on.mutate(
             *PODS,

@@ -16,6 +16,7 @@ from typing import Any
 
 import kopf
 
+from flink_tm_memory.cluster.access_reviews import SubjectAccessReviews
 from flink_tm_memory.cluster.client import (
     ClusterClient,
     ConfigurationNotFoundError,
@@ -108,6 +109,7 @@ async def run_operator(
         mutator=PodMutator(client),
         credentials=partial(read_credentials, configuration),
         options=options,
+        authorizer=SubjectAccessReviews(client),
     )
     kopf.on.probe(registry=registry, id=API_SERVER_CHECK)(probe(client.contact))
     try:
