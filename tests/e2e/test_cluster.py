@@ -219,66 +219,6 @@ def test_a_server_side_dry_run_answers_with_the_warnings_and_stores_nothing(stor
     assert story.get("ftmm", "dry-run-only") is None
 
 
-def rbac(story: Story, name: str, rules: list[Json], subject: Json) -> None:
-    """A Role in the apps' namespace with ``rules``, bound to ``subject`` (a User or a Group)."""
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": {"name": name},
-        "rules": rules,
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": name},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", **subject}],
-    }
-    for document in (role, binding):
-        assert apply(story, document).returncode == 0
-
-
-def test_a_user_who_may_not_patch_the_target_is_denied_and_admitted_once_granted(story: Story) -> None:
-    """SubjectAccessReviews against the API server's real RBAC, users impersonated with --as/--as-group."""
-    authors = [
-        {
-            "apiGroups": ["flinkmemory.io"],
-            "resources": ["flinktaskmanagermemories"],
-            "verbs": ["get", "create", "patch"],
-        },
-        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create"]},
-    ]
-    rbac(story, "ftmm-author", authors, {"kind": "User", "name": "alice"})
-    memory = sample("deployment-target")
-    memory["metadata"]["name"] = "alice-memory"
-    memory["spec"]["targets"] = {"workloads": [{"kind": "Deployment", "name": "payments-taskmanager"}]}
-
-    denied = apply(story, memory, "--as=alice")
-    assert denied.returncode != 0
-    assert 'admission webhook "validate-memory.flinkmemory.io" denied the request' in denied.stderr
-    assert "alice may not patch Deployment flink/payments-taskmanager" in denied.stderr, denied.stderr
-    assert "ask for patch on deployments.apps in namespace flink" in denied.stderr
-    assert story.get("ftmm", "alice-memory") is None
-
-    patch_it = [
-        {
-            "apiGroups": ["apps"],
-            "resources": ["deployments"],
-            "resourceNames": ["payments-taskmanager"],
-            "verbs": ["patch"],
-        }
-    ]
-    rbac(story, "payments-patcher", patch_it, {"kind": "Group", "name": "payments-team"})
-    still = apply(story, memory, "--as=alice")
-    assert "alice may not patch Deployment flink/payments-taskmanager" in still.stderr  # not in the group
-    admitted = apply(
-        story, memory, "--as=alice", "--as-group=payments-team", "--as-group=system:authenticated"
-    )
-    assert admitted.returncode == 0, admitted.stderr
-    assert story.get("ftmm", "alice-memory") is not None
-    story.kubectl("delete", "ftmm", "alice-memory", "-n", APPS)
-
-
 # ---------------------------------------------------------------------------------------------- 3
 
 
