@@ -71,9 +71,7 @@ async def target_denials(
             "patch", target.kind.spec.group, target.kind.spec.plural, namespace, target.name
         )
         accesses[access] = f"{target.kind.value} {namespace}/{target.name}"
-    reviews = await asyncio.gather(
-        *(_review(authorizer, requester, access) for access in accesses), return_exceptions=False
-    )
+    reviews = await asyncio.gather(*(_review(authorizer, requester, access) for access in accesses))
     return [
         message
         for (access, subject), review in zip(accesses.items(), reviews, strict=True)
