@@ -2,7 +2,8 @@
 
 A control plane (no node: nothing here needs a pod to run), the chart installed by Helm, the operator
 running here with a token of the chart's ServiceAccount and the API server calling its validating
-webhook through the chart's Service (``local_operator.py``). Users are impersonated through the admin
+webhook at its loopback address (``local_operator.py``; the configurations are the operator's to
+write). Users are impersonated through the admin
 kubeconfig (``kubectl --as``/``--as-group``) and get their rights from Roles the test creates: a user
 who may create the custom resource but not patch its target Deployment is denied at ``kubectl
 apply`` with the object and the verb; given ``patch`` on that Deployment through a group, admitted.
@@ -33,7 +34,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         tmp_path_factory.mktemp("cluster"),
         APPS,
         webhook=True,
-        helm_values=lambda story: ["webhook.externalName=localhost", f"webhook.servicePort={story.port}"],
+        helm_values=lambda _: [],
+        via_service=False,  # the API server calls https://localhost:PORT: this control plane runs here
     ) as story:
         yield story
 
