@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from flink_tm_memory.api.workloads import WorkloadKind, rbac_rules
-from tests.chart.helm import render
+from tests.chart.helm import RELEASE, render
 
 Json = dict[str, Any]
 WORKLOAD_GROUPS = {kind.spec.group for kind in WorkloadKind}
@@ -29,11 +29,13 @@ def triples(rules: list[Json]) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("values", "kind"), [({}, "ClusterRole"), ({"watchNamespaces": ["flink", "batch"]}, "Role")]
+    ("values", "kind", "name"),
+    [({}, "ClusterRole", f"{RELEASE}-cluster"), ({"watchNamespaces": ["flink", "batch"]}, "Role", RELEASE)],
 )
-def test_the_charts_workload_rules_are_the_tables(values: Json, kind: str) -> None:
-    roles = [entry for entry in render(values) if entry["kind"] == kind]
-    assert roles
+def test_the_charts_workload_rules_are_the_tables(values: Json, kind: str, name: str) -> None:
+    """The operator's own roles (not the users' view/edit roles, nor the leader election's)."""
+    roles = [entry for entry in render(values) if entry["kind"] == kind and entry["metadata"]["name"] == name]
+    assert len(roles) == (1 if kind == "ClusterRole" else 2)
     for role in roles:
         assert triples(role["rules"]) == triples(rbac_rules()), role["metadata"]["name"]
 
