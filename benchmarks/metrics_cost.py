@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 from prometheus_client import generate_latest
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.cluster.contact import ApiContact, Outcome
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState

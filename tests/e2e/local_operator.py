@@ -100,7 +100,7 @@ class Story:
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
         return path
 
-    def start_operator(self, *, webhook: bool) -> None:
+    def start_operator(self, *, webhook: bool, via_service: bool = True) -> None:
         health = free_port()
         arguments = [
             "run",
@@ -118,7 +118,10 @@ class Story:
                 f"--webhook-self-signed={SERVICE}.{SYSTEM}.svc,localhost",
                 f"--webhook-cert-dir={self.workdir / 'webhook-tls'}",
                 "--webhook-manage-configurations",
-                f"--webhook-service={SYSTEM}/{SERVICE}:{self.port}",
+                # through the chart's Service, or at https://localhost:PORT directly (the API server runs here)
+                f"--webhook-service={SYSTEM}/{SERVICE}:{self.port}"
+                if via_service
+                else "--webhook-host=localhost",
             ]
         environment = {**os.environ, "KUBECONFIG": str(self.operator_kubeconfig())}
         environment.pop("KUBERNETES_SERVICE_HOST", None)
@@ -148,7 +151,12 @@ class Story:
 
 @contextlib.contextmanager
 def installed_story(
-    workdir: Path, namespace: str, *, webhook: bool, helm_values: Callable[[Story], list[str]]
+    workdir: Path,
+    namespace: str,
+    *,
+    webhook: bool,
+    helm_values: Callable[[Story], list[str]],
+    via_service: bool = True,
 ) -> Iterator[Story]:
     """A control plane with the chart installed (``--set`` values from the story), ``namespace`` made,
     and the operator running with the chart's ServiceAccount; everything stopped afterwards."""
@@ -158,7 +166,7 @@ def installed_story(
         cluster.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, "--create-namespace", *settings)
         story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
         story.kubectl("create", "namespace", namespace)
-        story.start_operator(webhook=webhook)
+        story.start_operator(webhook=webhook, via_service=via_service)
         try:
             yield story
         finally:

@@ -250,7 +250,11 @@ def taskmanager_deployment(story: Story) -> Json:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "flink-taskmanager"},
+        # opted in: the operator writes a workload it did not create only for the resource it names
+        "metadata": {
+            "name": "flink-taskmanager",
+            "annotations": {"flinkmemory.io/memory": "deployment-target"},
+        },
         "spec": {
             "replicas": 2,
             "selector": {"matchLabels": {"app": "flink-taskmanager"}},

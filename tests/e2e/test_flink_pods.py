@@ -165,7 +165,8 @@ def _task_managers(name: str, image: str, job_manager_ip: str, replicas: int) ->
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": f"{name}-taskmanager"},
+        # opted in: the operator writes a workload it did not create only for the resource it names
+        "metadata": {"name": f"{name}-taskmanager", "annotations": {"flinkmemory.io/memory": name}},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": f"{name}-taskmanager"}},

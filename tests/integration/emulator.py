@@ -34,6 +34,12 @@ and why the operator needs it:
     uid (background cascading deletion), so an owned ConfigMap goes with its resource.
 13. **PUT replaces** the whole object (kmock would merge it), refused with 409 when the body's
     ``resourceVersion`` is not the stored one: the leader election writes its Lease that way.
+14. **The annotations' size limit**: a create or write leaving an object with more than 256 KiB of
+    annotations (keys and values, as the API server counts them) is refused with 422 ``Invalid``, so
+    what the operator and kopf record on a resource is tested against the real bound.
+15. **SubjectAccessReviews** are answered, not stored: ``allowed`` as ``access_policy`` (a function of
+    the review's spec) says, allowing everything by default; ``access_reviews`` keeps each review's
+    spec, for tests of the webhook's authorization.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
@@ -103,6 +109,10 @@ class ApiEmulator(kmock.KubernetesEmulator):
     _compacted: int = attrs.field(default=0, init=False)
     expired: list[Any] = attrs.field(factory=list, init=False)
     """The resource of every watch answered with 410 Expired, in order."""
+    access_policy: Callable[[Json], bool] = attrs.field(default=lambda _spec: True, init=False)
+    """Whether a SubjectAccessReview (its spec) is allowed (extension 14)."""
+    access_reviews: list[Json] = attrs.field(factory=list, init=False)
+    """The spec of every SubjectAccessReview asked, in order."""
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -136,6 +146,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
     # ------------------------------------------------------------------------------------ writes
 
     async def _serve_create(self, request: rendering.Request) -> Json:
+        if request.resource == kmock.resource(ACCESS_REVIEWS):
+            return self._review_access(copy.deepcopy(request.data))
         async with self._lock:
             resource = request.resource
             if resource is None:
@@ -155,6 +167,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 resourceVersion=self._next_revision(),
                 creationTimestamp=_now(),
             )
+            _check_annotations(body)
             if "spec" in body:
                 metadata["generation"] = 1
             if self._has_status(resource):
@@ -166,6 +179,13 @@ class ApiEmulator(kmock.KubernetesEmulator):
             await self._publish(resource, "ADDED", body)
         created: Json = body
         return created
+
+    def _review_access(self, review: Json) -> Json:
+        spec = review.get("spec") or {}
+        self.access_reviews.append(spec)
+        allowed = bool(self.access_policy(spec))
+        review["status"] = {"allowed": allowed, **({} if allowed else {"reason": "no RBAC rule allows it"})}
+        return review
 
     async def _serve_update(self, request: rendering.Request) -> Json:
         async with self._lock:
@@ -226,6 +246,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         _keep_system_metadata(old, new)
         if new == old:
             return old
+        _check_annotations(new)
         if "generation" in old["metadata"] and _without_meta_and_status(old) != _without_meta_and_status(new):
             new["metadata"]["generation"] = old["metadata"]["generation"] + 1
         new["metadata"]["resourceVersion"] = self._next_revision()
@@ -543,7 +564,9 @@ def _status_response(code: int, reason: str, message: str) -> aiohttp.web.Respon
 
 
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
+ACCESS_REVIEWS = "authorization.k8s.io/v1/subjectaccessreviews"
 CLUSTER_RESOURCES = {
+    ACCESS_REVIEWS: ("SubjectAccessReview", False, ()),
     "v1/namespaces": ("Namespace", False, ()),
     "apiextensions.k8s.io/v1/customresourcedefinitions": ("CustomResourceDefinition", False, ()),
     "v1/configmaps": ("ConfigMap", True, ()),
@@ -624,6 +647,23 @@ def _revision_param(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0
+
+
+ANNOTATIONS_LIMIT = 256 * 1024
+"""The API server's TotalAnnotationSizeLimitB: the sum of every annotation's key and value length."""
+
+
+def _check_annotations(body: Json) -> None:
+    annotations = (body.get("metadata") or {}).get("annotations") or {}
+    total = sum(len(key) + len(str(value)) for key, value in annotations.items())
+    if total > ANNOTATIONS_LIMIT:
+        name = (body.get("metadata") or {}).get("name")
+        raise kmock.KubernetesError(
+            422,
+            "Invalid",
+            f'{body.get("kind", "object")} "{name}" is invalid: metadata.annotations: Too long: '
+            f"must have at most {ANNOTATIONS_LIMIT} bytes",
+        )
 
 
 def _check_precondition(old: Json, patch: Any) -> None:

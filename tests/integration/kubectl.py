@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from flink_tm_memory.render.claims import OPT_IN_ANNOTATION
 from tests.integration.emulator import ApiEmulator
 
 MEMORIES = "flinkmemory.io/v1alpha1/flinktaskmanagermemories"
@@ -129,18 +130,30 @@ def first_container_limits(kubectl: Kubectl, name: str = "flink-taskmanager") ->
     return body["spec"]["template"]["spec"]["containers"][0].get("resources", {}).get("limits")
 
 
-def deployment(name: str, containers: list[Json], *, kind: str = "Deployment", replicas: int = 2) -> Json:
-    """A minimal apps/v1 workload with the given pod template containers."""
+def deployment(
+    name: str,
+    containers: list[Json],
+    *,
+    kind: str = "Deployment",
+    replicas: int = 2,
+    for_memory: str | None = None,
+) -> Json:
+    """A minimal apps/v1 workload with the given pod template containers, opted in for ``for_memory``."""
     return {
         "apiVersion": "apps/v1",
         "kind": kind,
-        "metadata": {"name": name},
+        "metadata": {"name": name, **opt_in(for_memory)},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
             "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}},
         },
     }
+
+
+def opt_in(memory: str | None) -> Json:
+    """The metadata that lets FlinkTaskManagerMemory ``memory`` write an object it did not create."""
+    return {"annotations": {OPT_IN_ANNOTATION: memory}} if memory is not None else {}
 
 
 async def eventually(

@@ -51,7 +51,10 @@ async def test_a_failing_target_is_reported_while_it_fails_and_applied_once_it_r
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     failing = emulator.matching("PATCH", DEPLOYMENTS)[:3] << 503 << SERVER_ERROR
 
@@ -69,7 +72,10 @@ async def test_a_conflicting_concurrent_write_is_re_read_and_both_changes_surviv
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
 
     async def someone_scales_first(request: Any) -> None:

@@ -79,13 +79,15 @@ def attempt_bound(options: OperatorOptions, seconds: float, *, resources: int, t
     Each retrying actor waits out its schedule between attempts: kopf's watch streams and each
     resource's status patch (``api_backoffs``, then the last one forever), kopf's Event poster
     (``api_backoffs`` per Event, one Event after another), each resource's reconciliation (one read per
-    object it writes, retried after ``retry_delay`` doubled per retry), and the idle check (once per
+    object it writes: the resource's record of the applied spec, its ConfigMap, each target; retried
+    after ``retry_delay`` doubled per retry), and the idle check (once per
     ``api_check_interval``). A client without backoff opens thousands of connections a second.
     """
     kopf_schedule = attempts_within(EndlessBackoffs(options.api_backoffs), seconds)
     poster = attempts_within(itertools.cycle((*options.api_backoffs, 0.0)), seconds)
     retries = (options.retry_delay_after(retry) for retry in itertools.count())
-    reconciliation = attempts_within(retries, seconds) * (resources + targets)
+    # Each reconciliation writes, per resource, its record on the resource and its ConfigMap, and each target.
+    reconciliation = attempts_within(retries, seconds) * (2 * resources + targets)
     check = attempts_within(itertools.repeat(options.api_check_interval), seconds)
     return (WATCH_STREAMS + resources) * kopf_schedule + poster + reconciliation + check
 
@@ -103,7 +105,10 @@ async def test_an_api_outage_is_backed_off_reported_unready_and_caught_up_after(
         api_check_interval=0.2,
     )
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "f"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "f"}], for_memory="deployment-target"
+        ),
     )
     async with aiohttp.ClientSession() as session:
         health = HealthClient(session, metrics_port)

@@ -69,7 +69,10 @@ async def test_a_drift_check_that_cannot_read_its_resource_is_retried_and_repair
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     await kubectl.create(MEMORIES, sample("deployment-target"))
     await ready(kubectl, "deployment-target")

@@ -84,7 +84,10 @@ async def test_edited_container_resources_are_put_back_by_the_drift_check(
     operator: object, kubectl: Kubectl
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     await kubectl.create(MEMORIES, sample("deployment-target"))
     await ready(kubectl, "deployment-target")

@@ -21,7 +21,10 @@ async def test_drift_checks_of_an_unchanged_resource_write_nothing(
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     await kubectl.create(MEMORIES, sample("deployment-target"))
     await ready(kubectl, "deployment-target")
@@ -37,7 +40,10 @@ async def test_a_target_edited_back_to_the_same_values_in_another_spelling_is_no
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     taskmanager = {"name": "taskmanager", "image": "flink"}
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(taskmanager)]))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(taskmanager)], for_memory="deployment-target"),
+    )
     await kubectl.create(MEMORIES, sample("deployment-target"))
     await ready(kubectl, "deployment-target")
     same = {"requests": {"memory": "4096Mi", "cpu": "2000m"}, "limits": {"memory": "4294967296", "cpu": "2"}}

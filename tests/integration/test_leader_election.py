@@ -133,7 +133,10 @@ async def replicas(emulator: ApiEmulator) -> AsyncIterator[tuple[Replica, Replic
 async def lead_with_a(kubectl: Kubectl, a: Replica, b: Replica) -> None:
     """a starts first and leads, b then stands by; a reconciles a resource with a Deployment target."""
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "f"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "f"}], for_memory="deployment-target"
+        ),
     )
     a.start()
     assert await asyncio.to_thread(a.leading.wait, STARTUP_TIMEOUT), a.failure

@@ -55,11 +55,20 @@ def target_state(kubectl: Kubectl, name: str) -> str | None:
 @pytest.mark.parametrize(
     ("sample_name", "resource", "workload"),
     [
-        ("deployment-target", DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)])),
+        (
+            "deployment-target",
+            DEPLOYMENTS,
+            deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+        ),
         (
             "statefulset-target",
             STATEFUL_SETS,
-            deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], kind="StatefulSet"),
+            deployment(
+                "flink-taskmanager",
+                [copy.deepcopy(TASKMANAGER)],
+                kind="StatefulSet",
+                for_memory="statefulset-target",
+            ),
         ),
         ("flinkdeployment-target", FLINK_DEPLOYMENTS, copy.deepcopy(FLINK_DEPLOYMENT)),
     ],
@@ -99,7 +108,10 @@ async def test_a_workload_nobody_targets_is_neither_read_nor_written_nor_logged(
         lambda: target_state(kubectl, "deployment-target") == "Missing", what="the target missing"
     )
     await kubectl.create(DEPLOYMENTS, deployment("someone-elses", [copy.deepcopy(TASKMANAGER)]))
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)]))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
     await eventually(
         lambda: (
             (taskmanager_resources(kubectl, DEPLOYMENTS, "flink-taskmanager") or {})
@@ -134,8 +146,14 @@ async def test_a_retargeted_resource_watches_its_new_workload_and_forgets_the_ol
         what="the new generation reconciled",
     )
 
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)]))
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager-v2", [copy.deepcopy(TASKMANAGER)]))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager-v2", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
     await eventually(
         lambda: (
             (taskmanager_resources(kubectl, DEPLOYMENTS, "flink-taskmanager-v2") or {})
@@ -167,9 +185,9 @@ async def test_with_a_selector_only_matching_workloads_are_watched_and_sized_at_
         memory["spec"]["targets"] = {"workloads": [{"kind": "Deployment", "name": f"{name}-tm"}]}
         await kubectl.create(MEMORIES, memory)
         await eventually(partial(is_missing, kubectl, name), what=f"{name} missing")
-    unlabelled = deployment("unlabelled-tm", [copy.deepcopy(TASKMANAGER)])
+    unlabelled = deployment("unlabelled-tm", [copy.deepcopy(TASKMANAGER)], for_memory="unlabelled")
     await kubectl.create(DEPLOYMENTS, unlabelled)
-    labelled = deployment("labelled-tm", [copy.deepcopy(TASKMANAGER)])
+    labelled = deployment("labelled-tm", [copy.deepcopy(TASKMANAGER)], for_memory="labelled")
     labelled["metadata"]["labels"] = {"app.kubernetes.io/component": "taskmanager"}
     await kubectl.create(DEPLOYMENTS, labelled)
 
@@ -200,7 +218,10 @@ async def test_without_the_workload_watch_the_operator_lists_no_workload(
     await eventually(
         lambda: target_state(kubectl, "deployment-target") == "Missing", what="the target missing"
     )
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)]))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
     await eventually(  # the drift check (0.4 s in the tests) sizes it
         lambda: (
             (taskmanager_resources(kubectl, DEPLOYMENTS, "flink-taskmanager") or {})

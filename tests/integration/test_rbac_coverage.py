@@ -2,12 +2,13 @@
 
 The operator runs a scenario that walks every code path that talks to the API server (kopf's watches
 and discovery, reconciling each kind of target, repairing a ConfigMap, the status, Events, the pod
-webhook's lookup of a resource it has not indexed, managed webhook configurations, the leader
-election's Lease: created, read, renewed), against the emulated API server, which records every
-request. Each request is then turned into what RBAC checks (API group, resource or
-resource/subresource, verb, object name, namespace) and matched against the rules the chart renders
-with its default values (the ClusterRole, and the Role of the release namespace for requests there): a
-request no rule allows would be refused in a cluster, and a rule no request needs is a privilege too many.
+webhook's lookup of a resource it has not indexed, managed webhook configurations, the validating
+webhook's SubjectAccessReviews, the leader election's Lease: created, read, renewed), against the
+emulated API server, which records every request. Each request is then turned into what RBAC checks
+(API group, resource or resource/subresource, verb, object name, namespace) and matched against the
+rules the chart renders with its default values (the ClusterRole, and the Role of the release
+namespace for requests there): a request no rule allows would be refused in a cluster, and a rule no
+request needs is a privilege too many.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
 from flink_tm_memory.runtime.options import LeaderElectionOptions, WebhookOptions
 from tests.chart.helm import NAMESPACE as RELEASE_NAMESPACE
@@ -41,6 +43,8 @@ from tests.integration.kubectl import (
 )
 from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
+from tests.integration.test_validating_webhook import review as validation_review
+from tests.integration.test_validating_webhook import sample as validation_sample
 from tests.integration.webhooks import free_port
 
 pytestmark = pytest.mark.helm  # the RBAC comes from the chart as real Helm renders it
@@ -111,11 +115,19 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         configuration_check_interval=0.2,
     )
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     await kubectl.create(
         STATEFUL_SETS,
-        deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], kind="StatefulSet"),
+        deployment(
+            "flink-taskmanager",
+            [{"name": "taskmanager", "image": "flink"}],
+            kind="StatefulSet",
+            for_memory="statefulset-target",
+        ),
     )
     await kubectl.create(FLINK_DEPLOYMENTS, copy.deepcopy(FLINK_DEPLOYMENT))
     election = LeaderElectionOptions(
@@ -148,6 +160,9 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         review = pod_review(pod("not-indexed-anywhere"))
         async with session.post(f"https://localhost:{port}/mutate-pod", json=review) as answer:
             assert answer.status == 200
+        memory = validation_review("CREATE", validation_sample("deployment-target"))
+        async with session.post(f"https://localhost:{port}/{VALIDATE_ID}", json=memory) as answer:
+            assert (await answer.json())["response"]["allowed"] is True  # SubjectAccessReviews asked
 
 
 def renewed(emulator: ApiEmulator) -> bool:

@@ -16,6 +16,7 @@ from tests.integration.kubectl import (
     deployment,
     eventually,
     observed,
+    opt_in,
     ready,
     sample,
 )
@@ -33,7 +34,7 @@ SIDECAR = {"name": "log-shipper", "image": "fluent-bit", "resources": {"requests
 FLINK_DEPLOYMENT: Json = {
     "apiVersion": "flink.apache.org/v1beta1",
     "kind": "FlinkDeployment",
-    "metadata": {"name": "orders-job"},
+    "metadata": {"name": "orders-job", **opt_in("flinkdeployment-target")},
     "spec": {
         "image": "flink:1.20",
         "flinkVersion": "v1_20",
@@ -49,7 +50,12 @@ async def test_a_deployment_container_gets_requests_and_limits_and_nothing_else_
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(SIDECAR), copy.deepcopy(TASKMANAGER)])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager",
+            [copy.deepcopy(SIDECAR), copy.deepcopy(TASKMANAGER)],
+            for_memory="deployment-target",
+        ),
     )
     before = kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {}
     await kubectl.create(MEMORIES, sample("deployment-target"))
@@ -85,7 +91,10 @@ async def test_a_statefulset_without_a_named_container_gets_flinks_default_one(
         {"name": "init-helper", "image": "busybox"},
         {"name": "flink-main-container", "image": "flink"},
     ]
-    await kubectl.create(STATEFUL_SETS, deployment("flink-taskmanager", containers, kind="StatefulSet"))
+    await kubectl.create(
+        STATEFUL_SETS,
+        deployment("flink-taskmanager", containers, kind="StatefulSet", for_memory="statefulset-target"),
+    )
     await kubectl.create(MEMORIES, sample("statefulset-target"))
     await ready(kubectl, "statefulset-target")
 
@@ -135,7 +144,10 @@ async def test_a_missing_target_is_reported_and_written_when_it_appears(
     warning = await eventually(lambda: _events(kubectl, "TargetMissing"))
     assert warning[0]["type"] == "Warning"
 
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)]))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
 
     status = await ready(kubectl, "deployment-target")
     assert status["applied"]["targets"][0]["state"] == "Applied"
@@ -145,7 +157,9 @@ async def test_a_missing_target_is_reported_and_written_when_it_appears(
 async def test_a_pod_template_without_the_named_container_is_reported_not_guessed(
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
-    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(SIDECAR)]))
+    await kubectl.create(
+        DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(SIDECAR)], for_memory="deployment-target")
+    )
     await kubectl.create(MEMORIES, sample("deployment-target"))
     status = await observed(kubectl, "deployment-target", 1)
 

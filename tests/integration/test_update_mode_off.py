@@ -36,7 +36,10 @@ async def test_off_leaves_existing_targets_alone_and_apply_writes_them(
     operator: object, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
     await kubectl.create(
-        DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
+        DEPLOYMENTS,
+        deployment(
+            "flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="deployment-target"
+        ),
     )
     manifest = copy.deepcopy(sample("deployment-target"))
     manifest["spec"]["updateMode"] = "Off"

@@ -36,7 +36,8 @@ from typing import Any, Protocol
 
 import kmock
 
-from flink_tm_memory.api.v1alpha1 import UpdateMode, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import UpdateMode
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.control.apply import desired_config_map, plan_pod_resources
 from flink_tm_memory.render.configmap import OWNED_KEYS, DesiredConfigMap
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, MemoryRef
@@ -60,6 +61,7 @@ from tests.integration.kubectl import (
     Json,
     collection_url,
     deployment,
+    opt_in,
     sample,
 )
 
@@ -128,7 +130,7 @@ class Fleet:
             spec = manifest["spec"]
             for target in spec.get("targets", {}).get("workloads", []):
                 target["name"] = f"{name}-tm"
-                workloads.append(_workload(target["kind"], target["name"], target.get("container")))
+                workloads.append(_workload(target["kind"], target["name"], target.get("container"), name))
             if spec.get("targets", {}).get("configMap"):
                 spec["targets"]["configMap"]["name"] = f"{name}-config"
             memories.append((MEMORIES, manifest))
@@ -165,18 +167,18 @@ def _sample_of(name: str) -> str:
     return name.rsplit("-", 1)[0]
 
 
-def _workload(kind: str, name: str, container: str | None) -> tuple[str, Json]:
+def _workload(kind: str, name: str, container: str | None, memory: str) -> tuple[str, Json]:
     if kind == WorkloadKind.FLINK_DEPLOYMENT.value:
         return FLINK_DEPLOYMENTS, {
             "apiVersion": "flink.apache.org/v1beta1",
             "kind": "FlinkDeployment",
-            "metadata": {"name": name},
+            "metadata": {"name": name, **opt_in(memory)},
             "spec": {"image": "flink:1.20", "flinkVersion": "v1_20", "flinkConfiguration": {}},
         }
     resource = DEPLOYMENTS if kind == WorkloadKind.DEPLOYMENT.value else STATEFUL_SETS
     containers = [{"name": container or "flink-main-container", "image": "flink"}]
     containers.append({"name": "log-shipper", "image": "fluent-bit"})
-    return resource, deployment(name, containers, kind=kind)
+    return resource, deployment(name, containers, kind=kind, for_memory=memory)
 
 
 async def send_all(

@@ -39,6 +39,12 @@ from flink_tm_memory.api.quantity import (
     parse_cpu_quantity,
     parse_memory_quantity,
 )
+from flink_tm_memory.api.workloads import (
+    DEFAULT_CONTAINERS,
+    WorkloadKind,
+    kinds_description,
+    kinds_without_containers,
+)
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.explain import NoteLevel, Origin
 from flink_tm_memory.memory.sizes import format_human
@@ -55,8 +61,16 @@ SHORT_NAMES = ("ftmm",)
 CATEGORIES = ("flink",)
 
 CONFIG_MAP_SUFFIX = "-flink-tm-memory"
-DEFAULT_CONTAINERS = ("flink-main-container", "taskmanager")
-"""Container names tried, in order, when a Deployment or StatefulSet target names none."""
+_NO_CONTAINERS = kinds_without_containers()
+_CONTAINER_RULE = (
+    " && ".join(f"self.kind != '{kind}'" for kind in _NO_CONTAINERS) or "true"
+    if len(_NO_CONTAINERS) <= 1
+    else "(" + " && ".join(f"self.kind != '{kind}'" for kind in _NO_CONTAINERS) + ")"
+)
+_CONTAINER_MESSAGE = (
+    f"container does not apply to a {' or '.join(_NO_CONTAINERS)}, whose TaskManager resources are not "
+    "in a pod template"
+)
 
 _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -183,16 +197,6 @@ default would pin today's answer into every object.
 class UpdateMode(StrEnum):
     APPLY = "Apply"
     OFF = "Off"
-
-
-class WorkloadKind(StrEnum):
-    DEPLOYMENT = "Deployment"
-    STATEFUL_SET = "StatefulSet"
-    FLINK_DEPLOYMENT = "FlinkDeployment"
-
-    @property
-    def api_version(self) -> str:
-        return "flink.apache.org/v1beta1" if self is WorkloadKind.FLINK_DEPLOYMENT else "apps/v1"
 
 
 class StateBackend(StrEnum):
@@ -344,22 +348,12 @@ class WorkloadTarget(_Spec):
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
-                {
-                    "rule": "self.kind != 'FlinkDeployment' || !has(self.container)",
-                    "message": "container does not apply to a FlinkDeployment, whose TaskManager "
-                    "resources live in spec.taskManager.resource",
-                }
+                {"rule": f"{_CONTAINER_RULE} || !has(self.container)", "message": _CONTAINER_MESSAGE}
             ]
         }
     )
 
-    kind: WorkloadKind = Field(
-        description=(
-            "Deployment or StatefulSet (apps/v1): the TaskManager container's resources are set. "
-            "FlinkDeployment (flink.apache.org/v1beta1, the Flink Kubernetes Operator): "
-            "spec.taskManager.resource and spec.flinkConfiguration are set."
-        )
-    )
+    kind: WorkloadKind = Field(description=kinds_description())
     name: str = Field(
         min_length=1,
         max_length=253,
@@ -372,18 +366,15 @@ class WorkloadTarget(_Spec):
         pattern=_DNS_LABEL,
         description=(
             "Name of the TaskManager container of a Deployment or StatefulSet. Unset: "
-            f"{' or '.join(DEFAULT_CONTAINERS)}, whichever the pod template has, in that order. "
-            "Not used for a FlinkDeployment."
+            f"{' or '.join(DEFAULT_CONTAINERS)}, whichever the pod template has, in that order "
+            "(else its only container). Not used for a FlinkDeployment."
         ),
     )
 
     @model_validator(mode="after")
     def _container_only_for_pods(self) -> WorkloadTarget:
-        if self.kind is WorkloadKind.FLINK_DEPLOYMENT and self.container is not None:
-            raise ValueError(
-                "container does not apply to a FlinkDeployment, whose TaskManager resources live in "
-                "spec.taskManager.resource"
-            )
+        if not self.kind.spec.has_containers and self.container is not None:
+            raise ValueError(_CONTAINER_MESSAGE)
         return self
 
 
@@ -700,6 +691,7 @@ class TargetState(StrEnum):
     APPLIED = "Applied"
     MISSING = "Missing"
     CONTAINER_NOT_FOUND = "ContainerNotFound"
+    NOT_PERMITTED = "NotPermitted"
     FAILED = "Failed"
 
 
@@ -709,7 +701,12 @@ class AppliedTarget(_Status):
     kind: WorkloadKind = Field(description="Deployment, StatefulSet or FlinkDeployment.")
     name: str = Field(description="The workload's name.")
     container: str | None = Field(default=None, description="The container whose resources were set.")
-    state: TargetState = Field(description="Applied, Missing, ContainerNotFound or Failed.")
+    state: TargetState = Field(
+        description=(
+            "Applied, Missing, ContainerNotFound, NotPermitted (not created by the operator and not opted "
+            "in with the annotation flinkmemory.io/memory, or another resource's) or Failed."
+        )
+    )
     generation: int | None = Field(
         default=None, ge=0, description="The metadata.generation of the spec last written to it."
     )

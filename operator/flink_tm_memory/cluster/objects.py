@@ -1,12 +1,13 @@
 """Read, create and patch, per kind the operator touches, behind one small interface.
 
-ConfigMaps (core), Deployments and StatefulSets (apps), FlinkDeployments (the Flink Kubernetes
-Operator's custom resource), the operator's own FlinkTaskManagerMemory (and its status), Events,
-when it manages them, its webhook configurations (admissionregistration), and the Lease of its
-leader election (coordination; read, created once, then replaced whole under its resourceVersion). Each kind is its API
-path; the client fills in (and quotes) the namespace and the name. Patches are sent with the content
-type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise). Workloads and
-FlinkDeployments are never created: the operator only patches what their owners made.
+ConfigMaps (core), the workload kinds of ``api.workloads`` (Deployments, StatefulSets,
+FlinkDeployments: their API paths come from that table), the operator's own FlinkTaskManagerMemory
+(and its status), Events, when it manages them, its webhook configurations (admissionregistration),
+SubjectAccessReviews, and the Lease of its leader election (coordination; read, created once, then
+replaced whole under its resourceVersion). Each kind is its API path; the client fills in (and quotes)
+the namespace and the name. Patches are sent with the content type the renderer chose (strategic
+merge for built-in workloads, JSON merge otherwise). Workloads are never created: the operator only
+patches what their owners made.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.errors import ObjectNotFoundError
 from flink_tm_memory.render.writes import MERGE_PATCH
 
 CORE = "/api/v1"
-APPS = "/apis/apps/v1"
-FLINK_DEPLOYMENTS = "/apis/flink.apache.org/v1beta1"
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 MEMORIES = f"/apis/{GROUP}/{VERSION}"
 COORDINATION = "/apis/coordination.k8s.io/v1"
@@ -146,12 +146,8 @@ def event_api(client: ClusterClient) -> NamespacedObjects:
 
 
 def workload_api(client: ClusterClient, kind: WorkloadKind) -> ObjectApi:
-    """The API of a workload target's kind (patched, never created)."""
-    if kind is WorkloadKind.DEPLOYMENT:
-        return NamespacedObjects(client, kind.value, APPS, "deployments", creatable=False)
-    if kind is WorkloadKind.STATEFUL_SET:
-        return NamespacedObjects(client, kind.value, APPS, "statefulsets", creatable=False)
-    return NamespacedObjects(client, kind.value, FLINK_DEPLOYMENTS, "flinkdeployments", creatable=False)
+    """The API of a workload target's kind (patched, never created), from the table of kinds."""
+    return NamespacedObjects(client, kind.value, kind.spec.api_path, kind.spec.plural, creatable=False)
 
 
 def memory_api(client: ClusterClient) -> Memories:

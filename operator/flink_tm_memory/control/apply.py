@@ -1,21 +1,26 @@
 """Writing one valid plan: its ConfigMap, then every workload target, each read, decided and written.
 
 Each object is brought to what the plan wants independently: a missing workload, a pod template
-without a TaskManager container or a failed write is recorded as that target's outcome, never raised,
-so one bad target cannot keep the ConfigMap or the other targets from being written.
+without a TaskManager container, an object that is not the resource's to write (``render.claims``:
+not created by the operator and not opted in, or another resource's) or a failed write is recorded
+as that target's outcome, never raised, so one bad target cannot keep the ConfigMap or the other
+targets from being written.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadKind, WorkloadTarget
+from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadTarget
+from flink_tm_memory.api.workloads import PatchShape, WorkloadKind
 from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import config_map_api, workload_api
+from flink_tm_memory.render.claims import claim_denial
 from flink_tm_memory.render.configmap import (
     DesiredConfigMap,
     config_map_name,
@@ -37,7 +42,7 @@ from flink_tm_memory.render.workloads import (
     plan_flink_deployment_write,
     render_flink_deployment_resources,
 )
-from flink_tm_memory.render.writes import Decision, Patch, Refused, Unchanged
+from flink_tm_memory.render.writes import Decision, Denied, Patch, Refused, Unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,7 @@ async def apply_plan(
     config_map = desired_config_map(memory, plan)
     config_map_outcome = await _apply_config_map(client, config_map)
     targets = await asyncio.gather(
-        *(_apply_target(client, memory.namespace, target, plan) for target in plan.spec.targets.workloads)
+        *(_apply_target(client, memory, target, plan) for target in plan.spec.targets.workloads)
     )
     return AppliedPlan(ApplyOutcome(generation, config_map_outcome, tuple(targets)), config_map)
 
@@ -87,15 +92,20 @@ async def _apply_config_map(client: ClusterClient, desired: DesiredConfigMap) ->
         return ConfigMapOutcome(
             desired.name, WriteState.FAILED, message=str(error), transient=error.transient
         )
-    return ConfigMapOutcome(desired.name, state_of(applied.decision), hash=desired.hash)
+    decision = applied.decision
+    if isinstance(decision, Denied):
+        return ConfigMapOutcome(
+            desired.name, WriteState.DENIED, message=decision.message, reason=decision.reason
+        )
+    return ConfigMapOutcome(desired.name, state_of(decision), hash=desired.hash)
 
 
 async def _apply_target(
-    client: ClusterClient, namespace: str, target: WorkloadTarget, plan: MemoryPlan
+    client: ClusterClient, memory: MemoryRef, target: WorkloadTarget, plan: MemoryPlan
 ) -> TargetOutcome:
-    decide = _target_decision(target, plan)
+    decide = partial(_claimed, memory=memory, kind=target.kind.value, decide=_target_decision(target, plan))
     try:
-        applied = await apply_object(workload_api(client, target.kind), namespace, target.name, decide)
+        applied = await apply_object(workload_api(client, target.kind), memory.namespace, target.name, decide)
     except ApiError as error:
         return TargetOutcome(
             target.kind, target.name, WriteState.FAILED, message=str(error), transient=error.transient
@@ -106,21 +116,31 @@ async def _apply_target(
         target.name,
         state_of(decision),
         container=decision.container if isinstance(decision, Patch | Unchanged) else None,
-        message=decision.message if isinstance(decision, Refused) else None,
+        message=decision.message if isinstance(decision, Refused | Denied) else None,
+        reason=decision.reason if isinstance(decision, Denied) else None,
     )
+
+
+def _claimed(
+    workload: Json | None, *, memory: MemoryRef, kind: str, decide: Callable[[Json | None], Decision]
+) -> Decision:
+    """The decision for a workload, unless it is not the resource's to write."""
+    return claim_denial(workload, memory, kind) or decide(workload)
 
 
 def _target_decision(target: WorkloadTarget, plan: MemoryPlan) -> partial[Decision]:
     assert plan.layout is not None
     assert plan.spec is not None
     assert plan.resolved is not None
-    if target.kind is WorkloadKind.FLINK_DEPLOYMENT:
+    if target.kind.spec.shape is PatchShape.FLINK_DEPLOYMENT:
         wanted = render_flink_deployment_resources(plan.layout, plan.spec, plan.resolved)
         return partial(plan_flink_deployment_write, wanted=wanted)
     resources = plan_pod_resources(plan)
     assert resources is not None
-    return partial(_container_decision, container=target.container, resources=resources)
+    return partial(_container_decision, container=target.container, resources=resources, kind=target.kind)
 
 
-def _container_decision(workload: Json | None, *, container: str | None, resources: PodResources) -> Decision:
-    return plan_container_write(workload, container, resources)
+def _container_decision(
+    workload: Json | None, *, container: str | None, resources: PodResources, kind: WorkloadKind
+) -> Decision:
+    return plan_container_write(workload, container, resources, kind)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.control.state import Key, WatchedWorkloads
 
 logger = logging.getLogger(__name__)

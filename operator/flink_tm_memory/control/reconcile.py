@@ -51,8 +51,9 @@ from flink_tm_memory.render.metadata import (
     MemoryRef,
     parse_applied_spec,
     render_applied_spec,
+    render_not_recorded,
 )
-from flink_tm_memory.render.outcomes import ApplyOutcome
+from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
 from flink_tm_memory.render.writes import MERGE_PATCH
@@ -191,9 +192,8 @@ class Reconciler:
         """Derives the spec and, in Apply mode, writes the layout in effect."""
         with self._metrics.time_derivation():
             current = derive_memory_plan(raw_spec)
-        effective, effective_generation = _effective(
-            current, memory.generation, parse_applied_spec(annotations)
-        )
+        applied_spec = parse_applied_spec(annotations)
+        effective, effective_generation = _effective(current, memory.generation, applied_spec)
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)
             self._workloads.forget(memory.key)
@@ -202,30 +202,51 @@ class Reconciler:
         # Before the writes: a workload created while they run is then seen by the workload watch.
         self._workloads.watch(memory.key, ((t.kind, t.name) for t in effective.spec.targets.workloads))
         if effective is current:
-            await self._record_applied_spec(memory, raw_spec, annotations)
+            not_recorded = await self._record_applied_spec(memory, raw_spec, annotations)
+            if not_recorded is not None:
+                # Unrecorded, a layout could not be kept (or repaired to) once a later spec is invalid:
+                # nothing is written, and the status describes the layout of the last recorded spec.
+                kept, kept_generation = _effective(
+                    current, memory.generation, applied_spec, current_valid=False
+                )
+                return Reconciliation(
+                    memory.generation, current, kept, kept_generation, None, not_recorded=not_recorded
+                )
         applied = await apply_plan(self._client, memory, effective, effective_generation)
-        self._config_maps.watch(memory, applied.config_map)
+        if applied.outcome.config_map.state is WriteState.DENIED:
+            self._config_maps.forget(memory.key)  # another's (or not opted in): never repaired to this one
+        else:
+            self._config_maps.watch(memory, applied.config_map)
         return Reconciliation(memory.generation, current, effective, effective_generation, applied.outcome)
 
     async def _record_applied_spec(
         self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
-    ) -> None:
-        """Records a valid spec as the last applied one, before any of its writes.
+    ) -> str | None:
+        """Records a valid spec as the last applied one, before any of its writes; why not, if refused.
 
         Before, not after: a write whose answer is lost, or an operator killed between the writes
         and its status, must leave the record of the layout that may be in place, or a spec turning
-        invalid next would keep (and repair to) an older layout, or report none.
+        invalid next would keep (and repair to) an older layout, or report none. A failure that may
+        pass is retried (``kopf.TemporaryError``); a refusal (the annotations would be too large)
+        is returned, for the status to say.
         """
         recorded = render_applied_spec(memory.generation, raw_spec)
         if annotations.get(LAST_APPLIED_ANNOTATION) == recorded:
-            return
+            return None
         body = {"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: recorded}}}
         try:
             await memory_api(self._client).patch(memory.namespace, memory.name, body, MERGE_PATCH)
-        except (ApiError, ObjectNotFoundError) as error:
+        except ObjectNotFoundError as error:
             raise kopf.TemporaryError(
                 f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
             ) from None
+        except ApiError as error:
+            if error.transient:
+                raise kopf.TemporaryError(
+                    f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
+                ) from None
+            return render_not_recorded(raw_spec, annotations, len(recorded), str(error))
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +267,7 @@ class Reconciliation:
     effective: MemoryPlan | None
     effective_generation: int | None
     outcome: ApplyOutcome | None
+    not_recorded: str | None = None
 
     @property
     def resources(self) -> PodResources | None:
@@ -261,6 +283,7 @@ class Reconciliation:
             outcome=self.outcome,
             previous=previous,
             now=now,
+            not_recorded=self.not_recorded,
         )
 
     def events(self, previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[EventSpec]:
@@ -271,14 +294,15 @@ class Reconciliation:
             outcome=self.outcome,
             layout=self.effective.layout if self.effective is not None else None,
             resources=self.resources,
+            not_recorded=self.not_recorded,
         )
 
 
 def _effective(
-    current: MemoryPlan, generation: int, applied: AppliedSpec | None
+    current: MemoryPlan, generation: int, applied: AppliedSpec | None, *, current_valid: bool = True
 ) -> tuple[MemoryPlan | None, int | None]:
     """The plan whose layout is (to be) in place: the current one if valid, else the last applied one."""
-    if current.layout is not None:
+    if current.layout is not None and current_valid:
         return current, generation
     if applied is None:
         return None, None

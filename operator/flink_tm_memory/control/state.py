@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.configmap import DesiredConfigMap
 from flink_tm_memory.render.metadata import MemoryRef
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import kopf
 
-from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.cluster.client import Credentials
 from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
@@ -34,13 +35,9 @@ from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
 from flink_tm_memory.runtime.options import OperatorOptions
 
 MEMORY = (GROUP, VERSION, PLURAL)
-WORKLOADS = {
-    WorkloadKind.DEPLOYMENT: ("apps", "v1", "deployments"),
-    WorkloadKind.STATEFUL_SET: ("apps", "v1", "statefulsets"),
-    WorkloadKind.FLINK_DEPLOYMENT: ("flink.apache.org", "v1beta1", "flinkdeployments"),
-}
+WORKLOADS = {kind: (kind.spec.group, kind.spec.version, kind.spec.plural) for kind in WorkloadKind}
 """The workload kinds' API resources (group, version, plural), for kopf's watches."""
-OPTIONAL_GROUPS = ("flink.apache.org",)
+OPTIONAL_GROUPS = (WorkloadKind.FLINK_DEPLOYMENT.spec.group,)
 """API groups a cluster may lack (no Flink Kubernetes Operator): kopf then watches nothing of them."""
 
 

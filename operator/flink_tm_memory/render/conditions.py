@@ -4,7 +4,11 @@
   reason and message.
 - Applied: the ConfigMap and every workload hold the layout of the current generation. With
   ``updateMode: Off`` nothing is written and Applied is False (``UpdateModeOff``); while the spec
-  has conflicts the last valid layout is kept (``LastGoodKept``).
+  has conflicts the last valid layout is kept (``LastGoodKept``). An object that is not the resource's
+  to write (``NotOptedIn``, ``ClaimedByAnother``: see ``render.claims``) makes it False with a message
+  naming the object and the annotation that would let the resource write it. A valid spec that
+  cannot be recorded on the resource (``SpecNotRecorded``: the API server refused the annotation)
+  is not written at all.
 - Ready: the derived layout is in place (or, with ``updateMode: Off``, derived). A spec with
   conflicts makes the resource ``Degraded``.
 
@@ -23,6 +27,8 @@ from flink_tm_memory.api.v1alpha1 import Condition, ConditionStatus, ConditionTy
 from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 
 DEGRADED = "Degraded"
+SPEC_NOT_RECORDED = "SpecNotRecorded"
+"""The valid spec could not be recorded on the resource (its annotations too large): nothing is written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,7 @@ class ConditionInput:
     applied_generation: int | None
     previous: Sequence[Mapping[str, Any]]
     now: datetime
+    not_recorded: str | None = None
 
 
 def render_conditions(given: ConditionInput) -> list[Condition]:
@@ -75,6 +82,8 @@ def _applied(given: ConditionInput) -> Verdict:
             "UpdateModeOff",
             "updateMode is Off: the layout is derived and reported, not written.",
         )
+    if given.not_recorded is not None:
+        return Verdict(ConditionStatus.FALSE, SPEC_NOT_RECORDED, given.not_recorded)
     if given.outcome is None:
         return Verdict(
             ConditionStatus.FALSE,
@@ -128,7 +137,9 @@ def _ready(given: ConditionInput, config_valid: Verdict, applied: Verdict) -> Ve
 def _problems(outcome: ApplyOutcome) -> list[tuple[str, str]]:
     problems = []
     config_map = outcome.config_map
-    if not config_map.state.in_place:
+    if config_map.state is WriteState.DENIED:
+        problems.append((config_map.reason or "NotPermitted", config_map.message or ""))
+    elif not config_map.state.in_place:
         problems.append(
             ("ConfigMapFailed", f"ConfigMap {config_map.name} could not be written: {config_map.message}")
         )
@@ -140,6 +151,8 @@ def _problems(outcome: ApplyOutcome) -> list[tuple[str, str]]:
                     f"{target.kind} {target.name} does not exist; it is written when it appears.",
                 )
             )
+        elif target.state is WriteState.DENIED:
+            problems.append((target.reason or "NotPermitted", target.message or ""))
         elif target.state is WriteState.REFUSED:
             problems.append(("ContainerNotFound", f"{target.kind} {target.name}: {target.message}"))
         elif target.state is WriteState.FAILED:

@@ -11,7 +11,8 @@ A ConfigMap the operator creates is owned by the custom resource (garbage-collec
 labelled for the operator's watch. A write is planned against the ConfigMap read: nothing when it
 already holds the data, otherwise a JSON merge patch of only the differing keys, carrying the
 ``resourceVersion`` it was computed from (a concurrent edit makes it fail with 409 and it is
-re-planned, never blindly overwritten).
+re-planned, never blindly overwritten). A ConfigMap that exists is written only if it is the
+resource's: created by the operator for it, or opted in (``render.claims``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flink_tm_memory.api.v1alpha1 import CONFIG_MAP_SUFFIX, FlinkTaskManagerMemo
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.versions import FlinkVersion
+from flink_tm_memory.render.claims import claim_denial
 from flink_tm_memory.render.config_file import render_config_file
 from flink_tm_memory.render.metadata import MemoryRef, config_map_labels
 from flink_tm_memory.render.writes import MERGE_PATCH, Create, Decision, Patch, Unchanged
@@ -44,6 +46,8 @@ class DesiredConfigMap:
     namespace: str
     data: dict[str, str]
     labels: dict[str, str]
+    memory: MemoryRef
+    """The resource it is written for: the only one that may write it (see ``render.claims``)."""
     owner_references: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -76,6 +80,7 @@ def render_config_map(
             DYNAMIC_CONFIGS_KEY: layout.dynamic_configs(),
         },
         labels=config_map_labels(memory.name),
+        memory=memory,
         owner_references=[memory.owner_reference()],
     )
 
@@ -86,9 +91,12 @@ def config_map_name(spec: FlinkTaskManagerMemorySpec, memory_name: str) -> str:
 
 
 def plan_config_map_write(current: Mapping[str, Any] | None, desired: DesiredConfigMap) -> Decision:
-    """Create the ConfigMap, patch the keys that differ, or leave it as it is."""
+    """Create the ConfigMap, patch the keys that differ, leave it as it is, or refuse: not the resource's."""
     if current is None:
         return Create(_new_config_map(desired))
+    denial = claim_denial(current, desired.memory, "ConfigMap")
+    if denial is not None:
+        return denial
     metadata = current.get("metadata") or {}
     data = current.get("data") or {}
     labels = metadata.get("labels") or {}

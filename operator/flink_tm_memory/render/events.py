@@ -1,4 +1,5 @@
-"""Kubernetes Events for what changed: Normal for every write, Warning for new conflicts and missing targets.
+"""Kubernetes Events for what changed: Normal for every write, Warning for new conflicts, missing targets
+and objects the resource may not write.
 
 Events are rendered from a transition (the status before and after a reconciliation, and the writes
 made), never from a state alone, so a periodic drift check that changes nothing says nothing: no
@@ -28,6 +29,7 @@ WARNING = "Warning"
 _TARGET_REASONS = {
     TargetState.MISSING: "TargetMissing",
     TargetState.CONTAINER_NOT_FOUND: "ContainerNotFound",
+    TargetState.NOT_PERMITTED: "NotPermitted",
     TargetState.FAILED: "TargetFailed",
     TargetState.APPLIED: "TargetApplied",
 }
@@ -99,9 +101,12 @@ def render_events(
     outcome: ApplyOutcome | None,
     layout: MemoryLayout | None,
     resources: PodResources | None,
+    not_recorded: str | None = None,
 ) -> list[EventSpec]:
     """The Events for one reconciliation that moved the status from ``previous`` to ``status``."""
     events = _conflict_events(previous, status, conflicts)
+    if not_recorded is not None and not _still_reported(previous, not_recorded):
+        events.append(EventSpec(WARNING, "SpecNotRecorded", not_recorded))
     if outcome is not None:
         events.extend(_write_events(previous, outcome, layout, resources))
     return events
@@ -149,6 +154,8 @@ def _write_events(
                 f"{_layout_summary(layout)}.",
             )
         )
+    if config_map.state is WriteState.DENIED and not _still_reported(previous, config_map.message or ""):
+        events.append(EventSpec(WARNING, config_map.reason or "NotPermitted", config_map.message or ""))
     known = _previous_target_states(previous)
     for target in outcome.targets:
         event = _target_event(target, outcome.generation, resources, known.get((target.kind, target.name)))
@@ -173,7 +180,7 @@ def _target_event(
     if target.state.in_place or target.transient or previous_state == state.value:
         return None
     message = target.message or f"{target.kind} {target.name} does not exist; it is written when it appears."
-    return EventSpec(WARNING, _TARGET_REASONS[state], message)
+    return EventSpec(WARNING, target.reason or _TARGET_REASONS[state], message)
 
 
 def _layout_summary(layout: MemoryLayout) -> str:
@@ -185,6 +192,12 @@ def _layout_summary(layout: MemoryLayout) -> str:
 
 def _short(size_bytes: int) -> str:
     return format_human(size_bytes).split(" (", 1)[0]
+
+
+def _still_reported(previous: Mapping[str, Any], message: str) -> bool:
+    """Whether the previous status already said ``message`` (in its Applied condition): no new Event."""
+    applied = _condition(previous, ConditionType.APPLIED)
+    return applied is not None and message in str(applied.get("message") or "")
 
 
 def _previous_target_states(previous: Mapping[str, Any]) -> dict[tuple[str, str], str]:

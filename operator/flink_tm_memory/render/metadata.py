@@ -6,12 +6,20 @@ operator can watch its ConfigMaps through a server-side label selector instead o
 the cluster. The last spec that was applied is kept in an annotation on the custom resource: when a
 later spec has conflicts, that is what the ConfigMap and the workloads are kept at (and repaired to),
 even after the operator restarts.
+
+That record is bounded: a spec is at most ``SPEC_SIZE_LIMIT`` bytes as JSON (``render.plan``), and a
+record longer than ``PLAIN_RECORD_LIMIT`` characters is stored compressed (zlib, base64, after the
+``COMPRESSED_PREFIX``), usually a fraction of the spec. Reading it back is bounded too: a record that
+would inflate past ``MAX_RECORD_BYTES`` (someone edited it) is unreadable, not a memory bomb.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +33,12 @@ MEMORY_LABEL = f"{GROUP}/memory"
 ANNOTATION_PREFIX = GROUP
 """The operator's annotations, kopf's progress and diff-base storage included, share this prefix."""
 LAST_APPLIED_ANNOTATION = f"{ANNOTATION_PREFIX}/last-applied-spec"
+
+PLAIN_RECORD_LIMIT = 4096
+"""Records up to this many characters stay plain JSON (readable with kubectl); longer ones are compressed."""
+COMPRESSED_PREFIX = "zlib+base64:"
+MAX_RECORD_BYTES = 256 * 1024
+"""The most a record may inflate to: more than any spec the operator applies (64 KiB as JSON)."""
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _LABEL_VALUE_MAX = 63
@@ -87,8 +101,16 @@ class AppliedSpec:
 
 
 def render_applied_spec(generation: int, spec: Mapping[str, Any]) -> str:
-    """The annotation value recording an applied spec (canonical JSON, so equal specs compare equal)."""
-    return json.dumps({"generation": generation, "spec": spec}, sort_keys=True, separators=(",", ":"))
+    """The annotation value recording an applied spec (canonical JSON, so equal specs compare equal).
+
+    Compressed when longer than ``PLAIN_RECORD_LIMIT`` (zlib's output is deterministic, so equal specs
+    still give equal records).
+    """
+    text = json.dumps({"generation": generation, "spec": spec}, sort_keys=True, separators=(",", ":"))
+    if len(text) <= PLAIN_RECORD_LIMIT:
+        return text
+    packed = base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
+    return f"{COMPRESSED_PREFIX}{packed}" if len(packed) + len(COMPRESSED_PREFIX) < len(text) else text
 
 
 def parse_applied_spec(annotations: Mapping[str, str] | None) -> AppliedSpec | None:
@@ -96,6 +118,11 @@ def parse_applied_spec(annotations: Mapping[str, str] | None) -> AppliedSpec | N
     text = (annotations or {}).get(LAST_APPLIED_ANNOTATION)
     if text is None:
         return None
+    if text.startswith(COMPRESSED_PREFIX):
+        inflated = _inflate(text[len(COMPRESSED_PREFIX) :])
+        if inflated is None:
+            return None
+        text = inflated
     try:
         record = json.loads(text)
         generation, spec = record["generation"], record["spec"]
@@ -104,3 +131,50 @@ def parse_applied_spec(annotations: Mapping[str, str] | None) -> AppliedSpec | N
     if not isinstance(generation, int) or not isinstance(spec, dict):
         return None
     return AppliedSpec(generation, spec)
+
+
+def _inflate(packed: str) -> str | None:
+    """A compressed record's JSON text; ``None`` when it is damaged or inflates past ``MAX_RECORD_BYTES``."""
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.b64decode(packed, validate=True), MAX_RECORD_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None
+        return raw.decode()
+    except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError):
+        return None
+
+
+ANNOTATIONS_LIMIT = 256 * 1024
+"""Bytes the API server allows for all of an object's annotations (keys and values)."""
+KUBECTL_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def render_not_recorded(
+    spec: Mapping[str, Any], annotations: Mapping[str, str], record_size: int, error: str
+) -> str:
+    """Why a valid spec was not recorded (and so not written), naming what takes the room."""
+    others = {
+        key: len(key) + len(str(value))
+        for key, value in annotations.items()
+        if key != LAST_APPLIED_ANNOTATION
+    }
+    total = sum(others.values()) + len(LAST_APPLIED_ANNOTATION) + record_size
+    message = (
+        f"metadata.annotations[{LAST_APPLIED_ANNOTATION}]: the applied spec could not be recorded "
+        f"({record_size} bytes; the annotations would hold {total} bytes, the API server allows "
+        f"{ANNOTATIONS_LIMIT}): {error[:512]}. Nothing is written until it can be."
+    )
+    if others:
+        largest = max(others, key=others.__getitem__)
+        message += f" The largest annotation is {largest[:253]} ({others[largest]} bytes)"
+        if largest == KUBECTL_LAST_APPLIED:
+            message += " (kubectl apply's copy of the resource: kubectl apply --server-side keeps none)"
+        message += "."
+    sizes = {
+        str(name): len(json.dumps(value, separators=(",", ":"), default=str)) for name, value in spec.items()
+    }
+    if sizes:
+        name = max(sizes, key=sizes.__getitem__)
+        message += f" The largest field of the spec is spec.{name[:253]} ({sizes[name]} bytes as JSON)."
+    return message

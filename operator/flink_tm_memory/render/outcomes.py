@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flink_tm_memory.api.v1alpha1 import TargetState, WorkloadKind
-from flink_tm_memory.render.writes import Absent, Create, Decision, Patch, Refused, Unchanged
+from flink_tm_memory.api.v1alpha1 import TargetState
+from flink_tm_memory.api.workloads import WorkloadKind
+from flink_tm_memory.render.writes import Absent, Create, Decision, Denied, Patch, Refused, Unchanged
 
 
 class WriteState(StrEnum):
@@ -19,6 +20,7 @@ class WriteState(StrEnum):
     UNCHANGED = "Unchanged"
     MISSING = "Missing"
     REFUSED = "Refused"
+    DENIED = "Denied"
     FAILED = "Failed"
 
     @property
@@ -37,6 +39,7 @@ class WriteState(StrEnum):
         return {
             WriteState.MISSING: TargetState.MISSING,
             WriteState.REFUSED: TargetState.CONTAINER_NOT_FOUND,
+            WriteState.DENIED: TargetState.NOT_PERMITTED,
         }.get(self, TargetState.FAILED)
 
 
@@ -53,6 +56,8 @@ def state_of(decision: Decision) -> WriteState:
             return WriteState.MISSING
         case Refused():
             return WriteState.REFUSED
+        case Denied():
+            return WriteState.DENIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ class ConfigMapOutcome:
     hash: str | None = None
     message: str | None = None
     transient: bool = False
+    reason: str | None = None
+    """Why it was denied (``render.claims``), when it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,8 @@ class TargetOutcome:
     container: str | None = None
     message: str | None = None
     transient: bool = False
+    reason: str | None = None
+    """Why it was denied (``render.claims``), when it was."""
 
 
 @dataclass(frozen=True, slots=True)

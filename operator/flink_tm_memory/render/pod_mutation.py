@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, PodResources, UpdateMode, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, PodResources, UpdateMode
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.pod_resources import container_resources, render_pod_resources, same_quantity
 from flink_tm_memory.render.workloads import select_container
@@ -137,7 +137,7 @@ def _task_manager_container(names: Sequence[str], spec: FlinkTaskManagerMemorySp
         [
             target.container
             for target in spec.targets.workloads
-            if target.kind is not WorkloadKind.FLINK_DEPLOYMENT and target.container is not None
+            if target.kind.spec.has_containers and target.container is not None
         ]
         if spec is not None
         else []

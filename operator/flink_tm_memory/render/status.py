@@ -53,6 +53,8 @@ class StatusInput:
     outcome: ApplyOutcome | None
     previous: Mapping[str, Any]
     now: datetime
+    not_recorded: str | None = None
+    """Why the valid spec's record could not be written (nothing was written then), if it could not."""
 
 
 def render_status(given: StatusInput) -> dict[str, Any]:
@@ -96,6 +98,7 @@ def _condition_input(given: StatusInput) -> ConditionInput:
         else None,
         previous=given.previous.get("conditions") or [],
         now=given.now,
+        not_recorded=given.not_recorded,
     )
 
 

@@ -15,9 +15,10 @@ both maps, so only those keys change. The Flink Kubernetes Operator reads ``reso
 Flink way first (``2G`` is 2 GiB to it) and as a Kubernetes quantity second, so the size is written
 in a form both read alike: a binary quantity (``4Gi``, ``1728Mi``) or a plain byte count.
 
-The TaskManager container: the one named in the target, else ``flink-main-container``, else
-``taskmanager``, else the only container of the pod template. Anything else is refused, with the
-reason, rather than guessed.
+The TaskManager container: the one named in the target, else the kind's default containers
+(``flink-main-container``, else ``taskmanager``), else the only container of the pod template, which
+is where the kind's entry in ``api.workloads`` says. Anything else is refused, with the reason,
+rather than guessed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 
 from flink_tm_memory.api.quantity import QuantityError, format_memory_quantity, parse_memory_quantity
 from flink_tm_memory.api.resolve import CPU_LIMIT_FACTOR, MEMORY_LIMIT_FACTOR, ResolvedSpec
-from flink_tm_memory.api.v1alpha1 import DEFAULT_CONTAINERS, FlinkTaskManagerMemorySpec, PodResources
+from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, PodResources
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.memory.configuration import java_string
 from flink_tm_memory.memory.failures import JavaError
 from flink_tm_memory.memory.javanum import java_double_to_string
@@ -50,41 +52,50 @@ _NO_EXTERNAL_RESOURCES = "none"
 
 
 def plan_container_write(
-    workload: Mapping[str, Any] | None, container: str | None, resources: PodResources
+    workload: Mapping[str, Any] | None,
+    container: str | None,
+    resources: PodResources,
+    kind: WorkloadKind = WorkloadKind.DEPLOYMENT,
 ) -> Decision:
-    """The resources of a Deployment's or StatefulSet's TaskManager container."""
+    """The resources of the TaskManager container in the pod template of a ``kind`` (the table's path)."""
     if workload is None:
         return Absent()
-    pod_spec = (((workload.get("spec") or {}).get("template") or {}).get("spec")) or {}
-    containers = pod_spec.get("containers") or []
-    chosen = select_container([entry.get("name", "") for entry in containers], container)
+    template: Any = workload
+    for step in kind.spec.pod_template:
+        template = (template.get(step) if isinstance(template, Mapping) else None) or {}
+    pod_spec = (template.get("spec") if isinstance(template, Mapping) else None) or {}
+    containers = [entry for entry in pod_spec.get("containers") or [] if isinstance(entry, Mapping)]
+    chosen = select_container([str(entry.get("name", "")) for entry in containers], container, kind)
     if isinstance(chosen, Refused):
         return chosen
     wanted = container_resources(resources)
     current = next(entry for entry in containers if entry.get("name") == chosen)
     if not missing_resources(current.get("resources"), wanted):
         return Unchanged(container=chosen)
-    body = {
-        "metadata": {"resourceVersion": _resource_version(workload)},
-        "spec": {"template": {"spec": {"containers": [{"name": chosen, "resources": wanted}]}}},
-    }
+    patch: dict[str, Any] = {"spec": {"containers": [{"name": chosen, "resources": wanted}]}}
+    for step in reversed(kind.spec.pod_template):
+        patch = {step: patch}
+    body = {"metadata": {"resourceVersion": _resource_version(workload)}, **patch}
     return Patch(body, STRATEGIC_MERGE_PATCH, container=chosen)
 
 
-def select_container(names: Sequence[str], wanted: str | None) -> str | Refused:
+def select_container(
+    names: Sequence[str], wanted: str | None, kind: WorkloadKind = WorkloadKind.DEPLOYMENT
+) -> str | Refused:
     """The TaskManager container among a pod template's ``names``, or why there is none."""
     listed = ", ".join(names) or "none"
     if wanted is not None:
         if wanted in names:
             return wanted
         return Refused(f"The pod template has no container named {wanted} (it has: {listed}).")
-    for default in DEFAULT_CONTAINERS:
+    defaults = kind.spec.default_containers
+    for default in defaults:
         if default in names:
             return default
     if len(names) == 1:
         return names[0]
     return Refused(
-        f"The pod template has no container named {' or '.join(DEFAULT_CONTAINERS)} and {len(names)} "
+        f"The pod template has no container named {' or '.join(defaults)} and {len(names)} "
         f"containers ({listed}): name the TaskManager container in the target's container field."
     )
 

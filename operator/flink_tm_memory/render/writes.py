@@ -52,4 +52,12 @@ class Refused:
     message: str
 
 
-Decision = Create | Patch | Unchanged | Absent | Refused
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """The object is not the resource's to write (not opted in, or another resource's); says why."""
+
+    reason: str
+    message: str
+
+
+Decision = Create | Patch | Unchanged | Absent | Refused | Denied

@@ -3,7 +3,8 @@
 - Progress and diff-base storage in annotations under the operator's prefix, never ``status.kopf``:
   the CRD's structural status schema would prune it, and the status is the API's, not kopf's. The
   operator's own annotation (the last applied spec) shares the prefix, so kopf does not mistake the
-  operator's bookkeeping for a change of the resource.
+  operator's bookkeeping for a change of the resource. The diff base holds digests, not a copy of
+  the spec (``runtime.diff_base``): what kopf records stays a few hundred bytes however large the spec.
 - A resource's kopf worker (a task holding the last event, a whole body) ends 0.5 s after its
   events stop, not 5 s: during a burst of new resources kopf otherwise held ten times as many
   bodies at once, and the memory they took stayed the operator's (CPython keeps its arenas). A
@@ -33,6 +34,7 @@ import kopf
 
 from flink_tm_memory.render.events import Reporter
 from flink_tm_memory.render.metadata import ANNOTATION_PREFIX, OPERATOR_NAME, managed_label_selector
+from flink_tm_memory.runtime.diff_base import DigestDiffBaseStorage
 from flink_tm_memory.runtime.options import OperatorOptions
 
 WORKLOAD_PLURALS = (
@@ -48,7 +50,7 @@ WORKER_IDLE_TIMEOUT = 0.5
 def operator_settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATION_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+    settings.persistence.diffbase_storage = DigestDiffBaseStorage(
         prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
     )
     settings.persistence.finalizer = f"{ANNOTATION_PREFIX}/finalizer"

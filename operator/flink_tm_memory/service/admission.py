@@ -14,8 +14,8 @@ While admission is served the interval is ``SWITCH_INTERVAL`` (1 ms, ``sys.setsw
 back afterwards): a busy thread yields the GIL within a millisecond, at the cost of more frequent
 switches between busy threads.
 
-The validating webhook is ``control.admission.validating_steps(before)``: an authorisation step (a
-SubjectAccessReview of the requesting user, ``control.authorization``) is passed as ``before``.
+The validating webhook is ``control.admission.validating_steps(after)``: the verdict, then the
+authorisation step (SubjectAccessReviews of the requesting user, ``control.authorization``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Admission:
         certificates: ServingCertificates,
         metrics: OperatorMetrics | None,
         *,
-        validating_before: Sequence[AdmissionStep] = (),
+        validating_after: Sequence[AdmissionStep] = (),
     ) -> None:
         self._drain_seconds = webhook.drain_seconds
         self.cache = MemoryCache(client, options.namespaces)
@@ -66,7 +66,7 @@ class Admission:
             port=webhook.port,
             tls=ServingTls(certificates),
             webhooks=(
-                Webhook(VALIDATE_ID, (GROUP, PLURAL), validating_steps(validating_before)),
+                Webhook(VALIDATE_ID, (GROUP, PLURAL), validating_steps(validating_after)),
                 Webhook(MUTATE_ID, PODS, PodMutator(client, self.cache)),
             ),
             metrics=metrics,

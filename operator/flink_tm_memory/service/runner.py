@@ -23,6 +23,7 @@ from typing import Any
 
 import kopf
 
+from flink_tm_memory.cluster.access_reviews import SubjectAccessReviews
 from flink_tm_memory.cluster.client import (
     ClusterClient,
     ConfigurationNotFoundError,
@@ -30,7 +31,7 @@ from flink_tm_memory.cluster.client import (
     read_credentials,
 )
 from flink_tm_memory.cluster.objects import Lease
-from flink_tm_memory.control.admission import VALIDATE_ID
+from flink_tm_memory.control.admission import VALIDATE_ID, authorization_step
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID
@@ -283,12 +284,13 @@ def _admission(
 ) -> Admission | None:
     """The admission webhooks, served in a thread of their own by every replica (kopf serves none).
 
-    The validating webhook's authorisation step (``control.authorization``) joins here, as
-    ``Admission(..., validating_before=(...,))``.
+    The validating webhook asks the API server whether the requester may make the writes themselves
+    (``control.authorization``, SubjectAccessReviews through this client).
     """
     if options.webhook is None or certificates is None:
         return None
-    return Admission(client, options, options.webhook, certificates, metrics)
+    authorize = authorization_step(SubjectAccessReviews(client))
+    return Admission(client, options, options.webhook, certificates, metrics, validating_after=(authorize,))
 
 
 def _keeper(

@@ -19,8 +19,8 @@ from flink_tm_memory.api.v1alpha1 import (
     FlinkTaskManagerMemorySpec,
     FlinkTaskManagerMemoryStatus,
     UpdateMode,
-    WorkloadKind,
 )
+from flink_tm_memory.api.workloads import WorkloadKind
 
 
 def resource(spec: dict[str, Any], **extra: Any) -> dict[str, Any]:

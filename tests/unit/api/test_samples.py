@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from flink_tm_memory.api.resolve import resolve_spec
-from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemory, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemory
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.memory import derive_task_manager_memory
 from flink_tm_memory.render.plan import derive_memory_plan
 

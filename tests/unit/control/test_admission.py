@@ -32,7 +32,7 @@ async def test_a_delete_is_not_judged() -> None:
     assert (await validate_memory(request("conflicting", operation="DELETE"))).allowed
 
 
-async def test_a_step_before_the_verdict_sees_the_user_and_its_denial_answers_first() -> None:
+async def test_a_step_after_the_verdict_sees_the_user_and_runs_only_on_a_valid_spec() -> None:
     seen: list[str] = []
 
     async def authorised(review: Json) -> AdmissionAnswer:
@@ -41,20 +41,19 @@ async def test_a_step_before_the_verdict_sees_the_user_and_its_denial_answers_fi
             return AdmissionAnswer(False, "mallory may not patch Deployment orders", 403)
         return AdmissionAnswer(True, warnings=("may write every target",))
 
-    webhook = validating_steps(before=(authorised,))
+    webhook = validating_steps(after=(authorised,))
 
     refused = await webhook(request("process-size", user="mallory"))
     allowed = await webhook(request("process-size"))
     invalid = await webhook(request("conflicting"))
 
-    assert seen == ["mallory", "alice", "alice"]
+    assert seen == ["mallory", "alice"]  # the invalid spec is denied by the verdict, before any review
     assert (refused.allowed, refused.code, refused.message) == (
         False,
         403,
         "mallory may not patch Deployment orders",
     )
     assert allowed.allowed
-    assert allowed.warnings[0] == "may write every target"
+    assert "may write every target" in allowed.warnings
     assert not invalid.allowed
     assert invalid.code == DENIAL_CODE
-    assert invalid.warnings[0] == "may write every target"

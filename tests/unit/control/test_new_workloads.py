@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.state import Key, WatchedWorkloads
 

@@ -13,7 +13,9 @@ PAYMENTS = MemoryRef("payments", "flink", "uid-2", 1)
 
 
 def config_map(name: str) -> DesiredConfigMap:
-    return DesiredConfigMap(name=name, namespace="flink", data={}, labels={})
+    return DesiredConfigMap(
+        name=name, namespace="flink", data={}, labels={}, memory=MemoryRef(name, "flink", "uid", 1)
+    )
 
 
 def test_a_watched_configmap_is_found_by_its_name() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import Conflict, UpdateMode, WorkloadKind
+from flink_tm_memory.api.v1alpha1 import Conflict, UpdateMode
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.conditions import ConditionInput, render_conditions
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 

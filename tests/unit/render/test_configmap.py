@@ -27,7 +27,12 @@ def desired(plan: MemoryPlan, version: str = "2.2") -> DesiredConfigMap:
 
 def stored(config_map: DesiredConfigMap, **data: str) -> dict[str, Any]:
     return {
-        "metadata": {"name": config_map.name, "resourceVersion": "41", "labels": dict(config_map.labels)},
+        "metadata": {
+            "name": config_map.name,
+            "resourceVersion": "41",
+            "labels": dict(config_map.labels),
+            "ownerReferences": list(config_map.owner_references),
+        },
         "data": {**config_map.data, **data},
     }
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
+
 import pytest
 
 from flink_tm_memory.render.metadata import (
+    COMPRESSED_PREFIX,
     LAST_APPLIED_ANNOTATION,
+    MAX_RECORD_BYTES,
     AppliedSpec,
     MemoryRef,
     config_map_labels,
     parse_applied_spec,
     render_applied_spec,
+    render_not_recorded,
 )
 
 
@@ -44,3 +51,38 @@ def test_the_owner_reference_makes_the_resource_the_controlling_owner() -> None:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def test_a_large_record_is_compressed_and_read_back() -> None:
+    spec = {"flinkConfiguration": {f"pipeline.option{index}": "value " * 20 for index in range(200)}}
+    record = render_applied_spec(4, spec)
+    assert record.startswith(COMPRESSED_PREFIX)
+    assert len(record) < len(json.dumps(spec)) // 4
+    assert record == render_applied_spec(4, spec)  # deterministic: equal specs, equal records
+    assert parse_applied_spec({LAST_APPLIED_ANNOTATION: record}) == AppliedSpec(4, spec)
+
+
+def test_a_small_record_stays_plain_json() -> None:
+    record = render_applied_spec(1, {"flinkVersion": "2.2"})
+    assert json.loads(record) == {"generation": 1, "spec": {"flinkVersion": "2.2"}}
+
+
+def test_a_damaged_or_inflating_compressed_record_is_unreadable_not_a_crash() -> None:
+    bomb = base64.b64encode(zlib.compress(b" " * (MAX_RECORD_BYTES + 10), 9)).decode()
+    for damaged in ("%%%", "AAAA", bomb, base64.b64encode(zlib.compress(b"\xff\xfe")).decode()):
+        assert parse_applied_spec({LAST_APPLIED_ANNOTATION: f"{COMPRESSED_PREFIX}{damaged}"}) is None
+
+
+def test_a_record_refused_names_the_largest_annotation_and_spec_field() -> None:
+    message = render_not_recorded(
+        {"flinkVersion": "2.2", "flinkConfiguration": {"a": "x" * 100}},
+        {"kubectl.kubernetes.io/last-applied-configuration": "y" * 500, "small": "z"},
+        300,
+        "422 Unprocessable Entity: metadata.annotations: Too long",
+    )
+    assert message.startswith(
+        "metadata.annotations[flinkmemory.io/last-applied-spec]: the applied spec could not"
+    )
+    assert "The largest annotation is kubectl.kubernetes.io/last-applied-configuration (548 bytes)" in message
+    assert "kubectl apply --server-side keeps none" in message
+    assert "The largest field of the spec is spec.flinkConfiguration" in message

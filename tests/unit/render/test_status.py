@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan
 from flink_tm_memory.render.pod_resources import render_pod_resources

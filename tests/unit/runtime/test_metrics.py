@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from flink_tm_memory.api.v1alpha1 import WorkloadKind
+from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.cluster.contact import ApiContact, Outcome
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
