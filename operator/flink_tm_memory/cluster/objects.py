@@ -2,10 +2,11 @@
 
 ConfigMaps (core), Deployments and StatefulSets (apps), FlinkDeployments (the Flink Kubernetes
 Operator's custom resource), the operator's own FlinkTaskManagerMemory (and its status), Events,
-and, when it manages them, its webhook configurations (admissionregistration). Each kind is its API
-path; the client fills in (and quotes) the namespace and the name. Patches are sent with the content
-type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise). Workloads and
-FlinkDeployments are never created: the operator only patches what their owners made.
+the one Secret holding the webhook's certificates, and, when it manages them, its webhook
+configurations (admissionregistration). Each kind is its API path; the client fills in (and quotes)
+the namespace and the name. Patches are sent with the content type the renderer chose (strategic
+merge for built-in workloads, JSON merge otherwise). Workloads, FlinkDeployments, Secrets and webhook
+configurations are never created: the operator only patches what their owners (or the chart) made.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class WebhookConfigurations:
         return await _absent_as_none(self.client.get(f"{self._collection}/{{name}}", name=name))
 
     async def create(self, namespace: str, body: Json) -> Json:
-        return await self.client.create(self._collection, body)
+        raise NotImplementedError(f"the operator never creates a {self.kind}: the chart does")
 
     async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
         return await self.client.patch(f"{self._collection}/{{name}}", body, content_type, name=name)
@@ -106,6 +107,11 @@ class WebhookConfigurations:
 
 def config_map_api(client: ClusterClient) -> NamespacedObjects:
     return NamespacedObjects(client, "ConfigMap", CORE, "configmaps")
+
+
+def secret_api(client: ClusterClient) -> NamespacedObjects:
+    """Secrets: only the webhook's certificates, read and patched by name (never created)."""
+    return NamespacedObjects(client, "Secret", CORE, "secrets", creatable=False)
 
 
 def event_api(client: ClusterClient) -> NamespacedObjects:

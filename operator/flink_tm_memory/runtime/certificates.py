@@ -1,20 +1,26 @@
-"""TLS for the admission webhook: a development CA and serving certificate, or cert-manager's files.
+"""TLS for the admission webhook: the operator's own certificates, or cert-manager's files.
 
 The API server calls webhooks over HTTPS only and verifies the serving certificate against the
-``caBundle`` of the webhook configuration, so both must come from one CA. In a cluster, cert-manager
-issues them into a Secret mounted as a directory (``tls.crt``, ``tls.key``, ``ca.crt``): kopf's server
-re-reads those files when they rotate. For development, ``generate_certificates`` makes a throwaway
-CA and a serving certificate for the given host names and IP addresses with ``cryptography``, in the
-same file layout; kopf's own self-signed path (certbuilder and oscrypto) fails on OpenSSL 3. That code
-lives in ``self_signed`` and is imported only when certificates are made: ``cryptography`` adds about
-10 MiB to the RSS of an operator that serves mounted certificates, or no webhook at all.
+``caBundle`` of the webhook configuration, so both must come from one CA (or, during a rotation, one
+of the CAs the bundle holds). Two ways to get them, both ending as files in one directory
+(``tls.crt``, ``tls.key``, ``ca.crt``) that the webhook server re-reads when they change:
+
+- the operator's own (the chart's default): one CA and serving certificate shared by every replica
+  through one Secret, renewed and rotated with an overlap (``shared_certificates``); in development
+  the same, kept in memory;
+- cert-manager's: its Secret mounted as the directory (``mounted_certificates``).
+
+``generate_certificates`` writes a one-off CA and serving certificate in that layout (tests, the
+fuzzer, the benchmark). Making certificates needs ``cryptography`` (``self_signed``), imported only
+then: it adds about 10 MiB to the RSS of an operator that serves mounted certificates, or no webhook.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 CERT_FILE = "tls.crt"
@@ -49,11 +55,19 @@ def generate_certificates(
     directory: Path, hosts: Sequence[str], *, validity: timedelta = VALIDITY
 ) -> ServingCertificates:
     """Writes a new CA and a certificate for ``hosts`` (names or IPs) signed by it into ``directory``."""
-    from flink_tm_memory.runtime.self_signed import write_self_signed  # noqa: PLC0415 (see the docstring)
+    from flink_tm_memory.runtime import self_signed  # noqa: PLC0415 (see the docstring)
 
     if not hosts:
         raise ValueError("a serving certificate needs at least one host name or IP address")
     directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    ca = self_signed.new_ca(now, validity)
+    serving = self_signed.issue_serving(ca, hosts, now, validity)
     certificates = ServingCertificates(directory / CERT_FILE, directory / KEY_FILE, directory / CA_FILE)
-    write_self_signed(certificates, hosts, validity)
+    certificates.certfile.write_bytes(serving.certificate)
+    assert certificates.cafile is not None
+    certificates.cafile.write_bytes(ca.certificate)
+    descriptor = os.open(certificates.pkeyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(serving.key)
     return certificates

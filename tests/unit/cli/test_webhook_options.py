@@ -149,7 +149,7 @@ def test_webhook_configurations_for_an_operator_outside_the_cluster_carry_its_ca
     ("args", "message"),
     [
         (["--url", "http://127.0.0.1:9443"], "--url: the API server calls webhooks over HTTPS only"),
-        (["--url", "https://127.0.0.1:9443"], "--url needs --ca-file or --cert-manager"),
+        (["--url", "https://127.0.0.1:9443"], "--url needs --ca-file, --operator-ca or --cert-manager"),
         (["--ca-file", "/nonexistent/ca.crt"], "--ca-file: cannot read /nonexistent/ca.crt"),
         (["--cert-manager", "no-namespace"], "--cert-manager: expected NAMESPACE/NAME"),
         (["--service", "ns/svc", "--url", "https://x"], "not allowed with argument"),
