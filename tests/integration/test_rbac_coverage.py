@@ -14,14 +14,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import ssl
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
-from flink_tm_memory.runtime.options import WebhookOptions
-from tests.chart.helm import find, render
+from flink_tm_memory.runtime.certificate_schedule import Validity
+from flink_tm_memory.runtime.options import SecretReference, WebhookOptions
+from tests.chart.helm import NAMESPACE, find, render
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import (
@@ -38,9 +40,10 @@ from tests.integration.kubectl import (
 )
 from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
-from tests.integration.webhooks import free_port
+from tests.integration.webhooks import create_webhook_configurations, free_port
 
 Json = dict[str, Any]
+SECRETS = "v1/secrets"
 VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 
@@ -53,6 +56,7 @@ class Access:
     resource: str
     verb: str
     name: str | None
+    namespace: str | None = None
 
 
 def access(method: str, path: str, params: dict[str, str]) -> Access | None:
@@ -64,8 +68,12 @@ def access(method: str, path: str, params: dict[str, str]) -> Access | None:
         group, rest = parts[1], parts[3:]
     else:
         return None
+    namespace = None
     if rest[:1] == ["namespaces"] and len(rest) >= 3:
-        rest = rest[2:]  # a namespaced resource (a namespace itself is rest == ["namespaces", name])
+        namespace, rest = (
+            rest[1],
+            rest[2:],
+        )  # a namespaced resource (a namespace itself: ["namespaces", name])
     resource, name, subresource = (
         rest[0],
         (rest[1] if len(rest) > 1 else None),
@@ -77,7 +85,7 @@ def access(method: str, path: str, params: dict[str, str]) -> Access | None:
     else:
         verb = verbs[method]
     full = f"{resource}/{subresource}" if subresource else resource
-    return Access(group, full, verb, name if method != "POST" else None)
+    return Access(group, full, verb, name if method != "POST" else None, namespace)
 
 
 def allows(rule: Json, request: Access) -> bool:
@@ -92,14 +100,20 @@ def allows(rule: Json, request: Access) -> bool:
 
 async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, cert_dir: Path) -> None:
     port = free_port()
+    secret = find(render(), "Secret")["metadata"]
     webhook = WebhookOptions(
         port=port,
         listen="127.0.0.1",
         cert_dir=cert_dir,
         self_signed_hosts=("localhost",),
+        secret=SecretReference(NAMESPACE, secret["name"]),
         manage_configurations=True,
         configuration_check_interval=0.2,
+        certificate_check_interval=0.2,
+        validity=Validity(timedelta(seconds=60), timedelta(seconds=3), timedelta(seconds=1)),
     )
+    await kubectl.create(SECRETS, {"metadata": {"name": secret["name"]}, "type": "Opaque"}, NAMESPACE)
+    await create_webhook_configurations(kubectl, webhook)
     await kubectl.create(
         DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
     )
@@ -124,6 +138,14 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
     )
     for resource in (VALIDATING, MUTATING):  # hand edits the operator puts back
         await edit_and_wait_for_repair(kubectl, resource)
+    # the serving certificate is renewed (every 2 s) with a patch of the Secret
+    renewed = (kubectl.get(SECRETS, secret["name"], NAMESPACE) or {})["metadata"]["resourceVersion"]
+    await eventually(
+        lambda: (
+            (kubectl.get(SECRETS, secret["name"], NAMESPACE) or {})["metadata"]["resourceVersion"] != renewed
+        ),
+        what="a renewal",
+    )
     trust = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=str(cert_dir / "ca.crt")))
     async with aiohttp.ClientSession(connector=trust) as session:
         review = pod_review(pod("not-indexed-anywhere"))
@@ -155,16 +177,24 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
         if not request.headers.get("User-Agent", "").startswith("kmock/")  # the test's own requests
         and (found := access(request.method.value, request.url.path, dict(request.params))) is not None
     }
-    rules = find(render(), "ClusterRole")["rules"]
+    objects = render()
+    everywhere = find(objects, "ClusterRole")["rules"]
+    in_release_namespace = find(objects, "Role")["rules"]
 
-    refused = sorted(str(request) for request in requests if not any(allows(rule, request) for rule in rules))
+    def allowed(request: Access) -> bool:
+        rules = everywhere + (in_release_namespace if request.namespace == NAMESPACE else [])
+        return any(allows(rule, request) for rule in rules)
+
+    refused = sorted(str(request) for request in requests if not allowed(request))
     assert refused == []
     granted = {
-        (group, resource, verb)
-        for rule in rules
+        (group, resource, verb, name)
+        for rule in everywhere + in_release_namespace
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
+        for name in rule.get("resourceNames", [None])
     }
-    used = {(request.group, request.resource, request.verb) for request in requests}
+    used = {(request.group, request.resource, request.verb, request.name) for request in requests}
+    used |= {(request.group, request.resource, request.verb, None) for request in requests}
     assert sorted(granted - used) == [], (sorted(granted - used), sorted(used))

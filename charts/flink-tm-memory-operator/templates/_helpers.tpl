@@ -44,6 +44,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-webhook" (include "ftm.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The Secret holding the operator's own CA and serving certificate, shared by every replica. */}}
+{{- define "ftm.webhookSecret" -}}
+{{- printf "%s-webhook-certificates" (include "ftm.fullname" . | trunc 42 | trimSuffix "-") }}
+{{- end }}
+
 {{- define "ftm.webhookHosts" -}}
 {{- $service := include "ftm.webhookService" . -}}
 {{ $service }}.{{ .Release.Namespace }}.svc,{{ $service }}.{{ .Release.Namespace }}.svc.cluster.local
