@@ -17,6 +17,9 @@ serving certificate valid ``serving`` and an ``overlap``:
 - A signing CA that is missing, unreadable or expired: the next CA takes over if there is a usable
   one, else a fresh CA is made at once (``FRESH``): nothing trusted is left to overlap with.
 
+A certificate that lives longer than the configured validity (the validity was shortened) is
+replaced the same way, at once: a serving certificate is issued again, a CA is rotated.
+
 Two thirds leave a third of each lifetime to recover in: an operator down for that long still finds
 valid certificates when it comes back.
 """
@@ -30,6 +33,8 @@ from datetime import datetime, timedelta
 
 RENEWAL_FRACTION = 2 / 3
 """The fraction of a certificate's lifetime after which it is replaced."""
+TOLERANCE = timedelta(seconds=2)
+"""Certificate times have whole seconds: a lifetime this much over the validity is still that validity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,9 @@ class Lifetime:
     @property
     def renewal_due(self) -> datetime:
         return self.issued + (self.expires - self.issued) * RENEWAL_FRACTION
+
+    def longer_than(self, validity: timedelta) -> bool:
+        return self.expires - self.issued > validity + TOLERANCE
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires
@@ -140,7 +148,7 @@ def plan(
     reasons: list[str] = []
     step = _ca_step(stored, validity, now, published, reasons)
     renewed_ca = step in (CaStep.FRESH, CaStep.SWITCH)
-    issue = renewed_ca or _serving_due(stored, hosts, now, reasons)
+    issue = renewed_ca or _serving_due(stored, hosts, validity, now, reasons)
     drop = (
         not renewed_ca
         and stored.retired is not None
@@ -171,6 +179,9 @@ def _ca_step(
         if now >= signing.lifetime.renewal_due:
             reasons.append("the signing CA is past two thirds of its lifetime: a next CA joins the bundle")
             return CaStep.PREPARE
+        if signing.lifetime.longer_than(validity.ca):
+            reasons.append("the signing CA outlives the configured CA validity: a next CA joins the bundle")
+            return CaStep.PREPARE
         return CaStep.KEEP
     if now >= following.lifetime.issued + validity.overlap and published:
         reasons.append("the next CA has been trusted by the webhook configurations for the overlap")
@@ -178,7 +189,9 @@ def _ca_step(
     return CaStep.KEEP
 
 
-def _serving_due(stored: StoredFacts, hosts: Collection[str], now: datetime, reasons: list[str]) -> bool:
+def _serving_due(
+    stored: StoredFacts, hosts: Collection[str], validity: Validity, now: datetime, reasons: list[str]
+) -> bool:
     serving, signing = stored.serving, stored.signing
     assert signing is not None  # KEEP and PREPARE keep a usable signing CA
     if serving is None:
@@ -189,6 +202,8 @@ def _serving_due(stored: StoredFacts, hosts: Collection[str], now: datetime, rea
         reasons.append("the serving certificate names other hosts")
     elif now >= serving.lifetime.renewal_due:
         reasons.append("the serving certificate is past two thirds of its lifetime")
+    elif serving.lifetime.longer_than(validity.serving):
+        reasons.append("the serving certificate outlives the configured validity")
     else:
         return False
     return True

@@ -141,3 +141,12 @@ def test_periods_that_cannot_rotate_safely_are_refused_saying_why(
 def test_the_default_and_test_periods_are_accepted() -> None:
     assert VALIDITY.problem(60.0) is None
     assert Validity(timedelta(seconds=24), timedelta(seconds=6), timedelta(seconds=2)).problem(0.2) is None
+
+
+def test_a_shortened_validity_renews_the_serving_certificate_and_rotates_the_ca_at_once() -> None:
+    shorter = Validity(ca=timedelta(days=30), serving=timedelta(days=3), overlap=timedelta(hours=1))
+    decision = plan(settled(), hosts=HOSTS, validity=shorter, now=T0 + timedelta(minutes=1), published=True)
+    assert (decision.ca, decision.issue_serving) == (CaStep.PREPARE, True)
+    assert "outlives the configured" in " ".join(decision.reasons)
+    same = plan(settled(), hosts=HOSTS, validity=VALIDITY, now=T0 + timedelta(minutes=1), published=True)
+    assert not same.changes
