@@ -216,7 +216,7 @@ def test_without_those_flags_the_defaults_rotate_safely() -> None:
                 "10m",
                 "--webhook-rotation-overlap",
                 "20m",
-            ],  # fmt: skip
+            ],
             "must fit twice in the last third of the CA validity",
         ),
         (
