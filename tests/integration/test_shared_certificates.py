@@ -239,3 +239,21 @@ class Calls:
             self.certificate_failures.append(str(error))
         except (aiohttp.ClientConnectionError, ssl.SSLError, OSError) as error:
             self.connection_failures.append(f"{type(error).__name__}: {error}")
+
+
+async def test_without_its_secret_the_operator_says_so_and_serves_once_it_exists(
+    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    webhook = options(tmp_path)
+    await create_webhook_configurations(kubectl, webhook)
+    starting = asyncio.create_task(start_operator(webhook=webhook))
+    await eventually(
+        lambda: "does not exist: the chart creates it" in caplog.text, what="the missing Secret logged"
+    )
+    assert not starting.done()  # no certificates, no server
+
+    await kubectl.create(SECRETS, {"metadata": {"name": SECRET}, "type": "Opaque"}, NAMESPACE)
+    await starting
+
+    bundle = await eventually(lambda: ca_bundle(kubectl), timeout=LOADED, what="the caBundle")
+    await serving(webhook.port, bundle)

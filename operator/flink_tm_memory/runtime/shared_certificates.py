@@ -121,6 +121,9 @@ class CertificateKeeper:
         except (ApiError, StoreMissingError, OSError) as error:
             logger.error(f"Failed to check the webhook certificates error={str(error)!r}")
             return False
+        except Exception:  # a fault of ours must not end the checks: the next one may get past it
+            logger.exception("Failed to check the webhook certificates")
+            return False
         return True
 
     def _install(self, content: Content) -> None:

@@ -13,7 +13,7 @@ from cryptography import x509
 
 from flink_tm_memory.runtime.certificate_content import decode, encode, parse
 from flink_tm_memory.runtime.certificate_schedule import Validity
-from flink_tm_memory.runtime.certificate_store import MemoryStore, StoreConflictError
+from flink_tm_memory.runtime.certificate_store import MemoryStore, StoreConflictError, StoreMissingError
 from flink_tm_memory.runtime.self_signed import new_ca
 from flink_tm_memory.runtime.shared_certificates import CertificateKeeper
 
@@ -186,3 +186,37 @@ async def test_a_stale_write_to_memory_conflicts() -> None:
     await store.write({"a": "b"}, "0")
     with pytest.raises(StoreConflictError):
         await store.write({"a": "c"}, "0")
+
+
+class BrokenStore:
+    description = "broken"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def read(self) -> tuple[Mapping[str, object] | None, str | None]:
+        raise self.error
+
+    async def write(self, data: Mapping[str, str | None], version: str | None) -> None:
+        raise AssertionError("never reached")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [StoreMissingError("the Secret ns/name does not exist"), RuntimeError("a fault of ours")],
+    ids=["missing", "unexpected"],
+)
+async def test_a_failed_check_is_logged_and_the_served_files_stay(
+    tmp_path: Path, error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, clock = MemoryStore(), Clock()
+    await keeper(store, tmp_path, clock).sync()
+    served_before = (tmp_path / "tls.crt").read_bytes()
+    broken = CertificateKeeper(
+        BrokenStore(error), hosts=HOSTS, validity=VALIDITY, directory=tmp_path, clock=clock
+    )
+
+    assert await broken.check() is False
+
+    assert str(error) in caplog.text
+    assert (tmp_path / "tls.crt").read_bytes() == served_before
