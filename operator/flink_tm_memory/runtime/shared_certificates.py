@@ -27,6 +27,7 @@ from flink_tm_memory.runtime.certificate_files import write_atomically
 from flink_tm_memory.runtime.certificate_schedule import Validity, plan
 from flink_tm_memory.runtime.certificate_store import CertificateStore, StoreConflictError, StoreMissingError
 from flink_tm_memory.runtime.certificates import CA_FILE, CERT_FILE, KEY_FILE, ServingCertificates
+from flink_tm_memory.runtime.self_signed import load_certificate
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class CertificateKeeper:
         """Whether both webhook configurations carry a bundle (``None``: none are kept, always true)."""
         self._clock = clock
         self._installed: tuple[bytes, bytes, bytes] | None = None
+        self.expiries: dict[str, float] = {}
+        """Unix times the served certificate (``serving``) and its signing CA (``ca``) expire."""
         self._reported: tuple[str, ...] = ()
         self.certificates = ServingCertificates(
             directory / CERT_FILE, directory / KEY_FILE, directory / CA_FILE
@@ -134,6 +137,13 @@ class CertificateKeeper:
             return
         write_atomically(self._directory, certificate=wanted[0], key=wanted[1], bundle=wanted[2])
         self._installed = wanted
+        assert content.signing is not None
+        self.expiries = {
+            "serving": load_certificate(
+                serving.certificate, "the serving certificate"
+            ).not_valid_after_utc.timestamp(),
+            "ca": load_certificate(content.signing.certificate, "the CA").not_valid_after_utc.timestamp(),
+        }
 
     def _report(self, problems: tuple[str, ...]) -> None:
         if problems and problems != self._reported:

@@ -32,6 +32,7 @@ from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
 from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.runtime.certificate_metrics import CertificateExpiryCollector
 from flink_tm_memory.runtime.certificates import ServingCertificates, mounted_certificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
@@ -101,6 +102,8 @@ async def run_operator(
     if own is not None and keeper is not None:
         own.published = keeper.carries
     metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
+    if own is not None:
+        metrics.registry.register(CertificateExpiryCollector(own))
     settings = operator_settings(options)
     if options.webhook is not None and certificates is not None:
         settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)

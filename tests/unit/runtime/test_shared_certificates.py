@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from prometheus_client import CollectorRegistry
 
 from flink_tm_memory.runtime.certificate_content import decode, encode, parse
+from flink_tm_memory.runtime.certificate_metrics import EXPIRY, CertificateExpiryCollector
 from flink_tm_memory.runtime.certificate_schedule import Validity
 from flink_tm_memory.runtime.certificate_store import MemoryStore, StoreConflictError, StoreMissingError
 from flink_tm_memory.runtime.self_signed import new_ca
@@ -220,3 +222,16 @@ async def test_a_failed_check_is_logged_and_the_served_files_stay(
 
     assert str(error) in caplog.text
     assert (tmp_path / "tls.crt").read_bytes() == served_before
+
+
+async def test_the_expiry_of_what_is_served_is_a_gauge(tmp_path: Path) -> None:
+    store, clock = MemoryStore(), Clock()
+    replica = keeper(store, tmp_path, clock)
+    registry = CollectorRegistry()
+    registry.register(CertificateExpiryCollector(replica))
+    await replica.sync()
+
+    served_expiry = served(tmp_path).not_valid_after_utc.timestamp()
+    ca_expiry = cas_in((tmp_path / "ca.crt").read_bytes())[0].not_valid_after_utc.timestamp()
+    assert registry.get_sample_value(EXPIRY, {"certificate": "serving"}) == served_expiry
+    assert registry.get_sample_value(EXPIRY, {"certificate": "ca"}) == ca_expiry
