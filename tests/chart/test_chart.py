@@ -75,6 +75,24 @@ TOGGLES: dict[str, Json] = {
         "health": {"port": 10080},
         "metrics": {"port": 10081},
     },
+    "openshift-restricted-v2": {
+        "podSecurityContext": {"runAsUser": None, "runAsGroup": None, "fsGroup": None},
+    },
+    "image-digest": {"image": {"digest": "sha256:" + "0123456789abcdef" * 4, "tag": "ignored"}},
+    "network-policy": {
+        "networkPolicy": {
+            "enabled": True,
+            "webhookFrom": [{"ipBlock": {"cidr": "10.0.0.0/24"}}],
+            "metricsFrom": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+            ],
+            "apiServer": {"cidrs": ["10.0.0.10/32", "fd00::10/128"], "ports": [6443]},
+        }
+    },
+    "network-policy-defaults": {"networkPolicy": {"enabled": True, "apiServer": {"cidrs": ["10.0.0.10/32"]}}},
+    "no-user-roles": {"rbac": {"aggregateToUserRoles": False}},
+    "operator-wide-metrics-only": {"metrics": {"perResource": False}},
+    "namespace-created": {"namespace": {"create": True}},
     "everything-else": {
         "image": {"repository": "registry.example.com/ftm", "tag": "1.2.3", "pullPolicy": "Always"},
         "imagePullSecrets": [{"name": "regcred"}],
@@ -132,11 +150,13 @@ def test_every_rendered_object_is_valid_for_kubernetes(rendered: tuple[str, list
 def test_every_namespaced_object_is_in_the_release_namespace(rendered: tuple[str, list[Json]]) -> None:
     toggle, objects = rendered
     allowed = {NAMESPACE, *TOGGLES[toggle].get("watchNamespaces", [])}
-    cluster_scoped = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"} | {
+    cluster_scoped = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"} | {
         "ValidatingWebhookConfiguration",
         "MutatingWebhookConfiguration",
     }
     for item in objects:
+        if item["kind"] == "Namespace":
+            assert item["metadata"]["name"] == NAMESPACE  # the release's own, only when asked
         if item["kind"] in cluster_scoped:
             assert "namespace" not in item["metadata"], item["metadata"]
         else:
@@ -147,11 +167,16 @@ def test_the_default_install_has_every_part() -> None:
     assert kinds(render()) == sorted(
         [
             "ClusterRole",
+            "ClusterRole",
+            "ClusterRole",
             "ClusterRoleBinding",
             "CustomResourceDefinition",
             "Deployment",
             "MutatingWebhookConfiguration",
+            "PodDisruptionBudget",
             "Role",
+            "Role",
+            "RoleBinding",
             "RoleBinding",
             "Secret",
             "Service",
@@ -194,7 +219,6 @@ def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     toggle, objects = rendered
     deployment = find(objects, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
-    assert (deployment["spec"]["replicas"], deployment["spec"]["strategy"]) == (1, {"type": "Recreate"})
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = container(objects)["securityContext"]
@@ -208,12 +232,19 @@ def test_the_operator_pod_meets_the_restricted_pod_security_standard(
     assert container(objects)["resources"]["requests"]
 
 
-def test_the_liveness_probe_asks_the_endpoint_the_operator_serves(rendered: tuple[str, list[Json]]) -> None:
+def test_the_startup_and_liveness_probes_ask_the_endpoint_every_replica_serves(
+    rendered: tuple[str, list[Json]],
+) -> None:
     _, objects = rendered
     operator = container(objects)
     options = operator_options(parse_arguments(operator["args"]))
     ports = {port["name"]: port["containerPort"] for port in operator["ports"]}
-    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    # /livez on the metrics port: served by standbys too (kopf's /healthz only where kopf runs).
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    assert operator["startupProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    startup = operator["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60  # a slow start is not a crash
+    assert options.metrics_port == ports["metrics"]
     assert options.liveness_endpoint == f"http://0.0.0.0:{ports['health']}/healthz"
 
 
@@ -229,8 +260,7 @@ def test_readiness_asks_the_metrics_port_and_leaves_the_api_server_out_unless_to
     path = "/readyz" if checks_api else "/readyz?exclude=api-server"
     assert operator["readinessProbe"]["httpGet"] == {"path": path, "port": "metrics"}
     assert options.api_unready_after == TOGGLES[toggle].get("health", {}).get("apiUnreadyAfter", 60)
-    assert "httpGet" in operator["livenessProbe"]
-    assert operator["livenessProbe"]["httpGet"]["port"] == "health"  # kopf's: a restart cannot fix the API
+    assert operator["livenessProbe"]["httpGet"]["path"] == "/livez"  # a restart cannot fix the API server
 
 
 def test_the_pod_is_annotated_for_prometheus_with_the_port_it_serves_unless_told_otherwise() -> None:
@@ -372,20 +402,26 @@ def test_a_list_of_namespaces_gets_a_role_in_each_and_no_cluster_wide_access_to_
     objects = render(TOGGLES["namespaces"])
     options = operator_options(parse_arguments(container(objects)["args"]))
     assert options.namespaces == ("flink", "batch")
-    secret = find(objects, "Secret")["metadata"][
-        "name"
-    ]  # the certificates' own Role is not a served namespace's
-    roles = [item for item in objects if item["kind"] == "Role" and item["metadata"]["name"] != secret]
+    roles = [
+        item for item in objects if item["kind"] == "Role" and item["metadata"]["namespace"] != NAMESPACE
+    ]
     bindings = [
-        item for item in objects if item["kind"] == "RoleBinding" and item["metadata"]["name"] != secret
+        item
+        for item in objects
+        if item["kind"] == "RoleBinding" and item["metadata"]["namespace"] != NAMESPACE
     ]
     assert sorted(role["metadata"]["namespace"] for role in roles) == ["batch", "flink"]
     assert sorted(binding["metadata"]["namespace"] for binding in bindings) == ["batch", "flink"]
     cluster_resources = {
-        resource for rule in find(objects, "ClusterRole")["rules"] for resource in rule["resources"]
+        resource for rule in operator_cluster_role(objects)["rules"] for resource in rule["resources"]
     }
     assert "configmaps" not in cluster_resources
     assert "namespaces" in cluster_resources  # kopf lists the served namespaces
+
+
+def operator_cluster_role(objects: list[Json]) -> Json:
+    """The operator's own ClusterRole (the others are the aggregated ones for users)."""
+    return find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")
 
 
 def test_no_rule_uses_a_wildcard_creates_or_deletes_webhook_configurations_or_reaches_unnamed_secrets(
@@ -393,6 +429,8 @@ def test_no_rule_uses_a_wildcard_creates_or_deletes_webhook_configurations_or_re
 ) -> None:
     _, objects = rendered
     for item in objects:
+        if item["kind"] == "ClusterRole" and not item["metadata"]["name"].endswith("-cluster"):
+            continue  # the aggregated roles for users (test_hygiene.py): delete is theirs to have
         for rule in item.get("rules", []):
             assert "*" not in [*rule["verbs"], *rule["resources"], *rule["apiGroups"]], rule
             assert "delete" not in rule["verbs"]
@@ -417,7 +455,7 @@ def test_the_operator_shares_its_certificates_through_the_one_secret_it_may_read
     assert (options.secret.namespace, options.secret.name) == (NAMESPACE, secret["metadata"]["name"])
     assert "data" not in secret
     assert "stringData" not in secret
-    role = find(objects, "Role")
+    role = find(objects, "Role", secret["metadata"]["name"])
     assert role["rules"] == [
         {
             "apiGroups": [""],
@@ -426,7 +464,7 @@ def test_the_operator_shares_its_certificates_through_the_one_secret_it_may_read
             "verbs": ["get", "patch"],
         }
     ]
-    binding = find(objects, "RoleBinding")
+    binding = find(objects, "RoleBinding", secret["metadata"]["name"])
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"][0]["name"] == container_service_account(objects)
 
@@ -493,6 +531,15 @@ def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
         ({"health": {"apiUnreadyAfter": 0}}, "health.apiUnreadyAfter"),
         ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "metrics.serviceMonitor.interval"),
         ({"hostNetwork": "yes"}, "hostNetwork"),
+        ({"image": {"digest": "latest"}}, "image.digest"),
+        ({"podSecurityContext": {"runAsUser": "nobody"}}, "podSecurityContext.runAsUser"),
+        ({"networkPolicy": {"apiServer": {"cidrs": ["kubernetes"]}}}, "networkPolicy.apiServer.cidrs.0"),
+        ({"metrics": {"perResource": "no"}}, "metrics.perResource"),
+        ({"namespace": {"labels": {"pod-security.kubernetes.io/enforce": 1}}}, "namespace.labels"),
+        ({"replicaCount": 0}, "replicaCount"),
+        ({"leaderElection": {"leaseDuration": 0}}, "leaderElection.leaseDuration"),
+        ({"podDisruptionBudget": {"maxUnavailable": 0}}, "podDisruptionBudget.maxUnavailable"),
+        ({"terminationGracePeriodSeconds": 0}, "terminationGracePeriodSeconds"),
     ],
 )
 def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:
@@ -509,7 +556,7 @@ def test_every_value_is_documented_by_a_comment_starting_with_its_name() -> None
         comment = re.match(r"\s*# ([\w.]+):", line)
         if comment:
             documented.add(comment.group(1))
-    free_form = {"resources.requests", "resources.limits"}  # Kubernetes resource names below these
+    free_form = {"resources.requests", "resources.limits", "namespace.labels"}  # names chosen by others
     missing = [
         key
         for key in _keys(values)
@@ -573,10 +620,12 @@ def test_the_notes_tell_how_to_create_a_first_resource_and_read_its_status(tmp_p
 def test_the_committed_install_manifest_is_the_chart_rendered_with_default_values() -> None:
     assert INSTALL_MANIFEST.read_text(encoding="utf-8") == install_manifest(), "stale: run `make manifests`"
     objects = [item for item in yaml.safe_load_all(INSTALL_MANIFEST.read_text(encoding="utf-8")) if item]
-    assert objects[0] == {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/part-of": "flink-tm-memory-operator"}},
-    }
+    namespace = objects[0]
+    assert (namespace["kind"], namespace["metadata"]["name"]) == ("Namespace", NAMESPACE)
+    assert {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    }.items() <= namespace["metadata"]["labels"].items()
     for item in objects:
         kubernetes_validate.validate(item, KUBERNETES, strict=True)

@@ -32,6 +32,8 @@ and why the operator needs it:
     must list again.
 12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
     uid (background cascading deletion), so an owned ConfigMap goes with its resource.
+13. **PUT replaces** the whole object (kmock would merge it), refused with 409 when the body's
+    ``resourceVersion`` is not the stored one: the leader election writes its Lease that way.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
@@ -166,6 +168,15 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 subresource=request.subresource,
             )
 
+    async def _serve_replace(self, request: rendering.Request) -> Json:
+        """A PUT of a named object (kmock gives PUT no action of its own)."""
+        if request.name is None:
+            raise kmock.KubernetesError(405, "MethodNotAllowed", "PUT needs an object's name")
+        async with self._lock:
+            return await self.apply_replacement(
+                request.resource, request.namespace, request.name, request.data, request.subresource
+            )
+
     async def apply_patch(
         self,
         resource: kmock.resource,
@@ -183,6 +194,28 @@ class ApiEmulator(kmock.KubernetesEmulator):
         old = copy.deepcopy(stored.raw)
         _check_precondition(old, patch)
         new = _patched(old, patch, content_type)
+        return await self._store_change((resource, namespace, name), old, new, subresource)
+
+    async def apply_replacement(
+        self, resource: kmock.resource, namespace: str | None, name: str, body: Any, subresource: str | None
+    ) -> Json:
+        """Replaces a stored object with ``body`` (a PUT; call with the store's lock held)."""
+        stored = self._live((resource, namespace, name))
+        if stored is None:
+            raise kmock.KubernetesError(404, "NotFound", f"{name} not found")
+        if not isinstance(body, Mapping):
+            raise kmock.KubernetesError(400, "BadRequest", "the body of a PUT must be an object")
+        old = copy.deepcopy(stored.raw)
+        _check_precondition(old, body)
+        return await self._store_change(
+            (resource, namespace, name), old, copy.deepcopy(dict(body)), subresource
+        )
+
+    async def _store_change(
+        self, key: tuple[Any, str | None, str], old: Json, new: Json, subresource: str | None
+    ) -> Json:
+        resource, namespace, name = key
+        stored = self.objects[key]
         new = self._within_subresource(resource, old, new, subresource)
         _keep_system_metadata(old, new)
         if new == old:
@@ -509,6 +542,7 @@ CLUSTER_RESOURCES = {
     "v1/configmaps": ("ConfigMap", True, ()),
     "v1/secrets": ("Secret", True, ()),
     "v1/events": ("Event", True, ()),
+    "coordination.k8s.io/v1/leases": ("Lease", True, ()),
     "v1/pods": ("Pod", True, ()),
     "apps/v1/deployments": ("Deployment", True, ("status",)),
     "apps/v1/statefulsets": ("StatefulSet", True, ("status",)),
@@ -539,6 +573,7 @@ def declare_cluster(emulator: ApiEmulator) -> None:
             subresources=set(subresources),
         )
     emulator.resources["flinkmemory.io/v1alpha1/flinktaskmanagermemories"].shortnames = {"ftmm"}
+    emulator.fallback[kmock.method("PUT")] << emulator._serve_replace  # extension 13
     # The API server answers /version/ as /version; the Kubernetes client asks with the slash.
     emulator.fallback["get /version/"] << emulator._serve_server_version
 

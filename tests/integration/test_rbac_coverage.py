@@ -2,11 +2,12 @@
 
 The operator runs a scenario that walks every code path that talks to the API server (kopf's watches
 and discovery, reconciling each kind of target, repairing a ConfigMap, the status, Events, the pod
-webhook's lookup of a resource it has not indexed, managed webhook configurations), against the
-emulated API server, which records every request. Each request is then turned into what RBAC checks
-(API group, resource or resource/subresource, verb, object name) and matched against the rules the
-chart renders with its default values: a request no rule allows would be refused in a cluster, and a
-rule no request needs is a privilege too many.
+webhook's lookup of a resource it has not indexed, managed webhook configurations, the leader
+election's Lease: created, read, renewed), against the emulated API server, which records every
+request. Each request is then turned into what RBAC checks (API group, resource or
+resource/subresource, verb, object name, namespace) and matched against the rules the chart renders
+with its default values (the ClusterRole, and the Role of the release namespace for requests there): a
+request no rule allows would be refused in a cluster, and a rule no request needs is a privilege too many.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import aiohttp
 
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
 from flink_tm_memory.runtime.certificate_schedule import Validity
-from flink_tm_memory.runtime.options import SecretReference, WebhookOptions
-from tests.chart.helm import NAMESPACE, find, render
+from flink_tm_memory.runtime.options import LeaderElectionOptions, SecretReference, WebhookOptions
+from tests.chart.helm import NAMESPACE as RELEASE_NAMESPACE
+from tests.chart.helm import RELEASE, find, render
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import (
@@ -106,13 +108,13 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         listen="127.0.0.1",
         cert_dir=cert_dir,
         self_signed_hosts=("localhost",),
-        secret=SecretReference(NAMESPACE, secret["name"]),
+        secret=SecretReference(RELEASE_NAMESPACE, secret["name"]),
         manage_configurations=True,
         configuration_check_interval=0.2,
         certificate_check_interval=0.2,
-        validity=Validity(timedelta(seconds=60), timedelta(seconds=3), timedelta(seconds=1)),
+        validity=Validity(timedelta(days=30), timedelta(days=3), timedelta(minutes=1)),
     )
-    await kubectl.create(SECRETS, {"metadata": {"name": secret["name"]}, "type": "Opaque"}, NAMESPACE)
+    await kubectl.create(SECRETS, {"metadata": {"name": secret["name"]}, "type": "Opaque"}, RELEASE_NAMESPACE)
     await create_webhook_configurations(kubectl, webhook)
     await kubectl.create(
         DEPLOYMENTS, deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}])
@@ -122,7 +124,15 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
         deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], kind="StatefulSet"),
     )
     await kubectl.create(FLINK_DEPLOYMENTS, copy.deepcopy(FLINK_DEPLOYMENT))
-    await start_operator(webhook=webhook)
+    election = LeaderElectionOptions(
+        namespace=RELEASE_NAMESPACE,
+        identity="operator-0",
+        name=RELEASE,
+        lease_duration=3.0,
+        renew_deadline=2.0,
+        retry_period=0.1,
+    )
+    await start_operator(webhook=webhook, leader_election=election)
     for name in ("deployment-target", "statefulset-target", "flinkdeployment-target"):
         await kubectl.create(MEMORIES, sample(name))
         await ready(kubectl, name)
@@ -138,19 +148,18 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
     )
     for resource in (VALIDATING, MUTATING):  # hand edits the operator puts back
         await edit_and_wait_for_repair(kubectl, resource)
-    # the serving certificate is renewed (every 2 s) with a patch of the Secret
-    renewed = (kubectl.get(SECRETS, secret["name"], NAMESPACE) or {})["metadata"]["resourceVersion"]
-    await eventually(
-        lambda: (
-            (kubectl.get(SECRETS, secret["name"], NAMESPACE) or {})["metadata"]["resourceVersion"] != renewed
-        ),
-        what="a renewal",
-    )
+    filled = (kubectl.get(SECRETS, secret["name"], RELEASE_NAMESPACE) or {}).get("data") or {}
+    assert "ca.key" in filled  # the operator filled the chart's empty Secret (get, then patch)
+    await eventually(lambda: renewed(kubectl.emulator), what="the Lease renewed")
     trust = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=str(cert_dir / "ca.crt")))
     async with aiohttp.ClientSession(connector=trust) as session:
         review = pod_review(pod("not-indexed-anywhere"))
         async with session.post(f"https://localhost:{port}/mutate-pod", json=review) as answer:
             assert answer.status == 200
+
+
+def renewed(emulator: ApiEmulator) -> bool:
+    return any(request.method.value == "PUT" and "/leases/" in request.url.path for request in emulator)
 
 
 async def edit_and_wait_for_repair(kubectl: Kubectl, resource: str) -> None:
@@ -178,18 +187,23 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
         and (found := access(request.method.value, request.url.path, dict(request.params))) is not None
     }
     objects = render()
-    everywhere = find(objects, "ClusterRole")["rules"]
-    in_release_namespace = find(objects, "Role")["rules"]
+    rules = find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
+    release_rules = [
+        rule
+        for item in objects
+        if item["kind"] == "Role" and item["metadata"]["namespace"] == RELEASE_NAMESPACE
+        for rule in item["rules"]
+    ]
 
     def allowed(request: Access) -> bool:
-        rules = everywhere + (in_release_namespace if request.namespace == NAMESPACE else [])
-        return any(allows(rule, request) for rule in rules)
+        in_release = request.namespace == RELEASE_NAMESPACE
+        return any(allows(rule, request) for rule in [*rules, *(release_rules if in_release else [])])
 
     refused = sorted(str(request) for request in requests if not allowed(request))
     assert refused == []
     granted = {
         (group, resource, verb, name)
-        for rule in everywhere + in_release_namespace
+        for rule in [*rules, *release_rules]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
 from flink_tm_memory.cli.errors import OperatorStartError, UsageError
 from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
 from flink_tm_memory.runtime.certificate_schedule import Validity
-from flink_tm_memory.runtime.options import DEFAULT_VALIDITY, OperatorOptions, SecretReference, WebhookOptions
+from flink_tm_memory.runtime.options import (
+    DEFAULT_VALIDITY,
+    LeaderElectionOptions,
+    OperatorOptions,
+    SecretReference,
+    WebhookOptions,
+)
+
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+"""Where a pod finds its own namespace when ``POD_NAMESPACE`` is not set."""
+LEADERSHIP_LOST_EXIT = 1
 
 
 def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
@@ -28,7 +40,54 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         metrics_port=arguments.metrics_port,
         metrics_listen=arguments.metrics_listen,
         api_unready_after=arguments.api_unready_after,
+        per_resource_metrics=arguments.per_resource_metrics,
+        leader_election=leader_election_options(arguments),
     )
+
+
+def leader_election_options(arguments: argparse.Namespace) -> LeaderElectionOptions | None:
+    """The Lease's options when ``--leader-election`` is given; refused (naming the flag) when unusable."""
+    if not arguments.leader_election:
+        given = [flag for flag, value in _election_flags(arguments) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} --leader-election")
+        return None
+    from flink_tm_memory.runtime.leader import default_identity
+
+    namespace = arguments.leader_election_namespace or _own_namespace()
+    if not namespace:
+        raise UsageError(
+            "--leader-election needs --leader-election-namespace outside a pod "
+            "(no $POD_NAMESPACE, no service account namespace file)"
+        )
+    options = LeaderElectionOptions(
+        namespace=namespace,
+        identity=arguments.leader_election_identity or default_identity(),
+        name=arguments.leader_election_lease,
+        lease_duration=arguments.lease_duration,
+        renew_deadline=arguments.renew_deadline,
+        retry_period=arguments.retry_period,
+    )
+    problems = options.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    return options
+
+
+def _election_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
+    return [
+        ("--leader-election-namespace", arguments.leader_election_namespace),
+        ("--leader-election-identity", arguments.leader_election_identity),
+    ]
+
+
+def _own_namespace() -> str | None:
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"]
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
@@ -60,6 +119,7 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
         host=arguments.webhook_host,
         manage_configurations=arguments.webhook_manage_configurations,
         service=service,
+        drain_seconds=arguments.webhook_drain_seconds,
         **(
             {}
             if interval is None
@@ -107,9 +167,12 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
+    from flink_tm_memory.runtime.admission.server import AdmissionServerError
     from flink_tm_memory.runtime.health import HealthServerError
+    from flink_tm_memory.runtime.leader import LeadershipLostError
     from flink_tm_memory.service.runner import (
         ConnectionSetupError,
+        LeaderElectionSetupError,
         WebhookSetupError,
         configure_logging,
         run_operator,
@@ -119,6 +182,15 @@ def run_operator_command(arguments: argparse.Namespace) -> int:
     configure_logging(arguments.log_format, verbose=arguments.verbose)
     try:
         asyncio.run(run_operator(options))
-    except (ConnectionSetupError, WebhookSetupError, HealthServerError) as error:
+    except (
+        ConnectionSetupError,
+        WebhookSetupError,
+        HealthServerError,
+        AdmissionServerError,
+        LeaderElectionSetupError,
+    ) as error:
         raise OperatorStartError(str(error)) from None
+    except LeadershipLostError:  # logged where it was lost; the kubelet restarts the process as a standby
+        logging.getLogger(__name__).error("Exiting: this replica lost the leader Lease.")
+        return LEADERSHIP_LOST_EXIT
     return 0

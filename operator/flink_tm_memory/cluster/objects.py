@@ -2,8 +2,9 @@
 
 ConfigMaps (core), Deployments and StatefulSets (apps), FlinkDeployments (the Flink Kubernetes
 Operator's custom resource), the operator's own FlinkTaskManagerMemory (and its status), Events,
-the one Secret holding the webhook's certificates, and, when it manages them, its webhook
-configurations (admissionregistration). Each kind is its API path; the client fills in (and quotes)
+the one Secret holding the webhook's certificates, when it manages them its webhook configurations
+(admissionregistration), and the Lease of its leader election (coordination; read, created once, then
+replaced whole under its resourceVersion). Each kind is its API path; the client fills in (and quotes)
 the namespace and the name. Patches are sent with the content type the renderer chose (strategic
 merge for built-in workloads, JSON merge otherwise). Workloads, FlinkDeployments, Secrets and webhook
 configurations are never created: the operator only patches what their owners (or the chart) made.
@@ -24,6 +25,7 @@ APPS = "/apis/apps/v1"
 FLINK_DEPLOYMENTS = "/apis/flink.apache.org/v1beta1"
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 MEMORIES = f"/apis/{GROUP}/{VERSION}"
+COORDINATION = "/apis/coordination.k8s.io/v1"
 
 
 class ObjectApi(Protocol):
@@ -103,6 +105,37 @@ class WebhookConfigurations:
 
     async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
         return await self.client.patch(f"{self._collection}/{{name}}", body, content_type, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """One named ``coordination.k8s.io/v1`` Lease: the leader election's lock."""
+
+    client: ClusterClient
+    namespace: str
+    name: str
+
+    async def read(self) -> Json | None:
+        """The Lease, or ``None`` if it does not exist yet."""
+        path = f"{COORDINATION}/namespaces/{{namespace}}/leases/{{name}}"
+        return await _absent_as_none(self.client.get(path, namespace=self.namespace, name=self.name))
+
+    async def create(self, spec: Json) -> Json:
+        """Creates the Lease with ``spec``; ``WriteConflictError`` if another replica created it first."""
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": self.name, "namespace": self.namespace},
+            "spec": spec,
+        }
+        path = f"{COORDINATION}/namespaces/{{namespace}}/leases"
+        return await self.client.create(path, body, namespace=self.namespace)
+
+    async def replace(self, lease: Json, spec: Json) -> Json:
+        """Writes ``spec`` over ``lease`` as read; ``WriteConflictError`` if it changed since."""
+        body = {**lease, "spec": spec}
+        path = f"{COORDINATION}/namespaces/{{namespace}}/leases/{{name}}"
+        return await self.client.replace(path, body, namespace=self.namespace, name=self.name)
 
 
 def config_map_api(client: ClusterClient) -> NamespacedObjects:

@@ -3,7 +3,8 @@
 The API server calls webhooks over HTTPS only and verifies the serving certificate against the
 ``caBundle`` of the webhook configuration, so both must come from one CA (or, during a rotation, one
 of the CAs the bundle holds). Two ways to get them, both ending as files in one directory
-(``tls.crt``, ``tls.key``, ``ca.crt``) that the webhook server re-reads when they change:
+(``tls.crt``, ``tls.key``, ``ca.crt``) that the admission server re-reads when they change
+(``runtime.admission.tls``):
 
 - the operator's own (the chart's default): one CA and serving certificate shared by every replica
   through one Secret, renewed and rotated with an overlap (``shared_certificates``); in development

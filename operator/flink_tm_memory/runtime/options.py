@@ -55,7 +55,9 @@ class WebhookOptions:
     """Seconds between two checks of the operator's own certificates (renewed when due) and of the
     managed configurations (which must hold the CAs)."""
     certificate_check_interval: float = 60.0
-    """Seconds between two reads of the certificate files; the server restarts with changed ones."""
+    """Seconds between two reads of the certificate files; changed ones are served without a restart."""
+    drain_seconds: float = 5.0
+    """On shutdown, seconds the server still answers while reporting not ready, so endpoints drop it."""
 
     @property
     def url(self) -> str:
@@ -69,6 +71,49 @@ class WebhookOptions:
             return None
         interval = max(self.configuration_check_interval, self.certificate_check_interval)
         return self.validity.problem(interval)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderElectionOptions:
+    """Leader election through a Lease, with client-go's timings (``runtime.leader``)."""
+
+    namespace: str
+    """The namespace of the Lease: the operator's own."""
+    identity: str
+    """This replica's name in the Lease's ``holderIdentity``: its pod's name."""
+    name: str = "flink-tm-memory-operator"
+    """The Lease's name (the chart grants ``get``/``update`` on this one name only)."""
+    lease_duration: float = 15.0
+    """Seconds a standby waits, after it last saw the Lease change, before it takes the Lease over."""
+    renew_deadline: float = 10.0
+    """Seconds the leader keeps trying to renew before it gives up leading (less than the duration)."""
+    retry_period: float = 2.0
+    """Seconds between two attempts to acquire or renew."""
+
+    def problems(self) -> list[str]:
+        """What makes these settings unusable (client-go's rules), each naming its flag; empty: none."""
+        problems = [
+            f"{flag} must not be empty"
+            for flag, value in (
+                ("--leader-election-lease", self.name),
+                ("--leader-election-namespace", self.namespace),
+                ("--leader-election-identity", self.identity),
+            )
+            if not value
+        ]
+        if self.retry_period <= 0:
+            problems.append(f"--retry-period ({self.retry_period:g} s) must be positive")
+        if self.renew_deadline <= self.retry_period:
+            problems.append(
+                f"--renew-deadline ({self.renew_deadline:g} s) must be longer than --retry-period "
+                f"({self.retry_period:g} s)"
+            )
+        if self.lease_duration <= self.renew_deadline:
+            problems.append(
+                f"--lease-duration ({self.lease_duration:g} s) must be longer than --renew-deadline "
+                f"({self.renew_deadline:g} s): the leader must give up before a standby may take over"
+            )
+        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +151,10 @@ class OperatorOptions:
     """Seconds without an answer from the API server after which ``/readyz`` fails."""
     api_check_interval: float = 10.0
     """Seconds of silence after which the operator asks the API server for its version, to know it is there."""
+    per_resource_metrics: bool = True
+    """Serve the series labelled by each resource's namespace and name (one series per resource)."""
+    leader_election: LeaderElectionOptions | None = None
+    """Reconcile only while this replica holds the Lease; ``None``: at once, as the only replica."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

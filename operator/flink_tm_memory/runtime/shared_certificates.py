@@ -25,7 +25,12 @@ from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.runtime.certificate_content import Content, carry_out, decode, encode, parse
 from flink_tm_memory.runtime.certificate_files import write_atomically
 from flink_tm_memory.runtime.certificate_schedule import Validity, plan
-from flink_tm_memory.runtime.certificate_store import CertificateStore, StoreConflictError, StoreMissingError
+from flink_tm_memory.runtime.certificate_store import (
+    CertificateStore,
+    MemoryStore,
+    StoreConflictError,
+    StoreMissingError,
+)
 from flink_tm_memory.runtime.certificates import CA_FILE, CERT_FILE, KEY_FILE, ServingCertificates
 from flink_tm_memory.runtime.self_signed import load_certificate
 
@@ -95,9 +100,12 @@ class CertificateKeeper:
                     continue
                 if decision.changes:
                     reasons = "; ".join(decision.reasons)
-                    logger.info(
+                    # In memory (development) every start makes a CA: routine, not news.
+                    level = logging.DEBUG if isinstance(self._store, MemoryStore) else logging.INFO
+                    logger.log(
+                        level,
                         f"Renewed the webhook certificates store={self._store.description} "
-                        f"ca={decision.ca.value} serving={decision.issue_serving} reasons={reasons!r}"
+                        f"ca={decision.ca.value} serving={decision.issue_serving} reasons={reasons!r}",
                     )
             self._install(content)
             return content
@@ -112,7 +120,7 @@ class CertificateKeeper:
             try:
                 await self.sync()
             except (ApiError, StoreMissingError, OSError) as error:
-                logger.error(f"Failed to get the webhook certificates, retrying error={str(error)!r}")
+                logger.warning(f"Failed to get the webhook certificates, retrying error={str(error)!r}")
                 await asyncio.sleep(retry_delay)
             else:
                 return

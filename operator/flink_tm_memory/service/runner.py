@@ -1,16 +1,23 @@
 """Starting the operator: one client, one registry, kopf's settings, and kopf's main loop.
 
 ``run_operator`` is what the command line runs and what the integration tests run in their own event
-loop (against an emulated API server), so the tested operator is the shipped one. It assumes one
-active replica (kopf runs standalone, without peering): deploy one replica with the ``Recreate``
-strategy, so two operators never write the same objects at once.
+loop (against an emulated API server), so the tested operator is the shipped one.
+
+Without leader election kopf (reconciliation, the ConfigMap repair watch, kopf's Events) and its
+companions (the drift loop, the Event senders) start at once: the process assumes it is the only
+writer (development, tests). With ``options.leader_election`` every replica serves health and
+metrics (and admission, which needs no leadership), but the writers run only inside
+``LeaderElector.lead``: while this replica holds the Lease. A graceful stop ends kopf first and then
+releases the Lease; a lost Lease cancels kopf at once and raises ``LeadershipLostError``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from functools import partial
 from pathlib import Path
@@ -24,14 +31,16 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.cluster.objects import Lease
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
-from flink_tm_memory.control.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.control.mutation import MUTATE_ID
+from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.admission import VALIDATE_ID
-from flink_tm_memory.handlers.registration import register_handlers
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
+from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
 from flink_tm_memory.runtime.certificate_metrics import CertificateExpiryCollector
 from flink_tm_memory.runtime.certificates import ServingCertificates, mounted_certificates
 from flink_tm_memory.runtime.health import (
@@ -43,12 +52,20 @@ from flink_tm_memory.runtime.health import (
     probe,
     serve_health,
 )
-from flink_tm_memory.runtime.metrics import OperatorMetrics
-from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
+from flink_tm_memory.runtime.leader import (
+    LEADER_ELECTION_CHECK,
+    LeaderElector,
+    LeadershipCollector,
+    LeaderStatus,
+    standalone_status,
+)
+from flink_tm_memory.runtime.log_levels import install_log_levels
+from flink_tm_memory.runtime.metrics import PREFIX, OperatorMetrics
+from flink_tm_memory.runtime.options import LeaderElectionOptions, OperatorOptions, WebhookOptions
 from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
-from flink_tm_memory.runtime.webhook_server import webhook_server
+from flink_tm_memory.service.admission import Admission
 
 if TYPE_CHECKING:
     from flink_tm_memory.runtime.shared_certificates import CertificateKeeper
@@ -73,20 +90,36 @@ class WebhookSetupError(Exception):
     """The webhook's certificates can be neither read nor made."""
 
 
+class LeaderElectionSetupError(Exception):
+    """The leader election's settings cannot work (a timing client-go would refuse, an empty name)."""
+
+
 def configure_logging(log_format: str, *, verbose: bool) -> None:
     """kopf's logging: ``plain``, ``full`` (with timestamps and levels) or ``json`` lines."""
     formats = {"plain": kopf.LogFormat.PLAIN, "full": kopf.LogFormat.FULL, "json": kopf.LogFormat.JSON}
     kopf.configure(verbose=verbose, log_format=formats[log_format])
 
 
+StopFlag = asyncio.Event | threading.Event
+"""What tells the operator to stop, as kopf accepts it (the tests run it in a thread: a threading.Event)."""
+STOP_FLAG_POLL = 0.05
+"""Seconds between two looks at a ``threading.Event`` stop flag (it cannot be awaited)."""
+
+
 async def run_operator(
     options: OperatorOptions,
     *,
-    stop_flag: asyncio.Event | None = None,
-    ready_flag: asyncio.Event | None = None,
+    stop_flag: StopFlag | None = None,
+    ready_flag: asyncio.Event | threading.Event | None = None,
 ) -> None:
-    """Runs the operator until ``stop_flag`` is set (or the process is signalled)."""
+    """Runs the operator until ``stop_flag`` is set (or the process is signalled).
+
+    ``ready_flag`` is set once kopf has started: at once without leader election, else once this
+    replica leads. Raises ``LeadershipLostError`` if it led and lost the Lease.
+    """
     install_redaction()  # before anything logs an object: secret-looking option values are masked
+    # kopf's routine lines below ERROR; FlinkDeployments are watched only where their CRD is installed.
+    install_log_levels(optional_groups=OPTIONAL_GROUPS)
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
@@ -101,16 +134,25 @@ async def run_operator(
     keeper = _keeper(client, options.webhook, certificates)
     if own is not None and keeper is not None:
         own.published = keeper.carries
-    metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
+    metrics = OperatorMetrics(
+        client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
+    )
     if own is not None:
         metrics.registry.register(CertificateExpiryCollector(own))
+    elector = _elector(client, options.leader_election)
+    metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
     settings = operator_settings(options)
-    if options.webhook is not None and certificates is not None:
-        settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
-    locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    admission = _admission(client, options, certificates, metrics)
+    locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
-        client, options, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+        client,
+        options,
+        locks=locks,
+        config_maps=config_maps,
+        metrics=metrics,
+        events=events,
+        workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     registry = kopf.OperatorRegistry()
@@ -120,19 +162,15 @@ async def run_operator(
         repairer=ConfigMapRepairer(
             client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
         ),
-        mutator=PodMutator(client),
+        new_workloads=NewWorkloads(workloads, reconciler.check_drift),
         credentials=partial(read_credentials, configuration),
         options=options,
     )
     kopf.on.probe(registry=registry, id=API_SERVER_CHECK)(probe(client.contact))
-    try:
-        async with (
-            _served_health(options, metrics, client, keeper),
-            _background(keep_in_touch(client, options.api_check_interval)),
-            _background(*events.senders()),
-            _background(drift.run()),
-            _kept_certificates(keeper, own, options.webhook),
-        ):
+
+    async def reconcile(kopf_stop: StopFlag | None) -> None:
+        """kopf and the writers beside it, until kopf stops."""
+        async with _background(*events.senders()), _background(drift.run()):
             await kopf.operator(
                 registry=registry,
                 settings=settings,
@@ -141,11 +179,69 @@ async def run_operator(
                 clusterwide=not options.namespaces,
                 standalone=True,
                 liveness_endpoint=options.liveness_endpoint,
-                stop_flag=stop_flag,
+                stop_flag=kopf_stop,
                 ready_flag=ready_flag,
             )
+
+    try:
+        async with (
+            _served_health(options, metrics, client, keeper=keeper, admission=admission, elector=elector),
+            admission.serving() if admission is not None else contextlib.nullcontext(),
+            _background(keep_in_touch(client, options.api_check_interval)),
+            _kept_certificates(keeper, own, options.webhook),
+        ):
+            if elector is None:
+                await reconcile(stop_flag)
+            else:
+                await _lead(elector, reconcile, stop_flag)
     finally:
         client.close()
+
+
+def _elector(client: ClusterClient, options: LeaderElectionOptions | None) -> LeaderElector | None:
+    if options is None:
+        return None
+    problems = options.problems()
+    if problems:
+        raise LeaderElectionSetupError(f"cannot elect a leader: {'; '.join(problems)}")
+    return LeaderElector(Lease(client, options.namespace, options.name), options)
+
+
+def _leader_status(elector: LeaderElector | None) -> Callable[[], LeaderStatus]:
+    if elector is None:
+        return standalone_status
+    return lambda: elector.status
+
+
+async def _lead(
+    elector: LeaderElector,
+    reconcile: Callable[[StopFlag | None], Coroutine[Any, Any, None]],
+    stop_flag: StopFlag | None,
+) -> None:
+    """Reconciles while this replica leads; stops on ``stop_flag``, SIGTERM or SIGINT, then releases.
+
+    While standing by, kopf (which handles the signals itself once it runs) is not running: the
+    signals set ``stopping`` here, as they would stop kopf.
+    """
+    stopping = asyncio.Event()
+    if threading.current_thread() is threading.main_thread():
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stopping.set)
+    async with _background(_watch_flag(stop_flag, stopping)):
+        await elector.lead(lambda: reconcile(stopping), stopping)
+
+
+async def _watch_flag(flag: StopFlag | None, stopping: asyncio.Event) -> None:
+    """Sets ``stopping`` once ``flag`` is set."""
+    if flag is None:
+        return
+    if isinstance(flag, asyncio.Event):
+        await flag.wait()
+    else:
+        while not flag.is_set():
+            await asyncio.sleep(STOP_FLAG_POLL)
+    stopping.set()
 
 
 def _own_certificates(client: ClusterClient, options: WebhookOptions) -> CertificateKeeper | None:
@@ -190,13 +286,20 @@ def _served_health(
     options: OperatorOptions,
     metrics: OperatorMetrics,
     client: ClusterClient,
+    *,
     keeper: WebhookConfigurationKeeper | None,
+    admission: Admission | None,
+    elector: LeaderElector | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:
         return contextlib.nullcontext()
     checks: dict[str, Check] = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
     if keeper is not None:
         checks[WEBHOOK_CONFIGURATIONS_CHECK] = keeper.check
+    if admission is not None:
+        checks.update(admission.checks())
+    if elector is not None:
+        checks[LEADER_ELECTION_CHECK] = elector.check
     return serve_health(options.metrics_listen, options.metrics_port, metrics, checks)
 
 
@@ -216,6 +319,22 @@ async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _admission(
+    client: ClusterClient,
+    options: OperatorOptions,
+    certificates: ServingCertificates | None,
+    metrics: OperatorMetrics,
+) -> Admission | None:
+    """The admission webhooks, served in a thread of their own by every replica (kopf serves none).
+
+    The validating webhook's authorisation step (``control.authorization``) joins here, as
+    ``Admission(..., validating_before=(...,))``.
+    """
+    if options.webhook is None or certificates is None:
+        return None
+    return Admission(client, options, options.webhook, certificates, metrics)
 
 
 def _keeper(
