@@ -111,11 +111,14 @@ class WebhookConfigurationKeeper:
             return CheckResult(True, "the webhook configurations carry this server's CA")
         return CheckResult(False, "the webhook configurations do not carry this server's CA yet")
 
-    async def keep(self, interval: float, before: Callable[[], Awaitable[object]] | None = None) -> None:
-        """Applies now, then every ``interval`` seconds, until cancelled; ``before`` runs first each time
-        (the certificate check, so the bundle applied is the one just read)."""
+    async def keep(self, interval: float, before: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Applies now, then every ``interval`` seconds, until cancelled.
+
+        ``before`` runs first each time (the certificate check, so the bundle applied is the one just
+        read from the store); when it fails, nothing is applied that time: a bundle from an older read
+        could take back a CA another replica has already switched to.
+        """
         while True:
-            if before is not None:
-                await before()
-            await self.apply()
+            if before is None or await before():
+                await self.apply()
             await asyncio.sleep(interval)

@@ -368,7 +368,7 @@ async def _kept_certificates(
         yield
 
 
-async def _every(interval: float, check: Callable[[], Awaitable[object]]) -> None:
+async def _every(interval: float, check: Callable[[], Awaitable[bool]]) -> None:
     while True:
         await asyncio.sleep(interval)
         await check()
