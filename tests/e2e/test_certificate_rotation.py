@@ -86,7 +86,7 @@ class Rotation:
         repository, _, tag = self.images.operator.reference.rpartition(":")
         values = {"image.repository": repository, "image.tag": tag, **SHORT}
         settings = [
-            argument for key, value in values.items() for argument in ("--set-string", f"{key}={value}")
+            argument for key, value in values.items() for argument in ("--set", f"{key}={value}")
         ]
         self.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, *settings)
         waited = self.cluster.control_plane.kubectl(
