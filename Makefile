@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools node-packages images cluster run test lint types imports unit reliability e2e vectors manifests lock image bench bench-operator bench-operator-large bench-webhook clean
+.PHONY: help setup tools node-packages images cluster run test lint types imports unit chart verify reliability e2e vectors manifests lock image bench bench-operator bench-operator-large bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,8 +48,14 @@ types: $(STAMP) ## mypy --strict
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) tools ## unit, property, conformance, integration, reliability, chart and meta tests
-	$(BIN)/pytest -q --ignore=tests/e2e
+unit: $(STAMP) ## unit, property, conformance, integration, reliability and meta tests (no Go needed)
+	$(BIN)/pytest -q --ignore=tests/e2e -m "not helm"
+
+chart: $(STAMP) tools ## The chart rendered by real Helm: schemas, RBAC coverage, hygiene, install.yaml (builds Helm)
+	$(BIN)/pytest -q --ignore=tests/e2e -m helm
+
+verify: $(STAMP) tools ## Every generated file (CRD, its chart copy, webhook configurations, install.yaml) is current
+	$(BIN)/python -m tests.generated --check
 
 reliability: $(STAMP) ## API faults, kills, watch expiry at scale (part of unit); RELIABILITY_COUNT/_EDIT_ROUNDS/_SEED
 	$(BIN)/pytest -q -s tests/reliability
@@ -57,17 +63,14 @@ reliability: $(STAMP) ## API faults, kills, watch expiry at scale (part of unit)
 e2e: $(STAMP) tools node-packages ## End-to-end: a real node, the operator in its pod, Flink in pods (root; builds images once)
 	$(BIN)/pytest -q tests/e2e
 
-test: lint types imports unit e2e ## Everything CI runs
+test: lint types imports verify unit chart e2e ## Everything CI runs
 
 vectors: $(STAMP) ## Regenerate the conformance vectors from real Flink (needs Java 17 and FLINK_ORACLE)
 	$(BIN)/python -m tests.conformance.regenerate --oracle $(FLINK_ORACLE) $(VECTORS_ARGS)
 	$(BIN)/python -m tests.conformance.option_keys --oracle $(FLINK_ORACLE)
 
 manifests: $(STAMP) tools ## Regenerate the CRD, webhook configurations, the chart's CRD copy and manifests/install.yaml
-	$(BIN)/python -m flink_tm_memory.api.crd
-	$(BIN)/python -m flink_tm_memory webhook-configurations > manifests/webhooks/flink-tm-memory-operator.yaml
-	cp manifests/crd/flinkmemory.io_flinktaskmanagermemories.yaml $(CHART)/files/
-	$(BIN)/python -m tests.chart.install_manifest
+	$(BIN)/python -m tests.generated
 
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 

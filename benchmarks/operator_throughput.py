@@ -65,6 +65,8 @@ class Operator:
 
     label: str
     source: Path
+    arguments: tuple[str, ...] = ()
+    """Extra arguments of ``run`` (the current checkout's only: the reference may not know them)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Figures:
 def main() -> int:
     arguments = parse_arguments()
     with tempfile.TemporaryDirectory() as scratch:
-        operators = [Operator(CURRENT, ROOT / "operator")]
+        operators = [Operator(CURRENT, ROOT / "operator", tuple(arguments.operator_arg))]
         if arguments.reference != "none":
             reference = export_revision(arguments.reference, Path(scratch) / "reference")
             operators.insert(0, Operator(arguments.reference, reference))
@@ -126,6 +128,13 @@ def parse_arguments() -> argparse.Namespace:
         help="Deployments no resource targets, there before the operator starts (default 0): what the "
         "workload watch costs in a busy cluster",
     )
+    parser.add_argument(
+        "--operator-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an extra argument of the current operator's `run` (repeatable), e.g. --operator-arg=--no-workload-watch",
+    )
     return parser.parse_args()
 
 
@@ -155,7 +164,9 @@ async def measure(operator: Operator, count: int, concurrency: int, others: int 
             emulator, DEPLOYMENTS, (other_deployment(index) for index in range(others)), concurrency
         )
         with tempfile.TemporaryDirectory() as scratch:
-            async with operator_process(str(emulator.url), Path(scratch), operator.source) as process:
+            async with operator_process(
+                str(emulator.url), Path(scratch), operator.source, operator.arguments
+            ) as process:
                 await watching(emulator)
                 await asyncio.sleep(1)  # let start-up settle before reading the idle RSS
                 idle, cpu_before = rss(process.pid), cpu_seconds(process.pid)
@@ -203,7 +214,7 @@ def operator_requests(requests: Sequence[Any]) -> Counter[str]:
 
 @asynccontextmanager
 async def operator_process(
-    server: str, scratch: Path, source: Path = ROOT / "operator"
+    server: str, scratch: Path, source: Path = ROOT / "operator", arguments: Sequence[str] = ()
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``python -m flink_tm_memory run`` from ``source`` against the emulator, through a kubeconfig.
 
@@ -214,7 +225,7 @@ async def operator_process(
     config.write_text(yaml.safe_dump(kubeconfig(server)), encoding="utf-8")
     environment = {**os.environ, "KUBECONFIG": str(config), "PYTHONPATH": str(source)}
     environment.pop("KUBERNETES_SERVICE_HOST", None)
-    command = (sys.executable, "-m", "flink_tm_memory", "run", "--log-format", "plain")
+    command = (sys.executable, "-m", "flink_tm_memory", "run", "--log-format", "plain", *arguments)
     with (scratch / "operator.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             *command, env=environment, stdout=log, stderr=subprocess.STDOUT

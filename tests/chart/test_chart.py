@@ -210,7 +210,8 @@ def webhook_service(objects: list[Json]) -> Json:
 
 def container(objects: list[Json]) -> Json:
     [operator] = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
-    return operator
+    found: Json = operator
+    return found
 
 
 def test_the_operator_pod_meets_the_restricted_pod_security_standard(

@@ -28,7 +28,8 @@ def deployment_of(objects: list[Json]) -> Json:
 
 def operator_container(objects: list[Json]) -> Json:
     [container] = deployment_of(objects)["spec"]["template"]["spec"]["containers"]
-    return container
+    found: Json = container
+    return found
 
 
 def lease_role(objects: list[Json]) -> Json:

@@ -37,7 +37,8 @@ def pod_spec(objects: list[Json]) -> Json:
 
 def container(objects: list[Json]) -> Json:
     [operator] = pod_spec(objects)["containers"]
-    return operator
+    found: Json = operator
+    return found
 
 
 # ------------------------------------------------------------------------------ security contexts
@@ -88,7 +89,7 @@ def restricted_v2_violations(pod: Json) -> list[str]:
 
 
 def _container_violations(item: Json, pod_seccomp: str | None) -> list[str]:
-    found = []
+    found: list[str] = []
     context = item.get("securityContext") or {}
     found.extend(
         f"securityContext.{field} is pinned"
@@ -317,3 +318,32 @@ def test_the_namespace_is_rendered_with_pod_security_labels_only_when_asked() ->
     assert (
         find(relaxed, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     )
+
+
+# ------------------------------------------------------------------------------ workload watch
+
+
+def workload_rules(objects: list[Json]) -> dict[str, tuple[str, ...]]:
+    rules = find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
+    return {
+        resource: tuple(sorted(rule["verbs"]))
+        for rule in rules
+        for resource in rule["resources"]
+        if resource in ("deployments", "statefulsets", "flinkdeployments")
+    }
+
+
+def test_the_workload_watch_is_on_by_default_and_can_be_narrowed_or_turned_off_with_its_rights() -> None:
+    default = render()
+    options = operator_options(parse_arguments(container(default)["args"]))
+    assert (options.workload_watch, options.workload_selector) == (True, None)
+    assert set(workload_rules(default).values()) == {("get", "list", "patch", "watch")}
+
+    selected = render({"workloadWatch": {"labelSelector": "app.kubernetes.io/component=taskmanager"}})
+    options = operator_options(parse_arguments(container(selected)["args"]))
+    assert options.workload_selector == "app.kubernetes.io/component=taskmanager"
+
+    off = render({"workloadWatch": {"enabled": False, "labelSelector": "ignored=yes"}})
+    options = operator_options(parse_arguments(container(off)["args"]))
+    assert (options.workload_watch, options.workload_selector) == (False, None)
+    assert set(workload_rules(off).values()) == {("get", "patch")}  # no right the operator would not use

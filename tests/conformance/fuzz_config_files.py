@@ -46,6 +46,7 @@ from tests.conformance.file_vectors import (
     oracle_case,
     same_answer,
 )
+from tests.conformance.jsonl import parse_jsonl
 
 CASES = Path(__file__).resolve().parent / "cases" / "files"
 FILE_PREFIX = "#: \n"  # what the oracle's file channel writes before the value of the key "#"
@@ -329,7 +330,7 @@ def ask_oracle(
         # e.g. a cross-check mismatch: Flink answered the same file differently twice (a !!binary memory size)
         sys.exit(f"{' '.join(command)} exited with {completed.returncode}:\n{completed.stderr[-2000:]}")
     out = completed.stdout
-    answers = [json.loads(line) for line in out.split("\n") if line.strip()]
+    answers = parse_jsonl(out)
     return [{key: value for key, value in answer.items() if key != "id"} for answer in answers]
 
 

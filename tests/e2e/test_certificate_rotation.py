@@ -85,9 +85,7 @@ class Rotation:
     def install(self) -> None:
         repository, _, tag = self.images.operator.reference.rpartition(":")
         values = {"image.repository": repository, "image.tag": tag, **SHORT}
-        settings = [
-            argument for key, value in values.items() for argument in ("--set", f"{key}={value}")
-        ]
+        settings = [argument for key, value in values.items() for argument in ("--set", f"{key}={value}")]
         self.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, *settings)
         waited = self.cluster.control_plane.kubectl(
             "rollout", "status", f"deployment/{RELEASE}", "-n", SYSTEM, f"--timeout={ROLLOUT_TIMEOUT_S}s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from functools import partial
 
 import pytest
 
@@ -40,7 +41,8 @@ def taskmanager_resources(kubectl: Kubectl, resource: str, name: str) -> Json | 
         found: Json = body["spec"]["taskManager"]["resource"]
         return found
     [container] = [c for c in body["spec"]["template"]["spec"]["containers"] if c["name"] == "taskmanager"]
-    return container.get("resources")
+    resources: Json | None = container.get("resources")
+    return resources
 
 
 def target_state(kubectl: Kubectl, name: str) -> str | None:
@@ -149,3 +151,67 @@ async def test_a_retargeted_resource_watches_its_new_workload_and_forgets_the_ol
         for r in emulator.operator_writes(DEPLOYMENTS)
         if "/flink-taskmanager?" in str(r.url) or str(r.url).endswith("/flink-taskmanager")
     ] == []
+
+
+def is_missing(kubectl: Kubectl, name: str) -> bool:
+    return target_state(kubectl, name) == "Missing"
+
+
+async def test_with_a_selector_only_matching_workloads_are_watched_and_sized_at_once(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await start_operator(drift_interval=HOUR, workload_selector="app.kubernetes.io/component=taskmanager")
+    for name in ("labelled", "unlabelled"):
+        memory = sample("deployment-target")
+        memory["metadata"]["name"] = name
+        memory["spec"]["targets"] = {"workloads": [{"kind": "Deployment", "name": f"{name}-tm"}]}
+        await kubectl.create(MEMORIES, memory)
+        await eventually(partial(is_missing, kubectl, name), what=f"{name} missing")
+    unlabelled = deployment("unlabelled-tm", [copy.deepcopy(TASKMANAGER)])
+    await kubectl.create(DEPLOYMENTS, unlabelled)
+    labelled = deployment("labelled-tm", [copy.deepcopy(TASKMANAGER)])
+    labelled["metadata"]["labels"] = {"app.kubernetes.io/component": "taskmanager"}
+    await kubectl.create(DEPLOYMENTS, labelled)
+
+    await eventually(
+        lambda: (
+            (taskmanager_resources(kubectl, DEPLOYMENTS, "labelled-tm") or {})
+            .get("requests", {})
+            .get("memory")
+            == SIZED["memory"]
+        ),
+        what="the labelled Deployment sized",
+    )
+    assert taskmanager_resources(kubectl, DEPLOYMENTS, "unlabelled-tm") == TASKMANAGER["resources"]
+    watches = [
+        request
+        for request in emulator
+        if "/deployments" in str(request.url) and request.headers.get("User-Agent", "").startswith("kopf")
+    ]
+    assert watches
+    assert all("labelSelector=app.kubernetes.io" in str(request.url) for request in watches)
+
+
+async def test_without_the_workload_watch_the_operator_lists_no_workload(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await start_operator(workload_watch=False)
+    await kubectl.create(MEMORIES, sample("deployment-target"))
+    await eventually(
+        lambda: target_state(kubectl, "deployment-target") == "Missing", what="the target missing"
+    )
+    await kubectl.create(DEPLOYMENTS, deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)]))
+    await eventually(  # the drift check (0.4 s in the tests) sizes it
+        lambda: (
+            (taskmanager_resources(kubectl, DEPLOYMENTS, "flink-taskmanager") or {})
+            .get("requests", {})
+            .get("memory")
+            == SIZED["memory"]
+        ),
+        what="the Deployment sized by the drift check",
+    )
+    assert not [
+        request
+        for request in emulator
+        if request.headers.get("User-Agent", "").startswith("kopf") and "/deployments" in str(request.url)
+    ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
 from flink_tm_memory.runtime.certificate_schedule import Validity
@@ -43,6 +44,8 @@ from tests.integration.kubectl import (
 from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
 from tests.integration.webhooks import create_webhook_configurations, free_port
+
+pytestmark = pytest.mark.helm  # the RBAC comes from the chart as real Helm renders it
 
 Json = dict[str, Any]
 SECRETS = "v1/secrets"
@@ -168,9 +171,8 @@ async def edit_and_wait_for_repair(kubectl: Kubectl, resource: str) -> None:
     await kubectl.patch(resource, CONFIGURATION_NAME, {"webhooks": edited}, None)
 
     def repaired() -> bool:
-        return (kubectl.get(resource, CONFIGURATION_NAME, None) or {}).get("webhooks") == configuration[
-            "webhooks"
-        ]
+        live = (kubectl.get(resource, CONFIGURATION_NAME, None) or {}).get("webhooks")
+        return bool(live == configuration["webhooks"])
 
     await eventually(repaired, what=f"{resource} put back")
 

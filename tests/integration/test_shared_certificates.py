@@ -242,7 +242,7 @@ async def test_without_its_secret_the_operator_says_so_and_serves_once_it_exists
 ) -> None:
     webhook = options(tmp_path)
     await create_webhook_configurations(kubectl, webhook)
-    starting = asyncio.create_task(start_operator(webhook=webhook))
+    starting = asyncio.ensure_future(start_operator(webhook=webhook))
     await eventually(
         lambda: "does not exist: the chart creates it" in caplog.text, what="the missing Secret logged"
     )

@@ -333,6 +333,19 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="S",
         help="seconds between checks that ConfigMaps and workloads still hold the layout (default 60)",
     )
+    run.add_argument(
+        "--no-workload-watch",
+        dest="workload_watch",
+        action="store_false",
+        help="do not watch Deployments, StatefulSets and FlinkDeployments: a target created after its "
+        "resource is sized by the next drift check",
+    )
+    run.add_argument(
+        "--workload-selector",
+        metavar="SELECTOR",
+        help="label selector for the workload watch, applied by the API server (e.g. "
+        "app.kubernetes.io/component=taskmanager): only matching workloads are sized at once",
+    )
     _add_metrics(run)
     _add_webhook(run)
     _add_leader_election(run)

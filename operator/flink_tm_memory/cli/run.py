@@ -42,6 +42,8 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         api_unready_after=arguments.api_unready_after,
         per_resource_metrics=arguments.per_resource_metrics,
         leader_election=leader_election_options(arguments),
+        workload_watch=arguments.workload_watch,
+        workload_selector=arguments.workload_selector or None,
     )
 
 

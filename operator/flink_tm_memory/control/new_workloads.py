@@ -35,10 +35,12 @@ class NewWorkloads:
         self._check = check
 
     def wanted(self, kind: WorkloadKind) -> Callable[..., bool]:
-        """kopf's ``when`` filter for ``kind``: a workload some resource targets."""
+        """kopf's ``when`` filter for ``kind``: a workload some resource targets, just added."""
 
-        def targeted(name: str, namespace: str | None, **_: Any) -> bool:
-            return bool(namespace and self._workloads.targeting(kind, namespace, name))
+        def targeted(type: str | None, name: str, namespace: str | None, **_: Any) -> bool:
+            # Only an addition: the operator's own patches of its targets come back as MODIFIED events,
+            # and kopf would run the handler (and its bookkeeping) for each of them for nothing.
+            return type == "ADDED" and bool(namespace and self._workloads.targeting(kind, namespace, name))
 
         return targeted
 

@@ -67,7 +67,7 @@ def register_handlers(
         id="repair-config-map",
         labels={MANAGED_BY_LABEL: OPERATOR_NAME},
     )(repairer.on_event)
-    for kind, resource in WORKLOADS.items():
+    for kind, resource in WORKLOADS.items() if options.workload_watch else ():
         kopf.on.event(
             *resource, registry=registry, id=f"size-new-{kind.value.lower()}", when=new_workloads.wanted(kind)
         )(new_workloads.on_event(kind))

@@ -155,6 +155,10 @@ class OperatorOptions:
     """Serve the series labelled by each resource's namespace and name (one series per resource)."""
     leader_election: LeaderElectionOptions | None = None
     """Reconcile only while this replica holds the Lease; ``None``: at once, as the only replica."""
+    workload_watch: bool = True
+    """Watch the workload kinds, so a target created after its resource is sized at once."""
+    workload_selector: str | None = None
+    """A label selector the API server applies to the workload watch (``None``: every workload)."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

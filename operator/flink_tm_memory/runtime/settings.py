@@ -9,7 +9,9 @@
   bodies at once, and the memory they took stayed the operator's (CPython keeps its arenas). A
   later event starts a new worker, which costs little.
 - ConfigMaps are watched through a server-side label selector: only the operator's own, not every
-  ConfigMap of the cluster.
+  ConfigMap of the cluster. The workload kinds are, if ``workload_selector`` is given: kopf lists
+  every object of a watched kind when it starts, and one worker per object holds its body for a
+  moment, which in a cluster of thousands of Deployments costs memory the operator keeps.
 - Events name this operator as their reporting component (kopf's own, and the operator's, which
   ``event_reporter`` describes the same way).
 - kopf's own requests (watches, listings, status and annotation patches) never give up: after the
@@ -33,6 +35,12 @@ from flink_tm_memory.render.events import Reporter
 from flink_tm_memory.render.metadata import ANNOTATION_PREFIX, OPERATOR_NAME, managed_label_selector
 from flink_tm_memory.runtime.options import OperatorOptions
 
+WORKLOAD_PLURALS = (
+    ("apps", "deployments"),
+    ("apps", "statefulsets"),
+    ("flink.apache.org", "flinkdeployments"),
+)
+"""The workload kinds' API group and plural, as kopf's selector mapping names them."""
 WORKER_IDLE_TIMEOUT = 0.5
 """Seconds a resource's kopf worker waits for another event before it ends."""
 
@@ -53,6 +61,9 @@ def operator_settings(options: OperatorOptions) -> kopf.OperatorSettings:
     settings.networking.error_backoffs = EndlessBackoffs(options.api_backoffs)
     settings.networking.request_timeout = options.request_timeout
     settings.watching.label_selectors["v1", "configmaps"] = managed_label_selector()
+    if options.workload_selector:
+        for group, plural in WORKLOAD_PLURALS:
+            settings.watching.label_selectors[group, plural] = options.workload_selector
     settings.watching.reconnect_backoff = options.watch_reconnect_backoff
     settings.queueing.idle_timeout = WORKER_IDLE_TIMEOUT
     return settings

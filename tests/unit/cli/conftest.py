@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from flink_tm_memory.cli import main
+from tests.conformance.jsonl import read_jsonl
 
 VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors"
 
@@ -40,7 +40,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def load_vectors(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (VECTORS / name).read_text().splitlines() if line.strip()]
+    return read_jsonl(VECTORS / name)
 
 
 @pytest.fixture(scope="session")

@@ -255,7 +255,7 @@ def test_operator_ca_prints_configurations_for_the_operator_to_patch(cli: CliRun
     assert run.code == 0, run.err
     for configuration in load_all(run.out):
         assert "caBundle" not in configuration["webhooks"][0]["clientConfig"]  # type: ignore[index]
-        assert "annotations" not in configuration["metadata"]  # type: ignore[index,operator]
+        assert "annotations" not in configuration["metadata"]  # type: ignore[operator]
     refused = cli("webhook-configurations", "--operator-ca", "--cert-manager", "ns/name")
     assert refused.code == 2
     assert "--operator-ca: the operator fills caBundle" in refused.err

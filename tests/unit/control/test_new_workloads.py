@@ -41,10 +41,16 @@ async def test_only_a_targeted_workload_passes_and_only_its_addition_checks_each
 
     watch = NewWorkloads(workloads, check)
     wanted = watch.wanted(DEPLOYMENT)
-    assert wanted(name="tm", namespace="flink", body={}) is True
-    assert wanted(name="web", namespace="flink") is False
-    assert watch.wanted(STATEFUL_SET)(name="tm", namespace="flink") is False
-    assert wanted(name="tm", namespace=None) is False
+    assert wanted(type="ADDED", name="tm", namespace="flink", body={}) is True
+    assert wanted(type="ADDED", name="web", namespace="flink") is False
+    assert watch.wanted(STATEFUL_SET)(type="ADDED", name="tm", namespace="flink") is False
+    assert wanted(type="ADDED", name="tm", namespace=None) is False
+    for event in (
+        None,
+        "MODIFIED",
+        "DELETED",
+    ):  # the initial listing, an edit (the operator's own), a deletion
+        assert wanted(type=event, name="tm", namespace="flink") is False
 
     appeared = watch.on_event(DEPLOYMENT)
     for event in (None, "MODIFIED", "DELETED"):  # the initial listing, an edit, a deletion
