@@ -36,7 +36,10 @@ async def test_a_conflict_is_named_in_a_warning_event(operator: object, kubectl:
     await kubectl.create(MEMORIES, sample("conflicting"))
     [event] = await eventually(lambda: kubectl.events("conflicting"), what="an event")
     assert (event["type"], event["reason"]) == ("Warning", "ProcessBelowFlinkAndMetaspace")
-    assert event["message"].startswith("The configured Total Process Memory size (2.000gb")
+    assert event["message"].startswith(
+        "spec.resources.memory, spec.flinkConfiguration[taskmanager.memory.task.heap.size], "
+        "spec.flinkConfiguration[taskmanager.memory.managed.size]: The configured Total Process Memory size (2.000gb"
+    )
 
 
 async def test_a_spec_the_schema_cannot_check_is_a_conflict_too(operator: object, kubectl: Kubectl) -> None:

@@ -111,7 +111,7 @@ def _shape_problem(resource: object) -> str | None:
 def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
     """One line per conflict, Flink's own (the primary one) first, ending with the fix that changes least."""
     ordered = sorted(conflicts, key=lambda conflict: not conflict.primary)  # stable: plan order otherwise
-    return "\n".join(_line(conflict) + _fix(conflict) for conflict in ordered)
+    return "\n".join(conflict_line(conflict) + _fix(conflict) for conflict in ordered)
 
 
 def _fix(conflict: Conflict) -> str:
@@ -119,7 +119,8 @@ def _fix(conflict: Conflict) -> str:
     return f" Fix: {' '.join(conflict.fixes[0].summary.split())}" if conflict.fixes else ""
 
 
-def _line(conflict: Conflict) -> str:
+def conflict_line(conflict: Conflict) -> str:
+    """One conflict on one line, opening with the spec fields (or Flink keys) it names."""
     prefix = " ".join(_prefix(conflict.fields, conflict.keys).split())  # a key may hold a line break
     text = " ".join(conflict.message.split())  # one conflict, one line
     if text.startswith(f"{prefix}:") or any(

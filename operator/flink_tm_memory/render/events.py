@@ -19,6 +19,7 @@ from typing import Any
 from flink_tm_memory.api.v1alpha1 import API_VERSION, KIND, ConditionType, Conflict, PodResources, TargetState
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.render.admission import conflict_line
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome, WriteState
 
@@ -127,7 +128,7 @@ def _conflict_events(
     suffix = f" ({more} more in status.conflicts)" if more else ""
     fix = next((conflict.fixes[0].summary for conflict in conflicts if conflict.fixes), None)
     advice = f" Fix: {fix}." if fix else ""
-    return [EventSpec(WARNING, first.reason, f"{first.message}{suffix}{advice}")]
+    return [EventSpec(WARNING, first.reason, f"{conflict_line(first)}{suffix}{advice}")]
 
 
 def _write_events(

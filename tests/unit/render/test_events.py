@@ -19,7 +19,14 @@ from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, Targ
 from flink_tm_memory.render.plan import MemoryPlan
 from flink_tm_memory.render.pod_resources import render_pod_resources
 
-CONFLICT = Conflict(reason="ProcessSizeMismatch", message="Two sizes.", primary=False)
+CONFLICT = Conflict(
+    reason="ProcessSizeMismatch",
+    message="Two sizes.",
+    keys=["taskmanager.memory.process.size"],
+    fields=["spec.resources.memory", "spec.flinkConfiguration[taskmanager.memory.process.size]"],
+    primary=False,
+)
+NAMED = "spec.resources.memory, spec.flinkConfiguration[taskmanager.memory.process.size]: Two sizes."
 OTHER = Conflict(reason="InvalidSpec", message="Another.", primary=False)
 
 
@@ -75,7 +82,7 @@ def test_a_new_conflict_is_warned_about_naming_the_first_and_counting_the_rest(
     valid_plan: MemoryPlan,
 ) -> None:
     [warning] = events(valid_plan, {}, invalid(3), conflicts=(CONFLICT, OTHER))
-    assert warning == EventSpec("Warning", "ProcessSizeMismatch", "Two sizes. (1 more in status.conflicts)")
+    assert warning == EventSpec("Warning", "ProcessSizeMismatch", f"{NAMED} (1 more in status.conflicts)")
 
 
 def test_the_same_conflict_on_a_later_check_of_the_same_generation_is_not_warned_about_again(
@@ -163,4 +170,4 @@ def test_a_conflict_warning_ends_with_the_fix_that_changes_least(valid_plan: Mem
     fix = ConflictFix.model_validate({"set": {"k": "1g"}, "summary": "raise k from 1m to 1g"})
     flink = Conflict(reason="ComponentsExceedTotalFlink", message="Sum.", primary=True, fixes=[fix])
     [warning] = events(valid_plan, {}, invalid(3), conflicts=(CONFLICT, flink))
-    assert warning.message == "Two sizes. (1 more in status.conflicts) Fix: raise k from 1m to 1g."
+    assert warning.message == f"{NAMED} (1 more in status.conflicts) Fix: raise k from 1m to 1g."
