@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,10 @@ def test_the_default_install_has_every_part() -> None:
             "MutatingWebhookConfiguration",
             "PodDisruptionBudget",
             "Role",
+            "Role",
             "RoleBinding",
+            "RoleBinding",
+            "Secret",
             "Service",
             "ServiceAccount",
             "ValidatingWebhookConfiguration",
@@ -421,16 +425,84 @@ def operator_cluster_role(objects: list[Json]) -> Json:
     return find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")
 
 
-def test_no_rule_uses_a_wildcard_or_touches_secrets(rendered: tuple[str, list[Json]]) -> None:
+def test_no_rule_uses_a_wildcard_creates_or_deletes_webhook_configurations_or_reaches_unnamed_secrets(
+    rendered: tuple[str, list[Json]],
+) -> None:
     _, objects = rendered
     for item in objects:
         if item["kind"] == "ClusterRole" and not item["metadata"]["name"].endswith("-cluster"):
             continue  # the aggregated roles for users (test_hygiene.py): delete is theirs to have
         for rule in item.get("rules", []):
             assert "*" not in [*rule["verbs"], *rule["resources"], *rule["apiGroups"]], rule
-            assert "secrets" not in rule["resources"]
             assert "delete" not in rule["verbs"]
             assert "deletecollection" not in rule["verbs"]
+            if "secrets" in rule["resources"]:
+                assert item["kind"] == "Role", "Secrets only in the operator's namespace"
+                assert item["metadata"]["namespace"] == NAMESPACE
+                assert rule["resources"] == ["secrets"]
+                assert len(rule.get("resourceNames", [])) == 1, rule
+                assert sorted(rule["verbs"]) == ["get", "patch"], rule
+            if {"validatingwebhookconfigurations", "mutatingwebhookconfigurations"} & set(rule["resources"]):
+                assert rule.get("resourceNames") == ["flink-tm-memory-operator"], rule
+                assert sorted(rule["verbs"]) == ["get", "patch"], rule
+
+
+def test_the_operator_shares_its_certificates_through_the_one_secret_it_may_read_and_patch() -> None:
+    objects = render()
+    options = operator_options(parse_arguments(container(objects)["args"])).webhook
+    assert options is not None
+    assert options.secret is not None
+    secret = find(objects, "Secret")
+    assert (options.secret.namespace, options.secret.name) == (NAMESPACE, secret["metadata"]["name"])
+    assert "data" not in secret
+    assert "stringData" not in secret
+    role = find(objects, "Role", secret["metadata"]["name"])
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": [options.secret.name],
+            "verbs": ["get", "patch"],
+        }
+    ]
+    binding = find(objects, "RoleBinding", secret["metadata"]["name"])
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"][0]["name"] == container_service_account(objects)
+
+
+def test_the_rotation_periods_come_from_the_values() -> None:
+    values = {
+        "webhook": {
+            "selfSigned": {
+                "caValidity": "60s",
+                "certificateValidity": "15s",
+                "rotationOverlap": "5s",
+                "checkInterval": 1,
+            }
+        }
+    }
+    options = operator_options(parse_arguments(container(render(values))["args"])).webhook
+    assert options is not None
+    assert (options.validity.ca, options.validity.serving, options.validity.overlap) == (
+        timedelta(seconds=60),
+        timedelta(seconds=15),
+        timedelta(seconds=5),
+    )
+    assert options.configuration_check_interval == options.certificate_check_interval == 1
+
+
+def test_cert_manager_mode_has_no_secret_rule_and_no_webhook_configuration_rule() -> None:
+    objects = render(TOGGLES["cert-manager"])
+    assert "Secret" not in kinds(objects)
+    resources = {
+        resource for item in objects for rule in item.get("rules", []) for resource in rule["resources"]
+    }
+    assert not {"secrets", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"} & resources
+
+
+def container_service_account(objects: list[Json]) -> str:
+    name: str = find(objects, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"]
+    return name
 
 
 def test_an_existing_service_account_is_bound_and_none_is_created() -> None:

@@ -53,7 +53,8 @@ def install_over(
 
 
 def development_configurations(*kinds: str) -> list[Json]:
-    """What ``flink-tm-memory run --webhook-self-signed 172.17.0.1 --webhook-manage-configurations`` writes."""
+    """What a development operator keeps (``flink-tm-memory webhook-configurations --operator-ca`` applied,
+    then patched by ``flink-tm-memory run --webhook-self-signed 172.17.0.1 --webhook-manage-configurations``)."""
     setup = WebhookSetup(UrlEndpoint("https://172.17.0.1:9443"), ca_bundle=b"-----BEGIN CERTIFICATE-----\n")
     return [item for item in webhook_configurations(setup) if item["kind"] in kinds]
 

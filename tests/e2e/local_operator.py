@@ -116,6 +116,7 @@ class Story:
                 f"--webhook-port={self.port}",
                 "--webhook-listen=127.0.0.1",
                 f"--webhook-self-signed={SERVICE}.{SYSTEM}.svc,localhost",
+                f"--webhook-secret={SYSTEM}/{RELEASE}-webhook-certificates",  # the chart's, kept across kills
                 f"--webhook-cert-dir={self.workdir / 'webhook-tls'}",
                 "--webhook-manage-configurations",
                 # through the chart's Service, or at https://localhost:PORT directly (the API server runs here)

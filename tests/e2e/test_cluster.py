@@ -474,7 +474,7 @@ def test_helm_uninstall_leaves_no_operator_object_but_the_crd(story: Story) -> N
         what="the operator pod gone",
     )
     selector = f"app.kubernetes.io/instance={RELEASE}"
-    kinds = "deployments,services,serviceaccounts,roles,rolebindings,configmaps"
+    kinds = "deployments,services,serviceaccounts,roles,rolebindings,configmaps,secrets"
     left = story.kubectl("get", kinds, "-A", "-l", selector, "-o", "name").stdout.split()
     cluster_kinds = (
         "clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations"

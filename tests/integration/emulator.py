@@ -570,6 +570,7 @@ CLUSTER_RESOURCES = {
     "v1/namespaces": ("Namespace", False, ()),
     "apiextensions.k8s.io/v1/customresourcedefinitions": ("CustomResourceDefinition", False, ()),
     "v1/configmaps": ("ConfigMap", True, ()),
+    "v1/secrets": ("Secret", True, ()),
     "v1/events": ("Event", True, ()),
     "coordination.k8s.io/v1/leases": ("Lease", True, ()),
     "v1/pods": ("Pod", True, ()),

@@ -1,10 +1,11 @@
-"""Operator-managed webhook configurations: written at start, repaired, following a rotated CA.
+"""Operator-kept webhook configurations: patched at start, repaired, following a rotated CA; never created.
 
-The operator runs with ``manage_configurations`` against the emulated API server. Its configurations
-must carry the ``caBundle`` of the CA its HTTPS server's certificate comes from, and must come back
-when someone edits or deletes them. When the mounted certificate files are replaced by ones from a
-new CA (as cert-manager rotates them), the server presents the new certificate and the
-configurations carry the new CA, without a restart.
+The operator runs with ``manage_configurations`` against the emulated API server, where the two
+configurations exist without a ``caBundle`` (the chart creates them). They must come to carry the
+``caBundle`` of the CA its HTTPS server's certificate comes from, and come back when someone edits
+them; the operator never creates one (a deleted one is reported and patched once it is back). When
+the mounted certificate files are replaced by ones from a new CA (as cert-manager rotates them), the
+server presents the new certificate and the configurations carry the new CA, without a restart.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from typing import Any
 
 import aiohttp
 
-from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME, ServiceEndpoint
+from flink_tm_memory.render.webhook_configurations import (
+    CONFIGURATION_NAME,
+    ServiceEndpoint,
+    UrlEndpoint,
+    WebhookSetup,
+    webhook_configurations,
+)
 from flink_tm_memory.runtime.certificates import CA_FILE, generate_certificates
 from flink_tm_memory.runtime.options import WebhookOptions
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator, kubernetes_status
 from tests.integration.health import HealthClient
 from tests.integration.kubectl import Kubectl, eventually
-from tests.integration.webhooks import free_port
+from tests.integration.webhooks import MUTATING, VALIDATING, create_webhook_configurations, free_port
 
-VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
-MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 CHECK_INTERVAL = 0.2
 LOADED = 30.0
 """How long a wait may take on a machine busy with other work: waits end as soon as the condition holds."""
@@ -66,11 +71,30 @@ def encoded(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-async def test_both_configurations_are_created_with_the_serving_ca_and_the_direct_url(
-    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+async def start_managed(
+    start_operator: StartOperator, kubectl: Kubectl, options: WebhookOptions, **more: Any
+) -> None:
+    await create_webhook_configurations(kubectl, options)
+    await start_operator(webhook=options, **more)
+
+
+def operator_writes(emulator: ApiEmulator, method: str) -> list[str]:
+    return [
+        request.url.path
+        for request in emulator
+        if request.method.value == method
+        and "webhookconfigurations" in request.url.path
+        and not request.headers.get("User-Agent", "").startswith("kmock/")
+    ]
+
+
+async def test_both_configurations_are_patched_with_the_serving_ca_and_the_direct_url_never_created(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
 ) -> None:
     port = free_port()
-    await start_operator(webhook=managed(port, tmp_path, self_signed_hosts=("127.0.0.1", "localhost")))
+    await start_managed(
+        start_operator, kubectl, managed(port, tmp_path, self_signed_hosts=("127.0.0.1", "localhost"))
+    )
 
     await eventually(lambda: ca_bundles(kubectl) == {encoded(tmp_path / CA_FILE)}, what="the caBundles")
     validating = configuration(kubectl, VALIDATING)
@@ -79,6 +103,9 @@ async def test_both_configurations_are_created_with_the_serving_ca_and_the_direc
     assert mutating is not None
     urls = [body["webhooks"][0]["clientConfig"]["url"] for body in (validating, mutating)]
     assert urls == [f"https://127.0.0.1:{port}/validate-memory", f"https://127.0.0.1:{port}/mutate-pod"]
+    assert len(operator_writes(emulator, "PATCH")) >= 2
+    assert operator_writes(emulator, "POST") == []
+    assert operator_writes(emulator, "DELETE") == []
 
 
 async def test_a_service_endpoint_is_written_when_the_webhook_sits_behind_a_service(
@@ -86,7 +113,7 @@ async def test_a_service_endpoint_is_written_when_the_webhook_sits_behind_a_serv
 ) -> None:
     service = ServiceEndpoint("flink-system", "memory-webhook", 8443)
     options = managed(free_port(), tmp_path, self_signed_hosts=("localhost",), service=service)
-    await start_operator(webhook=options)
+    await start_managed(start_operator, kubectl, options)
 
     body = await eventually(lambda: configuration(kubectl, MUTATING), what="the mutating configuration")
     webhook = body["webhooks"][0]
@@ -100,10 +127,11 @@ async def test_a_service_endpoint_is_written_when_the_webhook_sits_behind_a_serv
     assert "flink-system" in excluded
 
 
-async def test_an_edited_or_deleted_configuration_is_put_back(
-    start_operator: StartOperator, kubectl: Kubectl, tmp_path: Path
+async def test_an_edited_configuration_is_put_back_and_a_deleted_one_patched_once_it_is_back(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
 ) -> None:
-    await start_operator(webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)))
+    options = managed(free_port(), tmp_path, self_signed_hosts=("localhost",))
+    await start_managed(start_operator, kubectl, options)
     wanted = encoded(tmp_path / CA_FILE)
     await eventually(lambda: ca_bundles(kubectl) == {wanted}, what="the caBundles")
     original = configuration(kubectl, VALIDATING)
@@ -114,15 +142,23 @@ async def test_an_edited_or_deleted_configuration_is_put_back(
     await kubectl.delete(MUTATING, CONFIGURATION_NAME, None)
 
     def restored() -> bool:
-        validating, mutating = configuration(kubectl, VALIDATING), configuration(kubectl, MUTATING)
-        return (
-            validating is not None
-            and mutating is not None
-            and validating["webhooks"] == original["webhooks"]
-            and ca_bundles(kubectl) == {wanted}
-        )
+        validating = configuration(kubectl, VALIDATING)
+        return validating is not None and validating["webhooks"] == original["webhooks"]
 
-    await eventually(restored, what="the configurations restored")
+    await eventually(restored, what="the validating configuration restored")
+    await asyncio.sleep(CHECK_INTERVAL * 3)
+    assert configuration(kubectl, MUTATING) is None  # not the operator's to create
+    assert operator_writes(emulator, "POST") == []
+
+    await create_webhook_configurations_of_kind(kubectl, options, MUTATING)  # the chart puts it back
+    await eventually(lambda: ca_bundles(kubectl) == {wanted}, what="the re-created one patched")
+
+
+async def create_webhook_configurations_of_kind(
+    kubectl: Kubectl, options: WebhookOptions, resource: str
+) -> None:
+    validating, mutating = webhook_configurations(WebhookSetup(endpoint=UrlEndpoint(options.url)))
+    await kubectl.create(resource, validating if resource == VALIDATING else mutating, None)
 
 
 def mount(secret: Path, at: Path) -> None:
@@ -139,7 +175,7 @@ async def test_a_rotated_certificate_is_served_and_its_ca_reaches_the_configurat
     generate_certificates(tmp_path / "first", ["localhost"])
     mount(tmp_path / "first", mounted)
     port = free_port()
-    await start_operator(webhook=managed(port, mounted, host="localhost"))
+    await start_managed(start_operator, kubectl, managed(port, mounted, host="localhost"))
     first_ca = encoded(mounted / CA_FILE)
     await eventually(lambda: ca_bundles(kubectl) == {first_ca}, timeout=LOADED, what="the first CA")
 
@@ -157,16 +193,17 @@ async def test_a_rotated_certificate_is_served_and_its_ca_reaches_the_configurat
 async def test_a_refused_write_is_retried_at_the_next_check_and_the_operator_keeps_serving(
     start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
 ) -> None:
-    forbidden = kubernetes_status(403, "Forbidden", "cannot create validatingwebhookconfigurations")
-    refused = emulator.matching("POST", VALIDATING)[:2] << 403 << forbidden
+    forbidden = kubernetes_status(403, "Forbidden", "cannot patch validatingwebhookconfigurations")
+    refused = emulator.matching("PATCH", VALIDATING)[:2] << 403 << forbidden
 
-    await start_operator(webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)))
+    await start_managed(
+        start_operator, kubectl, managed(free_port(), tmp_path, self_signed_hosts=("localhost",))
+    )
 
     await eventually(
-        lambda: configuration(kubectl, VALIDATING), timeout=5, what="the validating configuration"
+        lambda: ca_bundles(kubectl) == {encoded(tmp_path / CA_FILE)}, timeout=LOADED, what="the caBundles"
     )
     assert len(list(refused)) == 2
-    assert configuration(kubectl, MUTATING) is not None
 
 
 async def _eventually_answers(url: str, trust: ssl.SSLContext, timeout: float = 5.0) -> int:
@@ -197,11 +234,13 @@ async def test_the_operator_is_ready_only_once_both_configurations_carry_its_ca(
     start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, tmp_path: Path
 ) -> None:
     refusals = 50
-    forbidden = kubernetes_status(403, "Forbidden", "cannot create validatingwebhookconfigurations")
-    refused = emulator.matching("POST", VALIDATING)[:refusals] << 403 << forbidden
+    forbidden = kubernetes_status(403, "Forbidden", "cannot patch validatingwebhookconfigurations")
+    refused = emulator.matching("PATCH", VALIDATING)[:refusals] << 403 << forbidden
     metrics_port = free_port()
-    await start_operator(
-        webhook=managed(free_port(), tmp_path, self_signed_hosts=("localhost",)),
+    await start_managed(
+        start_operator,
+        kubectl,
+        managed(free_port(), tmp_path, self_signed_hosts=("localhost",)),
         metrics_port=metrics_port,
         metrics_listen="127.0.0.1",
     )

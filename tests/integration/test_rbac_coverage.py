@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import ssl
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ import pytest
 
 from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.render.webhook_configurations import CONFIGURATION_NAME
-from flink_tm_memory.runtime.options import LeaderElectionOptions, WebhookOptions
+from flink_tm_memory.runtime.certificate_schedule import Validity
+from flink_tm_memory.runtime.options import LeaderElectionOptions, SecretReference, WebhookOptions
 from tests.chart.helm import NAMESPACE as RELEASE_NAMESPACE
 from tests.chart.helm import RELEASE, find, render
 from tests.integration.conftest import StartOperator
@@ -45,11 +47,12 @@ from tests.integration.test_mutating_webhook import pod, pod_review
 from tests.integration.test_targets import FLINK_DEPLOYMENT
 from tests.integration.test_validating_webhook import review as validation_review
 from tests.integration.test_validating_webhook import sample as validation_sample
-from tests.integration.webhooks import free_port
+from tests.integration.webhooks import create_webhook_configurations, free_port
 
 pytestmark = pytest.mark.helm  # the RBAC comes from the chart as real Helm renders it
 
 Json = dict[str, Any]
+SECRETS = "v1/secrets"
 VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 
@@ -106,14 +109,20 @@ def allows(rule: Json, request: Access) -> bool:
 
 async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, cert_dir: Path) -> None:
     port = free_port()
+    secret = find(render(), "Secret")["metadata"]
     webhook = WebhookOptions(
         port=port,
         listen="127.0.0.1",
         cert_dir=cert_dir,
         self_signed_hosts=("localhost",),
+        secret=SecretReference(RELEASE_NAMESPACE, secret["name"]),
         manage_configurations=True,
         configuration_check_interval=0.2,
+        certificate_check_interval=0.2,
+        validity=Validity(timedelta(days=30), timedelta(days=3), timedelta(minutes=1)),
     )
+    await kubectl.create(SECRETS, {"metadata": {"name": secret["name"]}, "type": "Opaque"}, RELEASE_NAMESPACE)
+    await create_webhook_configurations(kubectl, webhook)
     await kubectl.create(
         DEPLOYMENTS,
         deployment(
@@ -154,6 +163,8 @@ async def walk_every_code_path(start_operator: StartOperator, kubectl: Kubectl, 
     )
     for resource in (VALIDATING, MUTATING):  # hand edits the operator puts back
         await edit_and_wait_for_repair(kubectl, resource)
+    filled = (kubectl.get(SECRETS, secret["name"], RELEASE_NAMESPACE) or {}).get("data") or {}
+    assert "ca.key" in filled  # the operator filled the chart's empty Secret (get, then patch)
     await eventually(lambda: renewed(kubectl.emulator), what="the Lease renewed")
     trust = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=str(cert_dir / "ca.crt")))
     async with aiohttp.ClientSession(connector=trust) as session:
@@ -208,11 +219,13 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
     refused = sorted(str(request) for request in requests if not allowed(request))
     assert refused == []
     granted = {
-        (group, resource, verb)
+        (group, resource, verb, name)
         for rule in [*rules, *release_rules]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
+        for name in rule.get("resourceNames", [None])
     }
-    used = {(request.group, request.resource, request.verb) for request in requests}
+    used = {(request.group, request.resource, request.verb, request.name) for request in requests}
+    used |= {(request.group, request.resource, request.verb, None) for request in requests}
     assert sorted(granted - used) == [], (sorted(granted - used), sorted(used))

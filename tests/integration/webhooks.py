@@ -16,9 +16,19 @@ from pathlib import Path
 
 import aiohttp
 
+from flink_tm_memory.render.webhook_configurations import (
+    Endpoint,
+    UrlEndpoint,
+    WebhookSetup,
+    webhook_configurations,
+)
 from flink_tm_memory.runtime.certificates import CA_FILE
 from flink_tm_memory.runtime.options import WebhookOptions
 from tests.integration.conftest import StartOperator
+from tests.integration.kubectl import Kubectl
+
+VALIDATING = "admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+MUTATING = "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 
 
 def free_port() -> int:
@@ -61,3 +71,11 @@ async def _wait_listening(session: aiohttp.ClientSession, base: str, timeout: fl
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(0.05)
+
+
+async def create_webhook_configurations(kubectl: Kubectl, options: WebhookOptions) -> None:
+    """Creates both configurations without a ``caBundle``, as the chart does (the operator never creates them)."""
+    endpoint: Endpoint = options.service or UrlEndpoint(options.url)
+    validating, mutating = webhook_configurations(WebhookSetup(endpoint=endpoint))
+    await kubectl.create(VALIDATING, validating, None)
+    await kubectl.create(MUTATING, mutating, None)

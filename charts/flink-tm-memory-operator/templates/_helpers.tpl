@@ -44,6 +44,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-webhook" (include "ftm.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The Secret holding the operator's own CA and serving certificate, shared by every replica. */}}
+{{- define "ftm.webhookSecret" -}}
+{{- printf "%s-webhook-certificates" (include "ftm.fullname" . | trunc 42 | trimSuffix "-") }}
+{{- end }}
+
 {{- define "ftm.webhookHosts" -}}
 {{- $service := include "ftm.webhookService" . -}}
 {{ $service }}.{{ .Release.Namespace }}.svc,{{ $service }}.{{ .Release.Namespace }}.svc.cluster.local
@@ -86,7 +91,7 @@ would merge the chart's Service into its url, which the API server refuses.
 {{- if $release }}
 {{- printf "%s %s belongs to the Helm release %s in namespace %s: one operator per cluster serves these webhooks. Uninstall that release, or install this one with --set webhook.enabled=false." $live.kind $live.metadata.name $release $namespace }}
 {{- else }}
-{{- printf "%s %s is already in the cluster and is not Helm's: a development operator made it (flink-tm-memory run --webhook-manage-configurations) or it was applied with kubectl (manifests/webhooks/, manifests/install.yaml). With no operator behind it, it refuses every FlinkTaskManagerMemory change. Stop that operator, delete both configurations and install again: %s" $live.kind $live.metadata.name $delete }}
+{{- printf "%s %s is already in the cluster and is not Helm's: it was applied with kubectl for a development operator (flink-tm-memory webhook-configurations, kept by flink-tm-memory run --webhook-manage-configurations) or from manifests/webhooks/ or manifests/install.yaml. With no operator behind it, it refuses every FlinkTaskManagerMemory change. Stop that operator, delete both configurations and install again: %s" $live.kind $live.metadata.name $delete }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -265,7 +265,9 @@ route admission to the operator, as YAML (the shipped manifests/webhooks/ file
 is this command's output with its defaults).
 
 The API server verifies the webhook's certificate against caBundle: give the CA
-with --ca-file, or let cert-manager's CA injector fill it in (--cert-manager).
+with --ca-file, let the operator patch it in (--operator-ca, for run
+--webhook-manage-configurations), or let cert-manager's CA injector fill it in
+(--cert-manager). The operator never creates these: apply them with kubectl.
 """
 
 
@@ -286,6 +288,11 @@ def _add_webhook_configurations(commands: argparse._SubParsersAction[_Parser]) -
     endpoint.add_argument("--url", metavar="URL", help="call the webhook at https://HOST:PORT instead")
     configurations.add_argument(
         "--ca-file", metavar="PEM", help="the CA that signed the webhook's serving certificate (caBundle)"
+    )
+    configurations.add_argument(
+        "--operator-ca",
+        action="store_true",
+        help="leave caBundle to the operator (run --webhook-manage-configurations patches it in)",
     )
     configurations.add_argument(
         "--cert-manager",
@@ -389,12 +396,44 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
     webhook.add_argument(
         "--webhook-self-signed",
         metavar="HOSTS",
-        help="make a development CA and a serving certificate for these comma-separated names and IPs",
+        help="make an own CA and serving certificate for these comma-separated names and IPs, renewed and "
+        "rotated (in memory unless --webhook-secret)",
+    )
+    webhook.add_argument(
+        "--webhook-secret",
+        type=_secret,
+        metavar="NS/NAME",
+        help="with --webhook-self-signed: the existing Secret every replica shares the CA and certificate "
+        "through (read and patched, never created)",
+    )
+    webhook.add_argument(
+        "--webhook-ca-validity",
+        type=_duration,
+        metavar="D",
+        help="with --webhook-self-signed: how long a CA is valid, e.g. 1095d (default), 72h, 90s",
+    )
+    webhook.add_argument(
+        "--webhook-certificate-validity",
+        type=_duration,
+        metavar="D",
+        help="with --webhook-self-signed: how long a serving certificate is valid (default 90d)",
+    )
+    webhook.add_argument(
+        "--webhook-rotation-overlap",
+        type=_duration,
+        metavar="D",
+        help="with --webhook-self-signed: how long old and new CAs are trusted together (default 10m)",
+    )
+    webhook.add_argument(
+        "--webhook-check-interval",
+        type=_positive_seconds,
+        metavar="S",
+        help="seconds between checks of the certificates (and managed configurations) (default 60)",
     )
     webhook.add_argument(
         "--webhook-manage-configurations",
         action="store_true",
-        help="create the webhook configurations and keep their caBundle in step with the serving CA",
+        help="keep the existing webhook configurations' caBundle in step with the serving CAs (patches only)",
     )
     webhook.add_argument(
         "--webhook-service",
@@ -459,6 +498,30 @@ def _service(text: str) -> tuple[str, str, int]:
     if not namespace or not name or "/" in name:
         raise argparse.ArgumentTypeError(f"expected NAMESPACE/NAME[:PORT], got {text!r}")
     return namespace, name, _port(port) if port else 443
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """Seconds from ``90s``, ``10m``, ``72h``, ``1095d`` or a bare number of seconds."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration like 90s, 10m, 72h or 1095d, got {text!r}"
+        ) from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive duration, got {text!r}")
+    return seconds
+
+
+def _secret(text: str) -> tuple[str, str]:
+    namespace, _, name = text.partition("/")
+    if not namespace or not name or "/" in name:
+        raise argparse.ArgumentTypeError(f"expected NAMESPACE/NAME, got {text!r}")
+    return namespace, name
 
 
 def _port(text: str) -> int:

@@ -11,11 +11,19 @@ import argparse
 import asyncio
 import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flink_tm_memory.cli.errors import OperatorStartError, UsageError
 from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
-from flink_tm_memory.runtime.options import LeaderElectionOptions, OperatorOptions, WebhookOptions
+from flink_tm_memory.runtime.certificate_schedule import Validity
+from flink_tm_memory.runtime.options import (
+    DEFAULT_VALIDITY,
+    LeaderElectionOptions,
+    OperatorOptions,
+    SecretReference,
+    WebhookOptions,
+)
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 """Where a pod finds its own namespace when ``POD_NAMESPACE`` is not set."""
@@ -97,17 +105,55 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
         raise UsageError("--webhook-port needs --webhook-cert-dir or --webhook-self-signed")
     if arguments.webhook_service and not arguments.webhook_manage_configurations:
         raise UsageError("--webhook-service needs --webhook-manage-configurations")
+    own = [flag for flag, value in _own_certificate_flags(arguments) if value is not None]
+    if own and not hosts:
+        raise UsageError(f"{', '.join(own)} need{'s' if len(own) == 1 else ''} --webhook-self-signed")
     service = ServiceEndpoint(*arguments.webhook_service) if arguments.webhook_service else None
-    return WebhookOptions(
+    secret = SecretReference(*arguments.webhook_secret) if arguments.webhook_secret else None
+    interval = arguments.webhook_check_interval
+    options = WebhookOptions(
         port=arguments.webhook_port,
         listen=arguments.webhook_listen,
         cert_dir=cert_dir,
         self_signed_hosts=hosts,
+        secret=secret,
+        validity=_validity(arguments),
         host=arguments.webhook_host,
         manage_configurations=arguments.webhook_manage_configurations,
         service=service,
         drain_seconds=arguments.webhook_drain_seconds,
+        **(
+            {}
+            if interval is None
+            else {"configuration_check_interval": interval, "certificate_check_interval": interval}
+        ),
     )
+    problem = options.validity_problem()
+    if problem is not None:
+        raise UsageError(
+            f"--webhook-ca-validity, --webhook-certificate-validity, --webhook-rotation-overlap: {problem}"
+        )
+    return options
+
+
+def _validity(arguments: argparse.Namespace) -> Validity:
+    def given(seconds: float | None, default: timedelta) -> timedelta:
+        return default if seconds is None else timedelta(seconds=seconds)
+
+    return Validity(
+        ca=given(arguments.webhook_ca_validity, DEFAULT_VALIDITY.ca),
+        serving=given(arguments.webhook_certificate_validity, DEFAULT_VALIDITY.serving),
+        overlap=given(arguments.webhook_rotation_overlap, DEFAULT_VALIDITY.overlap),
+    )
+
+
+def _own_certificate_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
+    return [
+        ("--webhook-secret", arguments.webhook_secret),
+        ("--webhook-ca-validity", arguments.webhook_ca_validity),
+        ("--webhook-certificate-validity", arguments.webhook_certificate_validity),
+        ("--webhook-rotation-overlap", arguments.webhook_rotation_overlap),
+    ]
 
 
 def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
@@ -117,6 +163,8 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
         ("--webhook-manage-configurations", arguments.webhook_manage_configurations),
         ("--webhook-service", arguments.webhook_service),
         ("--webhook-host", arguments.webhook_host),
+        ("--webhook-check-interval", arguments.webhook_check_interval),
+        *_own_certificate_flags(arguments),
     ]
 
 

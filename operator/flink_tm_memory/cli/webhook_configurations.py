@@ -2,9 +2,11 @@
 
 The shipped ``manifests/webhooks/`` file is this command's output with its defaults (``make
 manifests`` writes it, a test keeps it fresh); users of raw manifests in another namespace, or of an
-operator outside the cluster, print their own. ``caBundle`` comes from ``--ca-file``, else the
-configurations carry cert-manager's ``inject-ca-from`` annotation naming the Certificate (the
-Service's namespace and name by default, as the chart names it).
+operator outside the cluster, print their own and ``kubectl apply`` them: the operator never creates
+them. ``caBundle`` comes from ``--ca-file``; with ``--operator-ca`` it is left out for the operator to
+patch in (``run --webhook-self-signed ... --webhook-manage-configurations``); else the configurations
+carry cert-manager's ``inject-ca-from`` annotation naming the Certificate (the Service's namespace and
+name by default, as the chart names it).
 """
 
 from __future__ import annotations
@@ -55,9 +57,13 @@ def webhook_setup(arguments: argparse.Namespace) -> WebhookSetup:
         endpoint = ServiceEndpoint(*(arguments.service or (DEFAULT_NAMESPACE, DEFAULT_SERVICE, 443)))
     ca_bundle = _read_ca(arguments.ca_file) if arguments.ca_file else None
     certificate = arguments.cert_manager
-    if certificate is None and ca_bundle is None:
+    if arguments.operator_ca and (ca_bundle is not None or certificate is not None):
+        raise UsageError("--operator-ca: the operator fills caBundle; leave out --ca-file and --cert-manager")
+    if certificate is None and ca_bundle is None and not arguments.operator_ca:
         if not isinstance(endpoint, ServiceEndpoint):
-            raise UsageError("--url needs --ca-file or --cert-manager: nothing else can fill caBundle")
+            raise UsageError(
+                "--url needs --ca-file, --operator-ca or --cert-manager: something must fill caBundle"
+            )
         certificate = f"{endpoint.namespace}/{endpoint.name}"
     if certificate is not None and certificate.count("/") != 1:
         raise UsageError(f"--cert-manager: expected NAMESPACE/NAME, got {certificate!r}")

@@ -2,12 +2,13 @@
 
 ConfigMaps (core), the workload kinds of ``api.workloads`` (Deployments, StatefulSets,
 FlinkDeployments: their API paths come from that table), the operator's own FlinkTaskManagerMemory
-(and its status), Events, when it manages them, its webhook configurations (admissionregistration),
-SubjectAccessReviews, and the Lease of its leader election (coordination; read, created once, then
-replaced whole under its resourceVersion). Each kind is its API path; the client fills in (and quotes)
-the namespace and the name. Patches are sent with the content type the renderer chose (strategic
-merge for built-in workloads, JSON merge otherwise). Workloads are never created: the operator only
-patches what their owners made.
+(and its status), Events, the one Secret holding the webhook's certificates, when it manages them its
+webhook configurations (admissionregistration), SubjectAccessReviews, and the Lease of its leader
+election (coordination; read, created once, then replaced whole under its resourceVersion). Each kind
+is its API path; the client fills in (and quotes) the namespace and the name. Patches are sent with
+the content type the renderer chose (strategic merge for built-in workloads, JSON merge otherwise).
+Workloads, Secrets and webhook configurations are never created: the operator only patches what their
+owners (or the chart) made.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class WebhookConfigurations:
         return await _absent_as_none(self.client.get(f"{self._collection}/{{name}}", name=name))
 
     async def create(self, namespace: str, body: Json) -> Json:
-        return await self.client.create(self._collection, body)
+        raise NotImplementedError(f"the operator never creates a {self.kind}: the chart does")
 
     async def patch(self, namespace: str, name: str, body: Json, content_type: str) -> Json:
         return await self.client.patch(f"{self._collection}/{{name}}", body, content_type, name=name)
@@ -139,6 +140,11 @@ class Lease:
 
 def config_map_api(client: ClusterClient) -> NamespacedObjects:
     return NamespacedObjects(client, "ConfigMap", CORE, "configmaps")
+
+
+def secret_api(client: ClusterClient) -> NamespacedObjects:
+    """Secrets: only the webhook's certificates, read and patched by name (never created)."""
+    return NamespacedObjects(client, "Secret", CORE, "secrets", creatable=False)
 
 
 def event_api(client: ClusterClient) -> NamespacedObjects:

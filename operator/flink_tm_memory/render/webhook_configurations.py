@@ -1,10 +1,11 @@
 """The ValidatingWebhookConfiguration and MutatingWebhookConfiguration that route admission to the operator.
 
 One builder serves the shipped manifests (``manifests/webhooks/``, the Helm chart) and the
-configurations the operator manages itself (``flink-tm-memory run --webhook-manage-configurations``),
-so both say the same thing; they differ only in how the API server reaches the webhook (a Service in
-the cluster, or a URL in development) and in who fills ``caBundle`` (cert-manager's CA injector, from
-the ``cert-manager.io/inject-ca-from`` annotation, or the operator, from the CA it serves with).
+configurations the operator keeps in step (``flink-tm-memory run --webhook-manage-configurations``
+patches the two the chart created), so both say the same thing; they differ only in how the API
+server reaches the webhook (a Service in the cluster, or a URL in development) and in who fills
+``caBundle`` (cert-manager's CA injector, from the ``cert-manager.io/inject-ca-from`` annotation, or
+the operator, from the CAs it serves with).
 
 The choices, per webhook:
 
@@ -36,7 +37,7 @@ from typing import Any
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
-from flink_tm_memory.render.writes import MERGE_PATCH, Create, Decision, Patch, Unchanged
+from flink_tm_memory.render.writes import MERGE_PATCH, Absent, Decision, Patch, Unchanged
 
 VALIDATE_MEMORY_PATH = "validate-memory"
 """The validating webhook's URL path on the operator's server (kopf routes by handler id)."""
@@ -197,7 +198,10 @@ def _namespaces_other_than(names: Sequence[str]) -> Json:
 
 
 def configuration_decision(wanted: Json, current: Json | None) -> Decision:
-    """How to bring a live configuration to ``wanted``: create it, replace its webhooks, or nothing.
+    """How to bring a live configuration to ``wanted``: replace its webhooks, or nothing.
+
+    A missing configuration is ``Absent``: the chart (or ``kubectl apply`` of this module's output)
+    creates it, never the operator, which may only ``get`` and ``patch`` the two, by name.
 
     ``current`` holds ``wanted`` when every field ``wanted`` sets has that value there (the API server
     adds its defaults, e.g. an empty ``objectSelector``, which are not differences). Otherwise the
@@ -205,7 +209,7 @@ def configuration_decision(wanted: Json, current: Json | None) -> Decision:
     ``resourceVersion`` read, so a concurrent edit (Helm, cert-manager's injector) is re-read, not lost.
     """
     if current is None:
-        return Create(wanted)
+        return Absent()
     metadata = current.get("metadata") or {}
     labels = wanted["metadata"]["labels"]
     if holds(current.get("webhooks"), wanted["webhooks"]) and holds(metadata.get("labels"), labels):

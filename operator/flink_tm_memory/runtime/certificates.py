@@ -1,24 +1,28 @@
-"""TLS for the admission webhook: a development CA and serving certificate, or cert-manager's files.
+"""TLS for the admission webhook: the operator's own certificates, or cert-manager's files.
 
 The API server calls webhooks over HTTPS only and verifies the serving certificate against the
-``caBundle`` of the webhook configuration, so both must come from one CA. In a cluster, cert-manager
-issues them into a Secret mounted as a directory (``tls.crt``, ``tls.key``, ``ca.crt``): the
-admission server re-reads those files when they rotate (``runtime.admission.tls``). For development,
-``generate_certificates`` makes a throwaway CA and a serving certificate for the given host names and
-IP addresses with ``cryptography``, in the same file layout. That code lives in ``self_signed`` and is
-imported only when certificates are made: ``cryptography`` adds about 10 MiB to the RSS of an operator
-that serves mounted certificates, or no webhook at all.
+``caBundle`` of the webhook configuration, so both must come from one CA (or, during a rotation, one
+of the CAs the bundle holds). Two ways to get them, both ending as files in one directory
+(``tls.crt``, ``tls.key``, ``ca.crt``) that the admission server re-reads when they change
+(``runtime.admission.tls``):
+
+- the operator's own (the chart's default): one CA and serving certificate shared by every replica
+  through one Secret, renewed and rotated with an overlap (``shared_certificates``); in development
+  the same, kept in memory;
+- cert-manager's: its Secret mounted as the directory (``mounted_certificates``).
+
+``generate_certificates`` writes a one-off CA and serving certificate in that layout (tests, the
+fuzzer, the benchmark). Making certificates needs ``cryptography`` (``self_signed``), imported only
+then: it adds about 10 MiB to the RSS of an operator that serves mounted certificates, or no webhook.
 """
 
 from __future__ import annotations
 
-import tempfile
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from flink_tm_memory.runtime.options import WebhookOptions
 
 CERT_FILE = "tls.crt"
 KEY_FILE = "tls.key"
@@ -52,21 +56,19 @@ def generate_certificates(
     directory: Path, hosts: Sequence[str], *, validity: timedelta = VALIDITY
 ) -> ServingCertificates:
     """Writes a new CA and a certificate for ``hosts`` (names or IPs) signed by it into ``directory``."""
-    from flink_tm_memory.runtime.self_signed import write_self_signed  # noqa: PLC0415 (see the docstring)
+    from flink_tm_memory.runtime import self_signed  # noqa: PLC0415 (see the docstring)
 
     if not hosts:
         raise ValueError("a serving certificate needs at least one host name or IP address")
     directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    ca = self_signed.new_ca(now, validity)
+    serving = self_signed.issue_serving(ca, hosts, now, validity)
     certificates = ServingCertificates(directory / CERT_FILE, directory / KEY_FILE, directory / CA_FILE)
-    write_self_signed(certificates, hosts, validity)
+    certificates.certfile.write_bytes(serving.certificate)
+    assert certificates.cafile is not None
+    certificates.cafile.write_bytes(ca.certificate)
+    descriptor = os.open(certificates.pkeyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(serving.key)
     return certificates
-
-
-def serving_certificates(options: WebhookOptions) -> ServingCertificates:
-    """The certificates to serve with: generated for the self-signed hosts, else the mounted ones."""
-    if options.self_signed_hosts:
-        directory = options.cert_dir or Path(tempfile.mkdtemp(prefix="flink-tm-memory-webhook-"))
-        return generate_certificates(directory, options.self_signed_hosts)
-    if options.cert_dir is None:
-        raise ValueError("the webhook needs a certificate directory or hosts to make certificates for")
-    return mounted_certificates(options.cert_dir)

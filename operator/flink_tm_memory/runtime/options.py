@@ -8,9 +8,25 @@ else differs between the tested operator and the shipped one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flink_tm_memory.render.webhook_configurations import ServiceEndpoint
+from flink_tm_memory.runtime.certificate_schedule import Validity
+
+DEFAULT_VALIDITY = Validity(
+    ca=timedelta(days=3 * 365), serving=timedelta(days=90), overlap=timedelta(minutes=10)
+)
+"""A CA lives three years (rotated after two), a serving certificate 90 days (renewed after 60); old
+and new CAs are trusted together for 10 minutes on each side of a switch (replicas check every minute)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretReference:
+    """The one Secret holding the shared certificates, in the operator's namespace."""
+
+    namespace: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +39,21 @@ class WebhookOptions:
     cert_dir: Path | None = None
     """Mounted certificates (cert-manager: tls.crt, tls.key, ca.crt), or where self-signed ones are written."""
     self_signed_hosts: tuple[str, ...] = ()
-    """Host names and IPs to make a development CA and serving certificate for; empty: use ``cert_dir``."""
+    """Host names and IPs the operator's own serving certificate names; empty: use ``cert_dir``'s files."""
+    secret: SecretReference | None = None
+    """With ``self_signed_hosts``: the Secret every replica shares its CA and certificate through;
+    ``None``: they live in memory (development: one process)."""
+    validity: Validity = DEFAULT_VALIDITY
+    """How long the operator's own CA and serving certificate live, and the rotation overlap."""
     host: str | None = None
     """The host the API server calls (``https://host:port``) without a Service; the first self-signed host."""
     manage_configurations: bool = False
-    """Create and keep the webhook configurations, their ``caBundle`` from the serving CA."""
+    """Keep the (existing) webhook configurations, their ``caBundle`` from the serving CAs, by patches."""
     service: ServiceEndpoint | None = None
     """The Service in front of the webhook, for managed configurations; ``None``: ``https://host:port``."""
     configuration_check_interval: float = 60.0
-    """Seconds between two checks that managed configurations still hold the CA (which may rotate)."""
+    """Seconds between two checks of the operator's own certificates (renewed when due) and of the
+    managed configurations (which must hold the CAs)."""
     certificate_check_interval: float = 60.0
     """Seconds between two reads of the certificate files; changed ones are served without a restart."""
     drain_seconds: float = 5.0
@@ -42,6 +64,13 @@ class WebhookOptions:
         """Where the API server reaches the webhook without a Service."""
         host = self.host or (self.self_signed_hosts[0] if self.self_signed_hosts else "localhost")
         return f"https://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    def validity_problem(self) -> str | None:
+        """Why the operator's own certificates could not rotate without failed requests, or ``None``."""
+        if not self.self_signed_hosts:
+            return None
+        interval = max(self.configuration_check_interval, self.certificate_check_interval)
+        return self.validity.problem(interval)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,65 +1,75 @@
-"""A throwaway CA and a serving certificate signed by it, made with ``cryptography``.
+"""CAs and serving certificates made with ``cryptography``, and the facts read back from them.
 
-Imported only when the webhook is asked to make its own certificates (``generate_certificates``):
+Imported only when the operator makes its own certificates (the shared Secret, or development):
 ``cryptography`` costs about 10 MiB of RSS that an operator serving mounted certificates never needs.
+Keys are ECDSA P-256. A certificate's ``notBefore`` is back-dated by ``CLOCK_SKEW`` so that a node
+whose clock is a little behind still accepts it; ``issued_at`` undoes that to find when it was made.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from flink_tm_memory.runtime.certificates import ServingCertificates
+from flink_tm_memory.runtime.certificate_schedule import Lifetime
 
-_CLOCK_SKEW = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=5)
+CA_NAME = "flink-tm-memory webhook CA"
 
 
-def write_self_signed(certificates: ServingCertificates, hosts: Sequence[str], validity: timedelta) -> None:
-    """Writes a new CA, and a certificate for ``hosts`` signed by it, into ``certificates``' files."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _ca_certificate(ca_key, now, validity)
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """A certificate and its private key, both PEM."""
+
+    certificate: bytes
+    key: bytes
+
+
+class UnusableMaterialError(ValueError):
+    """A PEM that is not what it must be (says what, for the log)."""
+
+
+def new_ca(now: datetime, validity: timedelta) -> KeyPair:
+    """A self-signed CA valid from ``now`` for ``validity``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = _serving_certificate(key, hosts, ca_key=ca_key, ca_cert=ca_cert, now=now, validity=validity)
-    certificates.certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    assert certificates.cafile is not None
-    certificates.cafile.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(certificates.pkeyfile, key)
-
-
-def _ca_certificate(key: ec.EllipticCurvePrivateKey, now: datetime, validity: timedelta) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flink-tm-memory development CA")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"{now:%Y%m%dT%H%M%S%fZ}"),
+        ]
+    )
     public = key.public_key()
-    return (
-        _builder(name, name, public, now, validity)
+    certificate = (
+        _builder(name, name, public, now, now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(signs_certificates=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
+    return KeyPair(certificate.public_bytes(serialization.Encoding.PEM), _private_pem(key))
 
 
-def _serving_certificate(
-    key: ec.EllipticCurvePrivateKey,
-    hosts: Sequence[str],
-    *,
-    ca_key: ec.EllipticCurvePrivateKey,
-    ca_cert: x509.Certificate,
-    now: datetime,
-    validity: timedelta,
-) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+def issue_serving(ca: KeyPair, hosts: Sequence[str], now: datetime, validity: timedelta) -> KeyPair:
+    """A serving certificate for ``hosts`` signed by ``ca``, valid for ``validity`` but never past the CA."""
+    if not hosts:
+        raise ValueError("a serving certificate needs at least one host name or IP address")
+    ca_certificate = load_certificate(ca.certificate, "the CA certificate")
+    ca_key = load_key(ca.key, "the CA key")
+    key = ec.generate_private_key(ec.SECP256R1())
     public = key.public_key()
-    return (
-        _builder(subject, ca_cert.subject, public, now, validity)
+    expires = min(now + validity, ca_certificate.not_valid_after_utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+    certificate = (
+        _builder(subject, ca_certificate.subject, public, now, expires)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(signs_certificates=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -70,6 +80,69 @@ def _serving_certificate(
         )
         .sign(ca_key, hashes.SHA256())
     )
+    return KeyPair(certificate.public_bytes(serialization.Encoding.PEM), _private_pem(key))
+
+
+def load_certificate(pem: bytes, what: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise UnusableMaterialError(f"{what} is not a PEM certificate") from None
+
+
+def load_key(pem: bytes, what: str) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        raise UnusableMaterialError(f"{what} is not an unencrypted PEM private key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise UnusableMaterialError(f"{what} is not an EC private key")
+    return key
+
+
+def checked_pair(pair: KeyPair, what: str, *, ca: bool) -> x509.Certificate:
+    """The certificate of ``pair`` once its key is shown to match it (and it is a CA, or not, as asked)."""
+    certificate = load_certificate(pair.certificate, f"{what} certificate")
+    key = load_key(pair.key, f"{what} key")
+    if certificate.public_key() != key.public_key():
+        raise UnusableMaterialError(f"{what} certificate and key do not match")
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        raise UnusableMaterialError(f"{what} certificate has no basic constraints") from None
+    if constraints.ca is not ca:
+        raise UnusableMaterialError(f"{what} certificate is {'not ' if ca else ''}a CA")
+    return certificate
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def lifetime(certificate: x509.Certificate) -> Lifetime:
+    return Lifetime(certificate.not_valid_before_utc + CLOCK_SKEW, certificate.not_valid_after_utc)
+
+
+def signed_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def hosts_of(certificate: x509.Certificate) -> frozenset[str]:
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return frozenset()
+    dns = names.get_values_for_type(x509.DNSName)
+    ips = [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+    return frozenset((*dns, *ips))
+
+
+def serial_of(pem: bytes) -> int:
+    return load_certificate(pem, "the certificate").serial_number
 
 
 def _builder(
@@ -77,7 +150,7 @@ def _builder(
     issuer: x509.Name,
     public: ec.EllipticCurvePublicKey,
     now: datetime,
-    validity: timedelta,
+    expires: datetime,
 ) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
@@ -85,8 +158,8 @@ def _builder(
         .issuer_name(issuer)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _CLOCK_SKEW)
-        .not_valid_after(now + validity)
+        .not_valid_before(now - CLOCK_SKEW)
+        .not_valid_after(expires)
     )
 
 
@@ -111,10 +184,7 @@ def _general_name(host: str) -> x509.GeneralName:
         return x509.DNSName(host)
 
 
-def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    pem = key.private_bytes(
+def _private_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(pem)

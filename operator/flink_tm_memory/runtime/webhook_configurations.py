@@ -1,11 +1,18 @@
-"""Operator-managed webhook configurations: created at start, kept in step with the serving CA.
+"""Operator-kept webhook configurations: their ``caBundle`` in step with the serving CAs, by patches only.
 
-With ``--webhook-manage-configurations`` the operator writes the ValidatingWebhookConfiguration and
-MutatingWebhookConfiguration itself (the same objects as the shipped manifests, from
-``render.webhook_configurations``), with ``caBundle`` set to the CA its serving certificate comes
-from. It checks them again every ``configuration_check_interval`` seconds, re-reading the CA file:
-cert-manager may rotate the CA, someone may edit or delete a configuration, and a configuration
-whose ``caBundle`` does not match makes every admission call fail TLS verification.
+With ``--webhook-manage-configurations`` the operator keeps the ValidatingWebhookConfiguration and
+MutatingWebhookConfiguration named ``flink-tm-memory-operator`` saying what they must (the same
+objects as the shipped manifests, from ``render.webhook_configurations``), with ``caBundle`` set to
+the CAs its serving certificates come from (during a rotation: the old and the new). It checks them
+again every ``configuration_check_interval`` seconds, re-reading the CA file: the CAs rotate, and
+someone may edit a configuration, and a configuration whose ``caBundle`` does not match makes every
+admission call fail TLS verification.
+
+It only ``get``s and ``patch``es those two, by name: it never creates nor deletes one (``create``
+cannot be limited to names in RBAC, so it would be a right over every webhook of the cluster). The
+chart creates them; outside the chart, ``flink-tm-memory webhook-configurations --operator-ca`` prints
+them for ``kubectl apply``. A missing one is logged with that advice and looked for again at the next
+check.
 
 A failure to write (no RBAC yet, the API server away) is logged and retried at the next check; it
 never stops the operator, which keeps reconciling without its webhooks meanwhile.
@@ -14,7 +21,9 @@ never stops the operator, which keeps reconciling without its webhooks meanwhile
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from flink_tm_memory.cluster.apply import apply_object
@@ -22,13 +31,16 @@ from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import WebhookConfigurations
 from flink_tm_memory.render.webhook_configurations import (
+    CONFIGURATION_NAME,
+    MUTATING_KIND,
+    VALIDATING_KIND,
     Endpoint,
     UrlEndpoint,
     WebhookSetup,
     configuration_decision,
     webhook_configurations,
 )
-from flink_tm_memory.render.writes import Create, Patch
+from flink_tm_memory.render.writes import Absent, Patch
 from flink_tm_memory.runtime.certificates import ServingCertificates
 from flink_tm_memory.runtime.health import CheckResult
 from flink_tm_memory.runtime.options import WebhookOptions
@@ -37,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 
 class WebhookConfigurationKeeper:
-    """Writes both configurations for one webhook server, as often as asked."""
+    """Patches both configurations for one webhook server, as often as asked."""
 
     def __init__(
         self, client: ClusterClient, options: WebhookOptions, certificates: ServingCertificates
@@ -54,7 +66,7 @@ class WebhookConfigurationKeeper:
         return WebhookSetup(endpoint=endpoint, ca_bundle=self._certificates.ca_bundle())
 
     async def apply(self) -> bool:
-        """Brings both configurations to what they must say; ``False`` (logged) when the API refused."""
+        """Brings both configurations to what they must say; ``False`` (logged) when that failed."""
         try:
             wanted = webhook_configurations(self.setup())
         except OSError as error:
@@ -70,11 +82,28 @@ class WebhookConfigurationKeeper:
                 logger.error(f"Failed to write {kind} name={name} error={str(error)!r}")
                 succeeded = False
                 continue
-            if isinstance(applied.decision, Create | Patch):
-                verb = "Created" if isinstance(applied.decision, Create) else "Updated"
-                logger.info(f"{verb} {kind} name={name}")
+            if isinstance(applied.decision, Absent):
+                logger.error(
+                    f"Missing {kind} name={name}: the operator only patches it; the chart creates it, or "
+                    f"'flink-tm-memory webhook-configurations --operator-ca ... | kubectl apply -f -'"
+                )
+                succeeded = False
+            elif isinstance(applied.decision, Patch):
+                logger.info(f"Updated {kind} name={name}")
         self.written = self.written or succeeded
         return succeeded
+
+    async def carries(self, bundle: bytes) -> bool:
+        """Whether every webhook of both configurations has ``bundle`` as its ``caBundle`` now."""
+        encoded = base64.b64encode(bundle).decode("ascii")
+        for kind in (VALIDATING_KIND, MUTATING_KIND):
+            live = await WebhookConfigurations(self._client, kind).read("", CONFIGURATION_NAME)
+            webhooks = (live or {}).get("webhooks") or []
+            if not webhooks or any(
+                (webhook.get("clientConfig") or {}).get("caBundle") != encoded for webhook in webhooks
+            ):
+                return False
+        return True
 
     def check(self) -> CheckResult:
         """Readiness: until both configurations carry our CA, the API server cannot call us."""
@@ -82,8 +111,14 @@ class WebhookConfigurationKeeper:
             return CheckResult(True, "the webhook configurations carry this server's CA")
         return CheckResult(False, "the webhook configurations do not carry this server's CA yet")
 
-    async def keep(self, interval: float) -> None:
-        """Applies now, then every ``interval`` seconds, until cancelled."""
+    async def keep(self, interval: float, before: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Applies now, then every ``interval`` seconds, until cancelled.
+
+        ``before`` runs first each time (the certificate check, so the bundle applied is the one just
+        read from the store); when it fails, nothing is applied that time: a bundle from an older read
+        could take back a CA another replica has already switched to.
+        """
         while True:
-            await self.apply()
+            if before is None or await before():
+                await self.apply()
             await asyncio.sleep(interval)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import kopf
 
@@ -40,7 +42,8 @@ from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
 from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
-from flink_tm_memory.runtime.certificates import ServingCertificates, serving_certificates
+from flink_tm_memory.runtime.certificate_metrics import CertificateExpiryCollector
+from flink_tm_memory.runtime.certificates import ServingCertificates, mounted_certificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
     WEBHOOK_CONFIGURATIONS_CHECK,
@@ -64,6 +67,9 @@ from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
 from flink_tm_memory.service.admission import Admission
+
+if TYPE_CHECKING:
+    from flink_tm_memory.runtime.shared_certificates import CertificateKeeper
 
 HANDLERS_AT_ONCE = kopf.lifecycles.all_at_once
 """Every handler selected for a change runs in one cycle, on the same body.
@@ -119,12 +125,21 @@ async def run_operator(
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
         raise ConnectionSetupError(f"cannot find how to reach the API server: {error}") from None
-    certificates = _certificates(options.webhook) if options.webhook is not None else None
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
+    try:
+        own = _own_certificates(client, options.webhook) if options.webhook is not None else None
+        certificates = await _certificates(options.webhook, own) if options.webhook is not None else None
+    except BaseException:
+        client.close()
+        raise
     keeper = _keeper(client, options.webhook, certificates)
+    if own is not None and keeper is not None:
+        own.published = keeper.carries
     metrics = OperatorMetrics(
         client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
     )
+    if own is not None:
+        metrics.registry.register(CertificateExpiryCollector(own))
     elector = _elector(client, options.leader_election)
     metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
     settings = operator_settings(options)
@@ -174,7 +189,7 @@ async def run_operator(
             _served_health(options, metrics, client, keeper=keeper, admission=admission, elector=elector),
             admission.serving() if admission is not None else contextlib.nullcontext(),
             _background(keep_in_touch(client, options.api_check_interval)),
-            _managed_configurations(keeper, options.webhook),
+            _kept_certificates(keeper, own, options.webhook),
         ):
             if elector is None:
                 await reconcile(stop_flag)
@@ -230,10 +245,41 @@ async def _watch_flag(flag: StopFlag | None, stopping: asyncio.Event) -> None:
     stopping.set()
 
 
-def _certificates(options: WebhookOptions) -> ServingCertificates:
+def _own_certificates(client: ClusterClient, options: WebhookOptions) -> CertificateKeeper | None:
+    """The keeper of the operator's own certificates (shared through a Secret, else in memory), if it makes them."""
+    if not options.self_signed_hosts:
+        return None
+    problem = options.validity_problem()
+    if problem is not None:
+        raise WebhookSetupError(f"cannot keep the webhook's certificates: {problem}")
+    from flink_tm_memory.runtime.certificate_store import (  # noqa: PLC0415 (cryptography: only when used)
+        CertificateStore,
+        MemoryStore,
+        SecretStore,
+    )
+    from flink_tm_memory.runtime.shared_certificates import CertificateKeeper  # noqa: PLC0415
+
+    store: CertificateStore = (
+        SecretStore(client, options.secret.namespace, options.secret.name)
+        if options.secret
+        else MemoryStore()
+    )
+    directory = options.cert_dir or Path(tempfile.mkdtemp(prefix="flink-tm-memory-webhook-"))
+    return CertificateKeeper(
+        store, hosts=options.self_signed_hosts, validity=options.validity, directory=directory
+    )
+
+
+async def _certificates(options: WebhookOptions, own: CertificateKeeper | None) -> ServingCertificates:
+    """The files to serve: the operator's own, once they are in place (retried until then), or mounted ones."""
+    if own is not None:
+        await own.start(retry_delay=options.configuration_check_interval)
+        return own.certificates
+    if options.cert_dir is None:
+        raise WebhookSetupError("the webhook needs a certificate directory or hosts to make certificates for")
     try:
-        return serving_certificates(options)
-    except (OSError, ValueError) as error:
+        return mounted_certificates(options.cert_dir)
+    except OSError as error:
         raise WebhookSetupError(f"cannot set up the webhook's certificates: {error}") from None
 
 
@@ -303,12 +349,28 @@ def _keeper(
 
 
 @contextlib.asynccontextmanager
-async def _managed_configurations(
-    keeper: WebhookConfigurationKeeper | None, options: WebhookOptions | None
+async def _kept_certificates(
+    keeper: WebhookConfigurationKeeper | None, own: CertificateKeeper | None, options: WebhookOptions | None
 ) -> AsyncIterator[None]:
-    """Keeps the webhook configurations in the background while the operator runs, if asked to."""
-    if keeper is None or options is None:
+    """Checks the operator's own certificates, then the webhook configurations, in the background.
+
+    One loop for both: the configurations are patched with the bundle just read from the store, so a
+    replica never puts back a bundle another one has already rotated past.
+    """
+    if options is None or (keeper is None and own is None):
         yield
         return
-    async with _background(keeper.keep(options.configuration_check_interval)):
+    interval = options.configuration_check_interval
+    if keeper is None:
+        assert own is not None
+        work = _every(interval, own.check)
+    else:
+        work = keeper.keep(interval, before=own.check if own is not None else None)
+    async with _background(work):
         yield
+
+
+async def _every(interval: float, check: Callable[[], Awaitable[bool]]) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        await check()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from flink_tm_memory.render.webhook_configurations import (
     INJECT_CA_ANNOTATION,
     ServiceEndpoint,
 )
+from flink_tm_memory.runtime.certificate_schedule import Validity
 from flink_tm_memory.runtime.certificates import generate_certificates
-from flink_tm_memory.runtime.options import WebhookOptions
+from flink_tm_memory.runtime.options import DEFAULT_VALIDITY, SecretReference, WebhookOptions
 from tests.unit.cli.conftest import CliRunner
 
 
@@ -161,7 +163,7 @@ def test_webhook_configurations_for_an_operator_outside_the_cluster_carry_its_ca
     ("args", "message"),
     [
         (["--url", "http://127.0.0.1:9443"], "--url: the API server calls webhooks over HTTPS only"),
-        (["--url", "https://127.0.0.1:9443"], "--url needs --ca-file or --cert-manager"),
+        (["--url", "https://127.0.0.1:9443"], "--url needs --ca-file, --operator-ca or --cert-manager"),
         (["--ca-file", "/nonexistent/ca.crt"], "--ca-file: cannot read /nonexistent/ca.crt"),
         (["--cert-manager", "no-namespace"], "--cert-manager: expected NAMESPACE/NAME"),
         (["--service", "ns/svc", "--url", "https://x"], "not allowed with argument"),
@@ -181,3 +183,79 @@ def test_a_ca_file_without_a_certificate_is_refused(cli: CliRunner, tmp_path: Pa
     run = cli("webhook-configurations", "--ca-file", str(not_pem))
     assert run.code == 2
     assert "holds no PEM certificate" in run.err
+
+
+def test_the_shared_secret_and_the_rotation_periods_are_read_as_durations() -> None:
+    options = webhook(
+        "--webhook-port", "9443", "--webhook-self-signed", "svc.ns.svc",
+        "--webhook-secret", "ns/certs",
+        "--webhook-ca-validity", "30d",
+        "--webhook-certificate-validity", "72h",
+        "--webhook-rotation-overlap", "90",
+        "--webhook-check-interval", "5",
+    )  # fmt: skip
+    assert options is not None
+    assert options.secret == SecretReference("ns", "certs")
+    assert options.validity == Validity(timedelta(days=30), timedelta(hours=72), timedelta(seconds=90))
+    assert options.configuration_check_interval == options.certificate_check_interval == 5
+
+
+def test_without_those_flags_the_defaults_rotate_safely() -> None:
+    options = webhook("--webhook-port", "9443", "--webhook-self-signed", "localhost")
+    assert options is not None
+    assert options.secret is None
+    assert options.validity == DEFAULT_VALIDITY
+    assert options.validity_problem() is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--webhook-secret", "ns/certs"], "--webhook-secret needs --webhook-port"),
+        (
+            ["--webhook-port", "9443", "--webhook-cert-dir", "d", "--webhook-secret", "ns/certs"],
+            "--webhook-secret needs --webhook-self-signed",
+        ),
+        (
+            [
+                "--webhook-port",
+                "9443",
+                "--webhook-self-signed",
+                "h",
+                "--webhook-ca-validity",
+                "1h",
+                "--webhook-certificate-validity",
+                "10m",
+                "--webhook-rotation-overlap",
+                "20m",
+            ],
+            "must fit twice in the last third of the CA validity",
+        ),
+        (
+            ["--webhook-port", "9443", "--webhook-self-signed", "h", "--webhook-certificate-validity", "4y"],
+            "expected a duration like 90s, 10m, 72h or 1095d, got '4y'",
+        ),
+        (
+            ["--webhook-port", "9443", "--webhook-self-signed", "h", "--webhook-ca-validity=0d"],
+            "expected a positive duration",
+        ),
+        (
+            ["--webhook-port", "9443", "--webhook-self-signed", "h", "--webhook-secret", "certs"],
+            "NAMESPACE/NAME",
+        ),
+    ],
+)
+def test_bad_certificate_options_are_usage_errors_naming_the_flag(args: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        webhook(*args)
+
+
+def test_operator_ca_prints_configurations_for_the_operator_to_patch(cli: CliRunner) -> None:
+    run = cli("webhook-configurations", "--url", "https://127.0.0.1:9443", "--operator-ca")
+    assert run.code == 0, run.err
+    for configuration in load_all(run.out):
+        assert "caBundle" not in configuration["webhooks"][0]["clientConfig"]  # type: ignore[index]
+        assert "annotations" not in configuration["metadata"]  # type: ignore[operator]
+    refused = cli("webhook-configurations", "--operator-ca", "--cert-manager", "ns/name")
+    assert refused.code == 2
+    assert "--operator-ca: the operator fills caBundle" in refused.err

@@ -20,7 +20,7 @@ from flink_tm_memory.render.webhook_configurations import (
     holds,
     webhook_configurations,
 )
-from flink_tm_memory.render.writes import MERGE_PATCH, Create, Patch, Unchanged
+from flink_tm_memory.render.writes import MERGE_PATCH, Absent, Patch, Unchanged
 
 SERVICE = ServiceEndpoint("flink-system", "memory-webhook")
 Json = dict[str, Any]
@@ -116,11 +116,11 @@ def as_stored(configuration: Json) -> Json:
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["validating", "mutating"])
-def test_a_configuration_is_created_when_absent_and_left_alone_when_it_holds_what_is_wanted(
+def test_a_configuration_is_never_created_and_left_alone_when_it_holds_what_is_wanted(
     index: int,
 ) -> None:
     wanted = webhook_configurations(WebhookSetup(SERVICE, ca_bundle=b"pem"))[index]
-    assert configuration_decision(wanted, None) == Create(wanted)
+    assert configuration_decision(wanted, None) == Absent()  # the chart creates it, never the operator
     assert configuration_decision(wanted, as_stored(wanted)) == Unchanged()
 
 
