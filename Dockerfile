@@ -54,10 +54,14 @@ LABEL org.opencontainers.image.title="flink-tm-memory-operator" \
       org.opencontainers.image.source="https://github.com/flink-tm-memory/flink-tm-memory-operator" \
       org.opencontainers.image.licenses="Apache-2.0"
 
+# USER and LOGNAME: a user id with no /etc/passwd entry (OpenShift's, from the namespace's range) has
+# no name, and kopf names the operator after getpass.getuser(), which reads these first.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
-    HOME=/home/nonroot
+    HOME=/home/nonroot \
+    USER=nonroot \
+    LOGNAME=nonroot
 
 # The operator needs no installer at run time: pip (and setuptools and wheel, where the base has them)
 # goes, removed by whoever installed it. In the official images pip installed itself into /usr/local and

@@ -573,6 +573,10 @@ def environment_problems(build: Build) -> list[str]:
     ]
     if "HOME" not in variables:
         problems.append("no HOME: it would be / for a user the image does not create")
+    if not variables.get("USER"):
+        problems.append(
+            "no USER: getpass.getuser() (kopf's identity) fails for a user id without a passwd entry"
+        )
     found = copied_venv(build)
     if found is not None and not variables.get("PATH", "").startswith(f"{found[1]}/bin:"):
         problems.append(f"PATH does not start with {found[1]}/bin: the entry point would not be found")
@@ -794,6 +798,7 @@ MUTATIONS = [
         id="writes-bytecode",
     ),
     pytest.param(environment_problems, "Dockerfile", r"PATH=\S+:\$PATH", "PATH=$PATH", id="venv-not-on-path"),
+    pytest.param(environment_problems, "Dockerfile", r"^\s*USER=nonroot \\\n", "", id="no-user-name"),
     pytest.param(
         bytecode_problems, "Dockerfile", r"(unchecked-hash) /opt/venv", r"\1 /src", id="venv-not-compiled"
     ),

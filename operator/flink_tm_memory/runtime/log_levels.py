@@ -25,6 +25,13 @@ import re
 from collections.abc import Iterable
 
 KOPF_PREFIX = "kopf"
+KOPF_LAZY_LOGGERS = (
+    KOPF_PREFIX,
+    "kopf.objects",
+    *(f"kopf.activities.{activity}" for activity in ("startup", "cleanup", "authentication", "probe")),
+)
+"""kopf's loggers that may not exist yet when the filters are installed (kopf makes an activity's
+logger when the activity first runs: ``Activity 'login' succeeded.``)."""
 
 _HANDLER = r"(?:Handler|Webhook|Indexer|Activity)"
 """How kopf names a handler in its lines: ``Handler 'id'``, ``Webhook 'id'``, ``Indexer 'id'``,
@@ -70,7 +77,7 @@ def install_log_levels(optional_groups: Iterable[str] = ()) -> None:
     """
     levels = KopfLevels(optional_groups)
     names = [name for name in logging.root.manager.loggerDict if name.startswith(KOPF_PREFIX)]
-    for name in {*names, KOPF_PREFIX, "kopf.objects"}:
+    for name in {*names, *KOPF_LAZY_LOGGERS}:
         logger = logging.getLogger(name)
         for existing in [found for found in logger.filters if isinstance(found, KopfLevels)]:
             logger.removeFilter(existing)
