@@ -19,13 +19,32 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv --without-pip /opt/venv
 
 WORKDIR /src
+
+# The runtime dependencies exactly as requirements.lock pins them (`make lock`), every file checked
+# against the lock's hashes and nothing resolved here: a changed or substituted file on the index
+# fails the build. The project itself follows without dependencies, and `pip check` proves the locked
+# set satisfies what pyproject.toml asks for.
+COPY requirements.lock ./
+RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-compile \
+        --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY operator/ operator/
 
 # `.`, not `.[dev]`: the test and lint tools stay out. The bytecode is compiled with unchecked hashes, so
 # Python never compares it with the sources' timestamps, whatever the build does to them.
-RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-compile . \
+RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-compile --no-deps . \
+    && python -m pip --python /opt/venv/bin/python check \
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv
+
+# ---- sbom: a CycloneDX SBOM of the venv the image runs, made by a tool that stays in this stage ----
+FROM build AS sbom
+
+COPY requirements-sbom.lock ./
+RUN python -m venv --without-pip /opt/sbom-tool \
+    && python -m pip --python /opt/sbom-tool/bin/python install --no-cache-dir \
+        --require-hashes --no-deps -r requirements-sbom.lock \
+    && /opt/sbom-tool/bin/cyclonedx-py environment --pyproject pyproject.toml --output-reproducible \
+        --output-format JSON --output-file /src/sbom.cdx.json /opt/venv
 
 # ---- runtime: the base image, a non-root user and the venv, nothing else ----
 FROM ${PYTHON_IMAGE}
@@ -46,7 +65,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # is) pip is python3-pip, owned by dpkg, and refuses to touch it (PEP 668, externally-managed-environment):
 # dpkg purges it there. The official images ship the standard library without bytecode; compiled here, a
 # read-only root costs nothing at start (Debian's packages compile their own, in /usr/lib, when they are
-# installed). 65532 is the usual "nonroot" id (distroless, Chainguard).
+# installed). 65532 is the usual "nonroot" id (distroless, Chainguard). The image runs as any other id
+# too (OpenShift's restricted-v2 assigns one from the namespace's range, with group 0): everything it
+# reads is world-readable, and its home (the working directory) belongs to group 0 as well.
 RUN if dpkg-query --show --showformat='${db:Status-Status}' python3-pip 2>/dev/null | grep -qx installed; then \
         dpkg --purge python3-pip python3-setuptools python3-wheel; \
     else \
@@ -55,9 +76,13 @@ RUN if dpkg-query --show --showformat='${db:Status-Status}' python3-pip 2>/dev/n
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /usr/local/lib \
     && groupadd --system --gid 65532 nonroot \
     && useradd --system --uid 65532 --gid 65532 --home-dir /home/nonroot --create-home \
-        --shell /usr/sbin/nologin nonroot
+        --shell /usr/sbin/nologin nonroot \
+    && chown 65532:0 /home/nonroot && chmod 0775 /home/nonroot
 
 COPY --from=build /opt/venv /opt/venv
+# The SBOM travels with the image (scanners and `docker cp` find it here); `make image` and the e2e
+# build also write it next to the image.
+COPY --from=sbom /src/sbom.cdx.json /usr/share/doc/flink-tm-memory-operator/sbom.cdx.json
 
 WORKDIR /home/nonroot
 USER 65532:65532

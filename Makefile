@@ -10,7 +10,7 @@ IMAGE ?= ghcr.io/flink-tm-memory/flink-tm-memory-operator:$(VERSION)
 CHART := charts/flink-tm-memory-operator
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools node-packages images cluster run test lint types imports unit reliability e2e vectors manifests image bench bench-operator bench-operator-large bench-webhook clean
+.PHONY: help setup tools node-packages images cluster run test lint types imports unit reliability e2e vectors manifests lock image bench bench-operator bench-operator-large bench-webhook clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -69,8 +69,20 @@ manifests: $(STAMP) tools ## Regenerate the CRD, webhook configurations, the cha
 	cp manifests/crd/flinkmemory.io_flinktaskmanagermemories.yaml $(CHART)/files/
 	$(BIN)/python -m tests.chart.install_manifest
 
-image: ## Build the operator image (needs a Docker engine)
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+lock: $(STAMP) ## Re-lock the image's runtime dependencies and the SBOM tool, with hashes (requirements*.lock)
+	$(PIP_COMPILE) --upgrade --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --upgrade --output-file requirements-sbom.lock requirements-sbom.in
+
+SBOM ?= .tools/images/flink-tm-memory-operator.cdx.json
+
+image: ## Build the operator image (needs a Docker engine) and write its CycloneDX SBOM to $(SBOM)
 	docker build -t $(IMAGE) .
+	mkdir -p $(dir $(SBOM))
+	container=$$(docker create $(IMAGE)) \
+	    && docker cp $$container:/usr/share/doc/flink-tm-memory-operator/sbom.cdx.json $(SBOM); \
+	    status=$$?; docker rm --force $$container >/dev/null; exit $$status
 
 bench: $(STAMP) ## Run the benchmarks side by side with Flink (see benchmarks/README.md)
 	$(BIN)/python -m compileall -q operator
@@ -82,9 +94,9 @@ bench-operator: $(STAMP) ## Operator throughput, CPU and RSS at 1000 resources, 
 bench-operator-large: $(STAMP) ## The same at 10000 resources, one run each (about 10 minutes)
 	$(BIN)/python benchmarks/operator_throughput.py --count 10000 --runs 1 --reference main
 
-bench-webhook: $(STAMP) ## Admission webhook latency over HTTPS at 200 requests/s (see benchmarks/README.md)
+bench-webhook: $(STAMP) ## Admission webhook latency over HTTPS at 200 requests/s, beside main's (see benchmarks/README.md)
 	$(BIN)/python -m compileall -q operator
-	$(BIN)/python benchmarks/webhook_latency.py
+	$(BIN)/python benchmarks/webhook_latency.py --reference main
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -6,7 +6,7 @@ This measures the exposition over HTTP against the real server (``serve_health``
 how long a 1 ms ticker in the loop is held up by one exposition run in the loop and in a thread,
 with one ``last_successful_reconcile`` series per resource and a tenth of them Degraded; and the
 cost the instrumentation adds to one reconciliation (``OperatorMetrics.reconciled``) and to one
-webhook answer (``ObservedWebhookFn``).
+webhook answer (``OperatorMetrics.webhook_answered`` and its timing, as the admission server does).
 
 Prints a table and JSON; asserts nothing. ``python benchmarks/metrics_cost.py [--runs 30]``.
 """
@@ -30,7 +30,7 @@ from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.runtime.health import serve_health
-from flink_tm_memory.runtime.metrics import ObservedWebhookFn, OperatorMetrics, Trigger, WebhookOutcome
+from flink_tm_memory.runtime.metrics import OperatorMetrics, Trigger, WebhookOutcome
 
 VALID = derive_memory_plan({"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}})
 CONFLICTING = derive_memory_plan(
@@ -128,7 +128,14 @@ async def per_webhook_us(count: int = 20_000) -> tuple[float, float]:
     async def bare(request: Any, **_: Any) -> Any:
         return answer
 
-    observed = ObservedWebhookFn(bare, populated(0))
+    metrics = populated(0)
+
+    async def observed(request: Any, **_: Any) -> Any:
+        started = time.perf_counter()
+        answered = await bare(request)
+        metrics.webhook_answered("validate-memory", WebhookOutcome.ALLOWED, time.perf_counter() - started)
+        return answered
+
     timings = []
     for fn in (bare, observed):
         started = time.perf_counter()

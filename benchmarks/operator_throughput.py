@@ -20,6 +20,7 @@ does the API server's work, and the load client), and the requests the operator 
 and by verb. Not a test: it prints figures and asserts nothing about speed.
 
     python benchmarks/operator_throughput.py [--count 1000 [10000]] [--runs 3] [--reference main|none]
+        [--other-deployments N]
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def main() -> int:
         for count in arguments.count:
             for run in range(arguments.runs):
                 for operator in operators if run % 2 == 0 else operators[::-1]:
-                    figures = asyncio.run(measure(operator, count, arguments.concurrency))
+                    figures = asyncio.run(
+                        measure(operator, count, arguments.concurrency, arguments.other_deployments)
+                    )
                     print(json.dumps(asdict(figures)), flush=True)
                     results.append(figures)
     print()
@@ -115,6 +118,14 @@ def parse_arguments() -> argparse.Namespace:
         "--reference", default="main", help="git revision to compare with, or 'none' (default main)"
     )
     parser.add_argument("--concurrency", type=int, default=50, help="creates in flight at once (default 50)")
+    parser.add_argument(
+        "--other-deployments",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Deployments no resource targets, there before the operator starts (default 0): what the "
+        "workload watch costs in a busy cluster",
+    )
     return parser.parse_args()
 
 
@@ -135,11 +146,14 @@ def compile_tree(source: Path) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
 
 
-async def measure(operator: Operator, count: int, concurrency: int) -> Figures:
+async def measure(operator: Operator, count: int, concurrency: int, others: int = 0) -> Figures:
     compile_tree(operator.source)
     async with DirectApiEmulator() as emulator, kmock.Server(emulator):
         declare_cluster(emulator)
         await create_all(emulator, DEPLOYMENTS, (deployment(index) for index in range(count)), concurrency)
+        await create_all(
+            emulator, DEPLOYMENTS, (other_deployment(index) for index in range(others)), concurrency
+        )
         with tempfile.TemporaryDirectory() as scratch:
             async with operator_process(str(emulator.url), Path(scratch), operator.source) as process:
                 await watching(emulator)
@@ -248,6 +262,37 @@ def deployment(index: int) -> dict[str, Any]:
             "replicas": 2,
             "selector": {"matchLabels": {"app": name}},
             "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}},
+        },
+    }
+
+
+def other_deployment(index: int) -> dict[str, Any]:
+    """A Deployment of someone else's, as a busy cluster has thousands: about 3 KB of JSON."""
+    name = f"web-{index:05d}"
+    env = [{"name": f"SETTING_{number}", "value": f"value-{number}-{index}"} for number in range(20)]
+    containers = [
+        {
+            "name": part,
+            "image": f"registry.example.com/team/{part}:1.{index % 50}",
+            "env": env,
+            "ports": [{"containerPort": 8080, "name": "http"}],
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        }
+        for part in ("app", "proxy")
+    ]
+    labels = {"app": name, "team": f"team-{index % 40}", "tier": "web"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "labels": labels,
+            "annotations": {"owner": f"team-{index % 40}@example.com"},
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}},
         },
     }
 

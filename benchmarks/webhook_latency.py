@@ -23,7 +23,14 @@ aiohttp HTTPS server in its own process, with the same TLS certificate, that rea
 and answers ``allowed: true``: the cost of TLS, HTTP and JSON that any Python webhook pays. Figures
 are printed side by side with the floor; nothing is asserted.
 
+Side by side with another revision: ``--reference main`` exports that revision's ``operator/`` tree
+(``git archive``, as ``operator_throughput.py`` does) and runs every scenario against it first, with
+its own emulator, then against the checkout; the machine's load average is printed with each, since
+other work on the machine moves every figure. ``--scenarios`` runs only some (e.g.
+``mutate-pod,mutate-pod-reconciling``; the floor always runs).
+
     python benchmarks/webhook_latency.py [--rate 200] [--seconds 30] [--reconcile 1000]
+        [--reference main] [--scenarios mutate-pod,mutate-pod-reconciling]
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ from operator_throughput import (  # noqa: E402
     cpu_seconds,
     create_all,
     deployment,
+    export_revision,
     kubeconfig,
     memory,
 )
@@ -95,6 +103,7 @@ class Server:
 @dataclass(frozen=True)
 class Latencies:
     scenario: str
+    operator: str
     requests: int
     errors: int
     achieved_rate: float
@@ -104,6 +113,8 @@ class Latencies:
     p999_ms: float
     max_ms: float
     server_cpu_percent: float
+    load_average: float
+    """The machine's 1-minute load average when the scenario ended."""
 
 
 def main() -> int:
@@ -117,7 +128,26 @@ def main() -> int:
             floor_app(), host="127.0.0.1", port=int(port), ssl_context=server_tls(Path(cert_dir))
         )
         return 0
-    results = asyncio.run(measure(arguments.rate, arguments.seconds, arguments.warmup, arguments.reconcile))
+    wanted = frozenset(arguments.scenarios.split(",")) if arguments.scenarios else None
+    results: list[Latencies] = []
+    with tempfile.TemporaryDirectory() as scratch_name:
+        operators: list[tuple[str, Path | None]] = [("current", None)]
+        if arguments.reference != "none":
+            exported = export_revision(arguments.reference, Path(scratch_name) / "reference")
+            operators.insert(0, (arguments.reference, exported))
+        for index, (label, source) in enumerate(operators):
+            results += asyncio.run(
+                measure(
+                    arguments.rate,
+                    arguments.seconds,
+                    arguments.warmup,
+                    arguments.reconcile,
+                    label=label,
+                    source=source,
+                    wanted=wanted,
+                    floor=index == len(operators) - 1,
+                )
+            )
     print(report(results, arguments.rate))
     return 0
 
@@ -137,6 +167,15 @@ def parse_arguments() -> argparse.Namespace:
         default=1000,
         help="resources the operator reconciles during mutate-pod-reconciling (default 1000; 0: skip it)",
     )
+    parser.add_argument(
+        "--reference", default="none", help="git revision to measure first, side by side (default none)"
+    )
+    parser.add_argument(
+        "--scenarios",
+        default="",
+        help="comma-separated: validate-valid, validate-conflicting, mutate-pod, mutate-pod-reconciling "
+        "(default all)",
+    )
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "CERT_DIR"), help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -145,7 +184,22 @@ def parse_arguments() -> argparse.Namespace:
 # ------------------------------------------------------------------------------------------- measuring
 
 
-async def measure(rate: float, seconds: float, warmup: float, reconcile: int) -> list[Latencies]:
+async def measure(
+    rate: float,
+    seconds: float,
+    warmup: float,
+    reconcile: int,
+    *,
+    label: str,
+    source: Path | None,
+    wanted: frozenset[str] | None,
+    floor: bool,
+) -> list[Latencies]:
+    """Every wanted scenario against one operator (``source``: another revision's tree), then the floor."""
+
+    def chosen(name: str) -> bool:
+        return wanted is None or name in wanted
+
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         certificates = scratch / "tls"
@@ -155,13 +209,17 @@ async def measure(rate: float, seconds: float, warmup: float, reconcile: int) ->
         emulator_command = (sys.executable, __file__, "--serve-emulator", "--reconcile", str(reconcile))
         async with background(*emulator_command, log=scratch / "emulator.log") as emulator_process:
             server = await read_url(emulator_process)
-            async with operator(server, scratch, certificates) as served:
+            async with operator(server, scratch, certificates, source) as served:
                 await answering(served.base, trust)
                 for scenario in scenarios():
+                    if not chosen(scenario.name):
+                        continue
                     results.append(
-                        await run_scenario(served, scenario, trust, rate=rate, seconds=seconds, warmup=warmup)
+                        await run_scenario(
+                            served, scenario, trust, rate=rate, seconds=seconds, warmup=warmup, label=label
+                        )
                     )
-                if reconcile:
+                if reconcile and chosen("mutate-pod-reconciling"):
                     pods = scenarios()[2]
                     results.append(
                         await run_scenario(
@@ -172,8 +230,11 @@ async def measure(rate: float, seconds: float, warmup: float, reconcile: int) ->
                             seconds=RECONCILE_TIMEOUT,
                             warmup=warmup,
                             load=emulator_process,
+                            label=label,
                         )
                     )
+        if not floor:
+            return results
         floor_port = free_port()
         command = (sys.executable, __file__, "--serve-floor", str(floor_port), str(certificates))
         async with background(*command, log=scratch / "floor.log") as floor_process:
@@ -188,6 +249,7 @@ async def measure(rate: float, seconds: float, warmup: float, reconcile: int) ->
                     rate=rate,
                     seconds=seconds,
                     warmup=warmup,
+                    label="floor",
                 )
             )
     return results
@@ -202,6 +264,7 @@ async def run_scenario(
     seconds: float,
     warmup: float,
     load: asyncio.subprocess.Process | None = None,
+    label: str = "",
 ) -> Latencies:
     """Posts ``scenario``'s review at ``rate`` for ``warmup + seconds``; latencies of the last ``seconds``.
 
@@ -260,6 +323,7 @@ async def run_scenario(
     latencies.sort()
     return Latencies(
         scenario=scenario.name,
+        operator=label,
         requests=len(latencies),
         errors=errors,
         achieved_rate=round(len(latencies) / span, 1),
@@ -269,6 +333,7 @@ async def run_scenario(
         p999_ms=percentile(latencies, 99.9),
         max_ms=round(latencies[-1] * 1000, 2),
         server_cpu_percent=round(100 * (cpu_after - cpu_before) / span, 1),
+        load_average=round(os.getloadavg()[0], 2),
     )
 
 
@@ -378,11 +443,16 @@ async def read_url(process: asyncio.subprocess.Process) -> str:
 
 
 @asynccontextmanager
-async def operator(server: str, scratch: Path, certificates: Path) -> AsyncIterator[Server]:
-    """The shipped operator with its webhooks on a free loopback port; yields its base URL and pid."""
+async def operator(
+    server: str, scratch: Path, certificates: Path, source: Path | None = None
+) -> AsyncIterator[Server]:
+    """The shipped operator (of ``source``, another revision's tree, if given) with its webhooks on a free
+    loopback port; yields its base URL and pid."""
     config = scratch / "kubeconfig"
     config.write_text(yaml.safe_dump(kubeconfig(server)), encoding="utf-8")
     environment = {**os.environ, "KUBECONFIG": str(config)}
+    if source is not None:
+        environment["PYTHONPATH"] = str(source)
     environment.pop("KUBERNETES_SERVICE_HOST", None)
     port = free_port()
     command = (
@@ -461,23 +531,26 @@ def report(results: list[Latencies], rate: float) -> str:
     lines = [
         f"Admission webhook latency over HTTPS at {rate:g} requests/s ({machine()})",
         "",
-        "| scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
-        "| p50 / floor | p99 / floor | server CPU, % of a core |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| operator | scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
+        "| p50 / floor | p99 / floor | server CPU, % of a core | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    idle = next((result for result in results if result.scenario == "mutate-pod"), None)
     for result in results:
         lines.append(
-            f"| {result.scenario} | {result.requests} | {result.errors} | {result.achieved_rate} | {result.p50_ms} "
-            f"| {result.p90_ms} | {result.p99_ms} | {result.p999_ms} | {result.max_ms} "
-            f"| {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x "
-            f"| {result.server_cpu_percent} |"
+            f"| {result.operator} | {result.scenario} | {result.requests} | {result.errors} "
+            f"| {result.achieved_rate} | {result.p50_ms} | {result.p90_ms} | {result.p99_ms} | {result.p999_ms} "
+            f"| {result.max_ms} | {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x "
+            f"| {result.server_cpu_percent} | {result.load_average} |"
         )
     for result in results:
+        idle = next(
+            (r for r in results if r.scenario == "mutate-pod" and r.operator == result.operator), None
+        )
         if idle is not None and result.scenario.startswith("mutate-pod-reconciling"):
             lines.append(
-                f"\n{result.scenario} / mutate-pod (idle operator): p50 {result.p50_ms / idle.p50_ms:.2f}x, "
-                f"p99 {result.p99_ms / idle.p99_ms:.2f}x, p99.9 {result.p999_ms / idle.p999_ms:.2f}x"
+                f"\n{result.operator}: {result.scenario} / mutate-pod (idle operator): "
+                f"p50 {result.p50_ms / idle.p50_ms:.2f}x, p99 {result.p99_ms / idle.p99_ms:.2f}x, "
+                f"p99.9 {result.p999_ms / idle.p999_ms:.2f}x"
             )
     return "\n".join(lines)
 

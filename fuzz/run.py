@@ -262,7 +262,8 @@ async def run_served(count: int, arguments: argparse.Namespace) -> Figures:
         emulator = (sys.executable, webhook_latency.__file__, "--serve-emulator")
         async with webhook_latency.background(*emulator, log=scratch / "emulator.log") as process:
             server = await webhook_latency.read_url(process)
-            async with webhook_latency.operator(server, scratch, certificates) as base:
+            async with webhook_latency.operator(server, scratch, certificates) as served:
+                base = served.base
                 await webhook_latency.answering(base, trust)
                 timeout = aiohttp.ClientTimeout(total=arguments.request_timeout)
                 started = time.monotonic()

@@ -37,7 +37,7 @@ from flink_tm_memory.memory.weights import derive_managed_memory_weights
 from flink_tm_memory.render.admission import admission_verdict
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import pod_mutation
-from flink_tm_memory.runtime.webhook_server import review_problem
+from flink_tm_memory.runtime.admission.review import review_problem
 
 Json = dict[str, Any]
 DENIAL_PREFIXES = ("spec", "kind", "object")

@@ -15,6 +15,9 @@ as ``expect`` next to each input:
   Flink rejects, each fix and each fix 1 MiB closer to the user's sizes asked of Flink ->
   ``vectors-fixes/<version>.jsonl`` (see ``fix_vectors.py``). Built from the tm vectors as they are
   before this run: after a change of those, run again.
+* sizing (mode ``sizing``): the engine's answers to the seeded needs of ``cases/sizing.jsonl``
+  (``sizing_vectors.py``), each answer and each answer 1 MiB smaller asked of Flink ->
+  ``vectors-sizing/<version>.jsonl``.
 
 Why: expectations must come from Flink and never from our engine; with this harness a new Flink
 release is one command (``python -m tests.conformance.regenerate --oracle PATH --versions 2.4.0``).
@@ -41,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.conformance import sizing_vectors
 from tests.conformance.file_vectors import FLAVOUR_VERSIONS, oracle_case
 from tests.conformance.fix_vectors import FIX_ROOT, build
 from tests.conformance.jsonl import parse_jsonl, read_jsonl
@@ -59,7 +63,8 @@ MODES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 """mode -> (sub-folder of the vector roots, flink-oracle flags)."""
 FIXES = "fixes"
-ALL_MODES = (*MODES, FILES_MODE, FIXES)
+SIZING = "sizing"
+ALL_MODES = (*MODES, FILES_MODE, FIXES, SIZING)
 
 SUITES = ("public", "own")
 SHOWN_IDS = 5
@@ -115,7 +120,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--versions", type=comma_list, help="e.g. 2.2.1,2.3.0 (default: every version on file)"
     )
     parser.add_argument(
-        "--modes", type=comma_list, default=list(ALL_MODES), help="subset of tm,local,weights,files,fixes"
+        "--modes",
+        type=comma_list,
+        default=list(ALL_MODES),
+        help="subset of tm,local,weights,files,fixes,sizing",
     )
     parser.add_argument("--suites", type=comma_list, default=list(SUITES), help="subset of public,own")
     parser.add_argument(
@@ -166,6 +174,10 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
         if FILES_MODE in modes and "own" in suites:
             targets.extend(file_targets(version))
         for mode in (mode for mode in modes if mode != FILES_MODE):
+            if mode == SIZING:
+                destination = sizing_vectors.SIZING_ROOT / f"{version}.jsonl"
+                targets.append(Target(version, mode, "own", sizing_vectors.CASES, destination))
+                continue
             if mode == FIXES:
                 inputs = vector_file(PUBLIC_ROOT, "tm", version)
                 targets.append(Target(version, mode, "public+own", inputs, FIX_ROOT / f"{version}.jsonl"))
@@ -213,7 +225,7 @@ def oracle_command(oracle: Path, target: Target) -> list[str]:
     if target.flavour is not None:
         flags: tuple[str, ...] = ("--channel", "file", "--conf-file", target.flavour)
     else:
-        flags = () if target.mode == FIXES else MODES[target.mode][1]
+        flags = () if target.mode in (FIXES, SIZING) else MODES[target.mode][1]
     return [*launcher, str(oracle), "--flink", target.version, *flags]
 
 
@@ -314,6 +326,8 @@ def generate(oracle: Path, targets: list[Target], staging: Path) -> dict[str, fl
         started = time.monotonic()
         if target.mode == FIXES:
             text, count = generate_fixes(oracle, target)
+        elif target.mode == SIZING:
+            text, count = generate_sizing(oracle, target)
         else:
             cases = load_inputs(target.inputs)
             text, count = render(cases, run_oracle(oracle, target, cases)), len(cases)
@@ -335,6 +349,18 @@ def generate_fixes(oracle: Path, target: Target) -> tuple[str, int]:
         return run_oracle(oracle, target, questions)
 
     lines = build(target.version, ask)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), sum(asked)
+
+
+def generate_sizing(oracle: Path, target: Target) -> tuple[str, int]:
+    """The sizing vector file's text, and how many configurations Flink was asked about."""
+    asked: list[int] = []
+
+    def ask(questions: list[Case]) -> list[Case]:
+        asked.append(len(questions))
+        return run_oracle(oracle, target, questions)
+
+    lines = sizing_vectors.build(target.version, ask)
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), sum(asked)
 
 

@@ -151,6 +151,18 @@ def test_the_operator_pod_is_ready_under_the_restricted_pod_security_standard(st
     assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in environment
 
 
+def test_the_operator_started_without_an_error_line(story: Story) -> None:
+    # An API server that is still starting may answer 429: kopf retries, and logs it as a WARNING.
+    pod = story.operator_pod()["metadata"]["name"]
+    log = story.kubectl("logs", "-n", SYSTEM, pod).stdout
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert records, log
+    assert [record for record in records if record.get("severity") in ("error", "fatal")] == []
+    assert not [
+        r for r in records if r.get("severity") == "info" and str(r.get("message")).endswith("succeeded.")
+    ]
+
+
 def test_the_kubelet_probes_the_operator(story: Story) -> None:
     pod = story.operator_pod()["metadata"]["name"]
 
@@ -373,6 +385,36 @@ def test_with_host_network_the_api_server_reaches_the_webhooks_at_the_nodes_addr
         "label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=restricted", "--overwrite"
     )
     assert story.operator_pod()["spec"].get("hostNetwork") is not True
+
+
+def test_the_image_runs_as_an_arbitrary_user_in_group_0_as_openshift_runs_it(story: Story) -> None:
+    # OpenShift's restricted-v2 picks a user id from the namespace's range and runs it in group 0; the
+    # chart's ids are set to null for it, and here the node's runtime is given such an id.
+    arbitrary = "1000770000"
+    story.helm(
+        "upgrade", RELEASE, str(CHART), "--namespace", SYSTEM, "--reuse-values",
+        "--set", f"podSecurityContext.runAsUser={arbitrary}", "--set", "podSecurityContext.runAsGroup=0",
+        "--set", "podSecurityContext.fsGroup=null",
+    )  # fmt: skip
+    story.wait_for_rollout()
+    pod = story.operator_pod()
+    [status] = pod["status"]["containerStatuses"]
+    assert status["ready"] is True, story.operator_log()
+    assert "fsGroup" not in pod["spec"]["securityContext"]
+    identity = story.kubectl("exec", "-n", SYSTEM, pod["metadata"]["name"], "--", "id").stdout
+    assert identity.startswith(f"uid={arbitrary} gid=0"), identity
+    eventually(story.webhooks_trusted, what="caBundle in the webhook configurations")
+    denied = story.kubectl(
+        "patch", "ftmm", "process-size", "-n", APPS, "--type=merge", "-p", json.dumps(CONFLICT), check=False
+    )
+    assert 'admission webhook "validate-memory.flinkmemory.io" denied the request' in denied.stderr
+    story.helm(
+        "upgrade", RELEASE, str(CHART), "--namespace", SYSTEM, "--reuse-values",
+        "--set", "podSecurityContext.runAsUser=65532", "--set", "podSecurityContext.runAsGroup=65532",
+        "--set", "podSecurityContext.fsGroup=65532",
+    )  # fmt: skip
+    story.wait_for_rollout()
+    assert story.operator_pod()["spec"]["securityContext"]["runAsUser"] == 65532
 
 
 def test_without_webhooks_a_conflicting_edit_is_stored_and_the_operator_keeps_the_last_good_output(

@@ -42,6 +42,7 @@ def managed(port: int, cert_dir: Path, **changes: Any) -> WebhookOptions:
         "manage_configurations": True,
         "configuration_check_interval": CHECK_INTERVAL,
         "certificate_check_interval": CHECK_INTERVAL,
+        "drain_seconds": 0.0,
         **changes,
     }
     return WebhookOptions(**options)

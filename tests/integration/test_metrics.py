@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.mutation import MUTATE_ID
-from flink_tm_memory.handlers.admission import VALIDATE_ID
 from tests.integration.conftest import StartOperator, _quiet
 from tests.integration.emulator import ApiEmulator
 from tests.integration.health import HealthClient

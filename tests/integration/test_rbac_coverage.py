@@ -176,7 +176,7 @@ async def test_the_charts_rules_allow_every_request_and_nothing_more(
         and (found := access(request.method.value, request.url.path, dict(request.params))) is not None
     }
     objects = render()
-    rules = find(objects, "ClusterRole")["rules"]
+    rules = find(objects, "ClusterRole", "flink-tm-memory-operator-cluster")["rules"]
     release_rules = [
         rule
         for item in objects

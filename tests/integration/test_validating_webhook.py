@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from flink_tm_memory.api.v1alpha1 import GROUP, KIND, PLURAL, VERSION
-from flink_tm_memory.handlers.admission import VALIDATE_ID
+from flink_tm_memory.control.admission import VALIDATE_ID
 from tests.integration.conftest import StartOperator
 from tests.integration.webhooks import webhook_session
 

@@ -24,8 +24,8 @@ import aiohttp
 import pytest
 
 from flink_tm_memory.render.webhook_configurations import VALIDATE_MEMORY_PATH
+from flink_tm_memory.runtime.admission.server import BODY_TIMEOUT
 from flink_tm_memory.runtime.certificates import CA_FILE
-from flink_tm_memory.runtime.webhook_server import BODY_TIMEOUT
 from tests.integration.conftest import StartOperator
 from tests.integration.test_validating_webhook import Webhook, review, sample
 from tests.integration.webhooks import webhook_session

@@ -36,7 +36,11 @@ async def webhook_session(
     and the server's base URL."""
     port = free_port()
     options = WebhookOptions(
-        port=port, listen="127.0.0.1", cert_dir=cert_dir, self_signed_hosts=("127.0.0.1", "localhost")
+        port=port,
+        listen="127.0.0.1",
+        cert_dir=cert_dir,
+        self_signed_hosts=("127.0.0.1", "localhost"),
+        drain_seconds=0.0,  # no Service to drop this server from: stop at once
     )
     await start_operator(webhook=options, **operator_options)
     trust = ssl.create_default_context(cafile=str(cert_dir / CA_FILE))

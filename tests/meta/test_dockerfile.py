@@ -31,12 +31,15 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 # Named here as well as read from the dev extra: they stay out of the image even if the extra changes.
 DEV_TOOLS = frozenset({"pytest", "ruff", "mypy", "hypothesis", "kmock"})
 CONSOLE_SCRIPT_TARGET = "flink_tm_memory.cli:main"
+LOCK_FILE = "requirements.lock"
+SBOM_PATH = "/usr/share/doc/flink-tm-memory-operator/sbom.cdx.json"
 PORTS = frozenset({"8080", "8081", "9443"})  # liveness, metrics and readiness, admission webhooks
 # Options (pip's, compileall's) followed by a value as a separate word.
 OPTIONS_WITH_VALUE = frozenset(
     {"--python", "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "-i"}
     | {"--prefix", "--root", "--index-url", "--extra-index-url", "-f", "--find-links", "--platform"}
     | {"--only-binary", "--no-binary", "-j", "--invalidation-mode", "-x", "-d", "-s", "-p", "-o"}
+    | {"--output-file", "--output-format", "--of", "--pyproject"}  # cyclonedx-py's
 )
 
 
@@ -67,6 +70,7 @@ class PipCommand:
     subcommand: str | None
     options: tuple[str, ...]
     requirements: tuple[str, ...]
+    requirement_files: tuple[str, ...] = ()  # -r / --requirement
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ def pip_command(words: list[str]) -> PipCommand | None:
         subcommand=plain[0] if plain else None,
         options=tuple(option for option, _ in options),
         requirements=tuple(requirements),
+        requirement_files=tuple(value for option, value in options if option in {"-r", "--requirement"}),
     )
 
 
@@ -312,7 +317,8 @@ def multi_stage_problems(build: Build) -> list[str]:
     assert required, "requires-python is no longer a plain >=X.Y: teach this check to read it"
     if (int(match[1]), int(match[2])) < (int(required[1]), int(required[2])):
         problems.append(f"{build.final.image} does not satisfy requires-python {required[0]}")
-    if any(stage.image != build.final.image for stage in build.stages):
+    names = {stage.name for stage in build.stages if stage.name}
+    if any(stage.image != build.final.image and stage.image not in names for stage in build.stages):
         problems.append("the stages use different bases: the venv's python is a symlink into the base")
     return problems
 
@@ -450,6 +456,8 @@ def final_copy_problems(build: Build) -> list[str]:
     problems = []
     for copy in copies(build.final):
         line = copy.instruction.line
+        if copy.destination == SBOM_PATH and copy.from_stage in names:
+            continue  # the SBOM: sbom_problems checks it
         if copy.instruction.keyword == "ADD" or copy.from_stage is None:
             problems.append(f"line {line}: the final stage copies {copy.sources} from the build context")
         elif copy.from_stage not in names:
@@ -465,7 +473,12 @@ def final_copy_problems(build: Build) -> list[str]:
 
 
 def install_problems(build: Build) -> list[str]:
-    """The venv holds the project with its dependencies: every runtime dependency, nothing else."""
+    """The venv holds the locked runtime dependencies, hash-checked, then the project without deps.
+
+    First ``pip install --require-hashes --no-deps -r requirements.lock`` (every file checked against
+    the lock, nothing resolved at build time), then the project ``.`` with ``--no-deps`` (it would
+    otherwise resolve its dependencies again, unhashed), then only ``pip check``, which changes nothing.
+    """
     found = copied_venv(build)
     if found is None:
         return ["the final stage copies no venv from a build stage"]
@@ -477,22 +490,78 @@ def install_problems(build: Build) -> list[str]:
         if copy.from_stage is None
         for source in copy.sources
     }
-    if "pyproject.toml" not in copied:
-        problems.append("the build stage does not copy pyproject.toml, where the dependencies are listed")
+    for needed in ("pyproject.toml", LOCK_FILE):
+        if needed not in copied:
+            problems.append(f"the build stage does not copy {needed}")
     commands = [command for command in pip_commands(stage) if command.target == venv]
     installs = [command for command in commands if command.subcommand == "install"]
-    if not installs:
-        problems.append(f"nothing is installed into {venv}")
-    for command in installs:
-        if command.requirements != (".",):
-            problems.append(f"installs {list(command.requirements)} into {venv}, not just the project `.`")
-        for option in {"--no-deps", "-r", "--requirement", "-c", "--constraint"} & set(command.options):
-            problems.append(f"installs the project with {option}: the runtime dependencies would not follow")
+    locked = [command for command in installs if command.requirement_files]
+    project = [command for command in installs if not command.requirement_files]
+    problems.extend(_locked_install_problems(locked, venv))
+    if [command.requirements for command in project] != [(".",)]:
+        problems.append(
+            f"installs {[list(c.requirements) for c in project]} into {venv}, not just the project `.`"
+        )
+    for command in project:
+        if "--no-deps" not in command.options:
+            problems.append(
+                "installs the project without --no-deps: its dependencies would be resolved again, unhashed"
+            )
+    if locked and project and installs.index(project[0]) < installs.index(locked[0]):
+        problems.append(f"the project is installed before {LOCK_FILE}")
     problems.extend(
         f"pip {command.subcommand} {' '.join(command.requirements)} changes {venv} after the install"
         for command in commands
-        if command.subcommand != "install"
+        if command.subcommand not in ("install", "check")
     )
+    if not any(command.subcommand == "check" for command in commands):
+        problems.append(f"no `pip check` of {venv}: the lock could miss what pyproject.toml asks for")
+    return problems
+
+
+def _locked_install_problems(locked: list[PipCommand], venv: str) -> list[str]:
+    problems = []
+    if [PurePosixPath(file).name for command in locked for file in command.requirement_files] != [LOCK_FILE]:
+        problems.append(f"{venv} does not get its dependencies from {LOCK_FILE} alone, once")
+    for command in locked:
+        problems.extend(
+            f"installs {LOCK_FILE} without {option}"
+            for option in ("--require-hashes", "--no-deps")
+            if option not in command.options
+        )
+        if command.requirements:
+            problems.append(f"installs {list(command.requirements)} beside {LOCK_FILE}, unlocked")
+    return problems
+
+
+def sbom_problems(build: Build) -> list[str]:
+    """A CycloneDX SBOM of the venv is made in a stage of its own and put in the image."""
+    problems = []
+    sbom_copies = [copy for copy in copies(build.final) if copy.destination == SBOM_PATH]
+    if len(sbom_copies) != 1:
+        return [f"the final stage does not copy one SBOM to {SBOM_PATH}"]
+    [sbom_copy] = sbom_copies
+    stage = next((stage for stage in build.stages if stage.name == sbom_copy.from_stage), None)
+    if stage is None:
+        return [f"the SBOM comes from {sbom_copy.from_stage!r}, not an earlier stage"]
+    runs = [words for run in stage.every("RUN") for words in shell_commands(run)]
+    makers = [
+        words for words in runs if PurePosixPath(words[0]).name == "cyclonedx-py" and "environment" in words
+    ]
+    if not makers:
+        problems.append(f"stage {stage.name} does not run `cyclonedx-py environment`")
+    found = copied_venv(build)
+    for words in makers:
+        plain, options = options_and_words(words[1:])
+        if found is not None and plain[-1:] != [found[1]]:
+            problems.append(f"the SBOM describes {plain[-1:]}, not the image's venv {found[1]}")
+        if dict(options).get("--output-file", dict(options).get("-o")) not in sbom_copy.sources:
+            problems.append("the SBOM copied is not the one cyclonedx-py writes")
+    tool_installs = [c for c in pip_commands(stage) if c.subcommand == "install"]
+    if not tool_installs or any("--require-hashes" not in c.options for c in tool_installs):
+        problems.append("the SBOM tool is not installed from a hashed lock (--require-hashes)")
+    if found is not None and any(c.target == found[1] for c in tool_installs):
+        problems.append("the SBOM tool is installed into the image's venv")
     return problems
 
 
@@ -584,6 +653,7 @@ CHECKS: list[Callable[[Build], list[str]]] = [
     dev_dependency_problems,
     final_copy_problems,
     install_problems,
+    sbom_problems,
     environment_problems,
     bytecode_problems,
     expose_problems,
@@ -654,14 +724,47 @@ MUTATIONS = [
     pytest.param(dev_dependency_problems, "Dockerfile", r" \.( \\)$", r' ".[dev]"\1', id="dev-extra"),
     pytest.param(dev_dependency_problems, "Dockerfile", r" \.( \\)$", r" . ruff\1", id="dev-tool"),
     pytest.param(install_problems, "Dockerfile", r" \.( \\)$", r' ".[dev]"\1', id="install-extra"),
-    pytest.param(install_problems, "Dockerfile", r" \.( \\)$", r" --no-deps .\1", id="no-deps"),
+    pytest.param(install_problems, "Dockerfile", r"--no-deps \.( \\)$", r".\1", id="project-with-deps"),
+    pytest.param(
+        install_problems,
+        "Dockerfile",
+        r"--require-hashes (--no-deps -r requirements\.lock)",
+        r"\1",
+        id="lock-unhashed",
+    ),
+    pytest.param(
+        install_problems,
+        "Dockerfile",
+        r"-r requirements\.lock\n",
+        "-r requirements.lock kopf\n",
+        id="unlocked",
+    ),
+    pytest.param(install_problems, "Dockerfile", r"^COPY requirements\.lock \./\n", "", id="lock-not-copied"),
+    pytest.param(
+        install_problems, "Dockerfile", r"^    && python -m pip --python \S+ check \\\n", "", id="unchecked"
+    ),
+    pytest.param(sbom_problems, "Dockerfile", r"^COPY --from=sbom .*\n", "", id="no-sbom"),
+    pytest.param(
+        sbom_problems,
+        "Dockerfile",
+        r"(sbom-tool/bin/python install --no-cache-dir \\\n\s+)--require-hashes ",
+        r"\1",
+        id="sbom-tool-unhashed",
+    ),
+    pytest.param(
+        sbom_problems,
+        "Dockerfile",
+        r"(--output-file /src/sbom\.cdx\.json) /opt/venv",
+        r"\1 /opt/sbom-tool",
+        id="sbom-of-the-tool",
+    ),
     pytest.param(
         install_problems, "Dockerfile", r" \.( \\)$", r" . kubernetes-stubs\1", id="more-than-the-project"
     ),
     pytest.param(
         install_problems,
         "Dockerfile",
-        r"^(RUN python -m pip --python (\S+) install [^\\\n]*)\\$",
+        r"^(RUN python -m pip --python (\S+) install [^\\\n]*--no-deps \. )\\$",
         r"\1&& python -m pip --python \2 uninstall --yes pyyaml \\",
         id="pruned-after-install",
     ),

@@ -19,7 +19,7 @@ from flink_tm_memory.memory.sizes import MAX_BYTES, parse_memory_size
 from flink_tm_memory.render.admission import admission_verdict
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import PROFILE_LABEL, pod_mutation
-from flink_tm_memory.runtime.webhook_server import review_problem
+from flink_tm_memory.runtime.admission.review import review_problem
 from tests.property.strategies import ALL_KEYS, examples, hostile_texts
 
 SPEC_FIELDS = ["flinkVersion", "flinkConfiguration", "resources", "consumers", "targets", "updateMode"]

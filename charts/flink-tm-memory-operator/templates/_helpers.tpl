@@ -49,8 +49,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ $service }}.{{ .Release.Namespace }}.svc,{{ $service }}.{{ .Release.Namespace }}.svc.cluster.local
 {{- end }}
 
+{{/* The image by digest when one is given (what was built and scanned), else by tag. */}}
 {{- define "ftm.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/* The operator writes these configurations' caBundle itself unless cert-manager injects it. */}}

@@ -3,10 +3,13 @@
 pydantic writes JSON Schema 2020-12; the API server wants a *structural* OpenAPI v3 schema, so the
 models' schema is rewritten: ``$ref``s inlined (a field's own description wins over its type's),
 ``anyOf [X, null]`` folded into X, numeric ``exclusiveMinimum`` turned into OpenAPI's boolean form,
-``const`` into a one-value ``enum``, and ``title``, ``additionalProperties: false`` and every ``default``
-dropped. Defaults must go: the API server would write them into stored objects, and a value the user
-never set would then look configured. ``structural_violations`` re-checks the result against the rules
-the API server enforces, so a model change that cannot be served fails here rather than at install.
+``const`` into a one-value ``enum``, and ``title``, ``additionalProperties: false`` and every pydantic
+``default`` dropped: the API server writes a schema default into stored objects, where a value the user
+never set would look configured. The exception is a field the model marks with ``SERVER_DEFAULT``,
+whose unset value means one fixed thing for good (``updateMode: Apply``): it becomes the schema's
+``default``, so the stored object says what is in effect. ``structural_violations`` re-checks the
+result against the rules the API server enforces, so a model change that cannot be served fails
+here rather than at install.
 
 ``python -m flink_tm_memory.api.crd`` (from the repository root) writes the committed manifest;
 ``--check`` exits 1 when the committed file differs from a fresh generation.
@@ -29,6 +32,7 @@ from flink_tm_memory.api.v1alpha1 import (
     KIND,
     LIST_KIND,
     PLURAL,
+    SERVER_DEFAULT,
     SHORT_NAMES,
     SINGULAR,
     VERSION,
@@ -46,6 +50,7 @@ _KEY_ORDER = (
     "description",
     "type",
     "format",
+    "default",
     "enum",
     "pattern",
     "minLength",
@@ -68,6 +73,7 @@ _ALLOWED_KEYWORDS = frozenset(
         "description",
         "type",
         "format",
+        "default",
         "maximum",
         "exclusiveMaximum",
         "minimum",
@@ -210,6 +216,8 @@ def _convert(node: Schema, defs: Mapping[str, Schema]) -> Schema:
             converted[key] = True
         elif key == "const":
             converted["enum"] = [value]
+        elif key == SERVER_DEFAULT:
+            converted["default"] = value
         else:
             converted[key] = value
     return _ordered(converted)
@@ -278,12 +286,29 @@ def _violations(node: Schema, path: str, *, is_property: bool) -> Iterator[str]:
 
 def _keyword_violations(node: Schema, path: str) -> Iterator[str]:
     for key in sorted(set(node) - _ALLOWED_KEYWORDS):
-        yield f"{path}: keyword {key!r} is not allowed in a CRD schema (or must be dropped: default, title)"
+        yield f"{path}: keyword {key!r} is not allowed in a CRD schema (or must be dropped: title)"
     for key in ("exclusiveMinimum", "exclusiveMaximum"):
         if key in node and not isinstance(node[key], bool):
             yield f"{path}: {key} must be a boolean in OpenAPI v3"
     if node.get("additionalProperties") is False:
         yield f"{path}: additionalProperties: false is not allowed"
+    if "default" in node:
+        yield from _default_violations(node, path)
+
+
+def _default_violations(node: Schema, path: str) -> Iterator[str]:
+    """A default must be valid for its own schema (the API server checks it) and a plain value."""
+    default, kind = node["default"], node.get("type")
+    types: dict[str, type | tuple[type, ...]] = {
+        "string": str,
+        "boolean": bool,
+        "integer": int,
+        "number": (int, float),
+    }
+    if kind not in types or not isinstance(default, types[kind]):
+        yield f"{path}: default {default!r} is not a plain {kind or 'typed value'}"
+    elif "enum" in node and default not in node["enum"]:
+        yield f"{path}: default {default!r} is not one of its enum {node['enum']}"
 
 
 def _untyped_allowed(node: Schema) -> bool:

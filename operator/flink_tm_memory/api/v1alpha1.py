@@ -170,6 +170,16 @@ class _Status(_Spec):
 # ---------------------------------------------------------------------------------------- spec
 
 
+SERVER_DEFAULT = "x-flinkmemory-server-default"
+"""A field's default in the CRD, which the API server writes into stored objects (``api.crd``).
+
+Only for fields whose unset value means one fixed thing for good (``updateMode``: Apply), so that
+``kubectl get -o yaml`` shows it; never for a field whose unset value depends on other fields or on
+the operator's release (``flinkVersion``, the limit factors, the state backend): stored, such a
+default would pin today's answer into every object.
+"""
+
+
 class UpdateMode(StrEnum):
     APPLY = "Apply"
     OFF = "Off"
@@ -254,6 +264,7 @@ class Consumers(_Spec):
     )
     python: bool | None = Field(
         default=None,
+        json_schema_extra={SERVER_DEFAULT: False},
         description=(
             "The job runs Python user-defined functions, whose workers take managed memory (Flink's "
             "PYTHON consumer) while python.fn-execution.memory.managed is true, Flink's default. "
@@ -262,6 +273,7 @@ class Consumers(_Spec):
     )
     operators: bool | None = Field(
         default=None,
+        json_schema_extra={SERVER_DEFAULT: False},
         description=(
             "The job has operators that take managed memory, such as batch sorts, hash joins and hash "
             "aggregations (Flink's OPERATOR consumer). Unset: false."
@@ -399,6 +411,7 @@ class FlinkTaskManagerMemorySpec(_Spec):
     )
     update_mode: UpdateMode | None = Field(
         default=None,
+        json_schema_extra={SERVER_DEFAULT: UpdateMode.APPLY.value},
         description=(
             "Apply: write the ConfigMap and the targets. Off: only derive and report in the status, as "
             "a recommendation. Unset: Apply."

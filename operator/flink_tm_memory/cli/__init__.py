@@ -3,6 +3,7 @@
 ``derive`` answers "how will Flink size this TaskManager?" without starting a JVM, so it has to be
 quick: only argparse and the modules of the chosen command and output format are imported, never the
 operator's Kubernetes stack, and YAML support only when a YAML file is read or YAML is written.
+``size`` answers the inverse: the smallest TaskManager that meets a job's needs.
 ``run`` starts the operator, and only then imports it; ``webhook-configurations`` prints the
 admission webhooks' configurations for an install. Exit codes: 0 success, 1 a configuration
 Flink rejects (or cannot load) or an operator that cannot connect, 2 a usage error.
@@ -30,6 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from flink_tm_memory.cli.webhook_configurations import print_webhook_configurations
 
             return print_webhook_configurations(arguments)
+        if arguments.command in ("check", "render"):
+            from flink_tm_memory.cli.offline import run_check, run_render
+
+            return run_check(arguments) if arguments.command == "check" else run_render(arguments)
+        if arguments.command == "size":
+            from flink_tm_memory.cli.size import run_size
+
+            return run_size(arguments)
         from flink_tm_memory.cli.derive import run_derive
 
         return run_derive(arguments)

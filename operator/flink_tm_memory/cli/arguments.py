@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from flink_tm_memory import __version__
 from flink_tm_memory.cli.errors import UsageError
+from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
     from typing import NoReturn
 
-FORMATS = ("table", "yaml", "json", "flink", "svg")
 BATCH_MODES = ("tm", "local", "weights")
 
 _DERIVE_HELP = """\
@@ -25,12 +25,18 @@ Derive TaskManager memory exactly as Flink's BashJavaUtils would, without a JVM.
 
 With neither --config nor -D, Flink's shipped default configuration is used
 (taskmanager.memory.process.size: 1728m, taskmanager.numberOfTaskSlots: 1).
-With --jsonl, cases are read from stdin in the flink-oracle's input schema and
-answered in its output schema, one line each; a rejected case also gets its
-"fixes" (--no-fixes leaves them out).
+With --jsonl, cases are read from stdin in the flink-oracle's input schema,
+{"id": ..., "config": {key: value}} per line ("jobConfig" too; with --mode
+weights also "useCases", "stateBackendUsesManagedMemory", "fractionOfUseCase"),
+and answered in its output schema, one line each: {"id", "ok": true, "bytes",
+"cpuCores", "numSlots", "jvmParams", "dynamicConfigs"} or {"id", "ok": false,
+"error": {"class", "message", "chain", "classes"}}; a rejected case also gets
+its "fixes" (--no-fixes leaves them out).
 
-Exit status: 0 Flink accepts the configuration, 1 Flink rejects it (or could not
-load the file), 2 usage error.
+Exit status: 0 Flink accepts the configuration; 1 Flink rejects it, the file
+cannot be loaded, or (--compare-version) the other release rejects it; 2 a
+usage error. With --jsonl: 0 every line answered, 1 a line could not be read
+(named on stderr, answered ORACLE_BAD_INPUT) or hit an internal error.
 """
 
 
@@ -67,6 +73,16 @@ def _help_width() -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 up, got {text!r}")
+    return seconds
 
 
 def _positive_seconds(text: str) -> float:
@@ -121,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Flink 1.x's legacy FLINK_TM_HEAP, which taskmanager.sh hands to the calculation "
         "(default: the FLINK_TM_HEAP environment variable; no effect from 2.0)",
     )
-    derive.add_argument("--format", choices=FORMATS, help="output format (default table)")
+    derive.add_argument("--format", choices=tuple(DERIVE_FORMATS), help="output format (default table)")
+    derive.add_argument(
+        "--compare-version",
+        metavar="V",
+        help="also lay the same options out under release V: each component side by side, and why they differ",
+    )
     derive.add_argument(
         "--jsonl", action="store_true", help="read oracle-style cases from stdin, write one result per line"
     )
@@ -131,9 +152,111 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --jsonl: no fixes for rejected cases (the oracle's schema exactly)",
     )
+    _add_size(commands)
+    _add_offline(commands)
     _add_run(commands)
     _add_webhook_configurations(commands)
     return parser
+
+
+_SIZE_HELP = """\
+The smallest TaskManager (total process size, in whole MiB) whose layout in
+Flink meets what a job needs, over your other options; and the container's
+requests. Needs are components of the layout:
+
+  taskHeap, managed, network, taskOffHeap, frameworkHeap, frameworkOffHeap,
+  jvmMetaspace, jvmOverhead
+
+  flink-tm-memory size --need taskHeap=2g --need managed=4g
+  flink-tm-memory size --need network=2g -D taskmanager.memory.network.max=1g
+
+Only what must change is changed: a size below its need is raised, a maximum
+below a need is raised, and the process size found; everything else keeps what
+your options (or Flink's defaults) make of it.
+
+--jsonl reads {"id", "config", "needs"} per line from stdin and writes
+{"id", "ok": true, "config": {...}, "bytes": {...}} or {"id", "ok": false,
+"error": {"message"}} per line.
+
+Exit codes: 0 sized, 1 the needs cannot be met (or a --jsonl line could not
+be read), 2 a usage error.
+"""
+
+
+_CHECK_HELP = """\
+Judge every FlinkTaskManagerMemory in the manifests as the validating webhook
+would, without a cluster: each conflict with the fix that changes least, the
+warnings kubectl would print, and what each resource would write to the target
+workloads the same manifests hold. Files and directories (recursive; *.yaml,
+*.yml, *.json; several documents per file).
+
+Exit codes: 0 nothing would be denied, 1 something would be denied or a file
+cannot be read, 2 a usage error.
+"""
+
+_RENDER_HELP = """\
+What the operator would write for each FlinkTaskManagerMemory in the manifests,
+without a cluster: the ConfigMap, the patch of each target workload the
+manifests hold, and the status (YAML or JSON).
+
+Exit codes: 0 every resource is valid, 1 one is not (its status says why) or a
+file cannot be read, 2 a usage error.
+"""
+
+
+def _add_offline(commands: argparse._SubParsersAction[_Parser]) -> None:
+    for name, summary, description in (
+        ("check", "the admission verdict for manifests, offline (for GitOps CI)", _CHECK_HELP),
+        ("render", "what the operator would write for manifests, offline", _RENDER_HELP),
+    ):
+        command = commands.add_parser(
+            name, help=summary, description=description, formatter_class=_HelpFormatter
+        )
+        command.add_argument(
+            "-f",
+            "--filename",
+            dest="files",
+            action="append",
+            default=[],
+            metavar="FILE|DIR",
+            help="a manifest file or a directory of them (repeatable)",
+        )
+        formats = ("text", "json") if name == "check" else ("yaml", "json")
+        command.add_argument(
+            "--format", choices=formats, default=formats[0], help=f"output format (default {formats[0]})"
+        )
+
+
+def _add_size(commands: argparse._SubParsersAction[_Parser]) -> None:
+    size = commands.add_parser(
+        "size",
+        help="the smallest TaskManager that meets what a job needs",
+        description=_SIZE_HELP,
+        formatter_class=_HelpFormatter,
+    )
+    size.add_argument(
+        "--need",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="NAME=SIZE",
+        help="what the job needs of a component, e.g. taskHeap=2g (repeatable)",
+    )
+    size.add_argument("--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)")
+    size.add_argument(
+        "-D",
+        dest="dynamic",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="KEY=VALUE",
+        help="a configuration entry, as Flink's -D (overrides --config)",
+    )
+    size.add_argument(
+        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
+    )
+    size.add_argument("--format", choices=("table", "yaml", "json"), help="output format (default table)")
+    size.add_argument("--jsonl", action="store_true", help="read cases from stdin, write one answer per line")
 
 
 _WEBHOOK_CONFIGURATIONS_HELP = """\
@@ -229,6 +352,13 @@ def _add_metrics(run: argparse.ArgumentParser) -> None:
         metavar="S",
         help="/readyz fails after this many seconds without an answer from the API server (default 60)",
     )
+    metrics.add_argument(
+        "--no-per-resource-metrics",
+        dest="per_resource_metrics",
+        action="store_false",
+        help="leave out the series labelled by each resource's namespace and name (one per resource); "
+        "the operator-wide ones stay",
+    )
 
 
 def _add_webhook(run: argparse.ArgumentParser) -> None:
@@ -264,6 +394,14 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
         "--webhook-host",
         metavar="HOST",
         help="the host the API server calls without a Service (default: the first self-signed host)",
+    )
+    webhook.add_argument(
+        "--webhook-drain-seconds",
+        type=_non_negative_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="on shutdown, keep answering admission this long while reporting not ready, so the Service's "
+        "endpoints drop this replica first (default 5)",
     )
 
 

@@ -44,17 +44,30 @@ Evaluator = Callable[[Case], Output]
 
 
 def run_batch(
-    lines: Iterable[str], out: TextIO, version: FlinkVersion, mode: str, *, flush: bool, fixes: bool = True
+    lines: Iterable[str],
+    out: TextIO,
+    version: FlinkVersion,
+    mode: str,
+    *,
+    flush: bool,
+    fixes: bool = True,
+    err: TextIO | None = None,
 ) -> int:
-    """Answers every case; 0 unless a case hit an internal error (reported in its line, not raised)."""
+    """Answers every case; 1 if a line could not be read or hit an internal error (each said in its line).
+
+    A line that cannot be read is also named on ``err`` (its number and why), so a pipeline notices it.
+    """
     evaluate = _evaluator(mode, version, fixes=fixes)
     status = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         case_id, output = _answer(line, number, mode, evaluate)
-        if output.get("error", {}).get("class") == INTERNAL_ERROR:
+        error_class = output.get("error", {}).get("class")
+        if error_class in (INTERNAL_ERROR, BAD_INPUT):
             status = 1
+        if error_class == BAD_INPUT and err is not None:
+            err.write(f"flink-tm-memory: line {number}: {output['error']['message']}\n")
         _write_line(out, {"id": case_id, **output})
         if flush:
             out.flush()
@@ -75,10 +88,39 @@ def _answer(line: str, number: int, mode: str, evaluate: Evaluator) -> tuple[Any
         return case_id, {"ok": False, "error": {"class": INTERNAL_ERROR, "message": repr(error)}}
 
 
+FIELDS = {
+    "tm": frozenset({"id", "config", "jobConfig", "expect"}),
+    "local": frozenset({"id", "config", "jobConfig", "expect"}),
+    "weights": frozenset(
+        {
+            "id",
+            "config",
+            "jobConfig",
+            "useCases",
+            "stateBackendUsesManagedMemory",
+            "fractionOfUseCase",
+            "expect",
+        }
+    ),
+}
+"""The fields of a case per mode (``expect`` is a vector file's answer, ignored), as the oracle reads them."""
+
+
 def read_case(raw: dict[str, Any], mode: str) -> Case:
-    """The oracle's ``encode_case``: the same checks, in the same order, with the same messages."""
-    config = _config_section(raw, "config")
-    job_config = _config_section(raw, "jobConfig")
+    """The oracle's ``encode_case``: the same checks, in the same order, with the same messages.
+
+    Stricter than the oracle in one way: a line without ``config``, or with a field the mode does not
+    read (a typo such as ``conf``), is refused instead of being answered as an empty configuration.
+    """
+    if isinstance(raw, dict):
+        unknown = sorted(set(raw) - FIELDS[mode])
+        if unknown:
+            fields = ", ".join(sorted(FIELDS[mode] - {"expect"}))
+            raise ValueError(f"unknown field(s) {', '.join(unknown)}: a {mode} case has {fields}")
+        if "config" not in raw:
+            raise ValueError("config: required (an object of Flink options; {} for none)")
+    config = config_section(raw, "config")
+    job_config = config_section(raw, "jobConfig")
     if mode != "weights":
         return Case(config, job_config)
     use_cases = tuple(raw.get("useCases", list(USE_CASES)))
@@ -90,7 +132,7 @@ def read_case(raw: dict[str, Any], mode: str) -> Case:
     return Case(config, job_config, use_cases, None if backend is None else bool(backend), fraction)
 
 
-def _config_section(raw: dict[str, Any], section: str) -> dict[str, str]:
+def config_section(raw: dict[str, Any], section: str) -> dict[str, str]:
     entries = raw.get(section) or {}
     if not isinstance(entries, dict):
         raise ValueError(f"'{section}' must be an object")

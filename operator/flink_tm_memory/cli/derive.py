@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, UsageError
+from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, CliError, UsageError
 from flink_tm_memory.cli.inputs import ConfigInput, gather_configuration
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.versions import FlinkVersion, UnsupportedVersionError, parse_flink_version
@@ -29,6 +29,8 @@ def run_derive(arguments: argparse.Namespace) -> int:
     if arguments.no_fixes:
         raise UsageError("--no-fixes only applies to --jsonl")
     source = gather_configuration(arguments.config, arguments.dynamic, version)
+    if arguments.compare_version is not None:
+        return _compare(arguments, version, source)
     result = derive_task_manager_memory(
         source.entries,
         version,
@@ -37,6 +39,52 @@ def run_derive(arguments: argparse.Namespace) -> int:
     )
     _write(result, source, arguments.format or "table", sys.stdout)
     return 0 if result.ok else CONFIGURATION_EXIT
+
+
+def _compare(arguments: argparse.Namespace, version: FlinkVersion, source: ConfigInput) -> int:
+    """``--compare-version``: both releases' layouts side by side; exit 1 if the other rejects them."""
+    from flink_tm_memory.memory.comparison import compare_versions
+
+    other = _version(arguments.compare_version)
+    output_format = arguments.format or "table"
+    if output_format not in ("table", "yaml", "json"):
+        raise UsageError("--compare-version writes table, yaml or json")
+    try:
+        other_source = gather_configuration(arguments.config, arguments.dynamic, other)
+    except CliError as error:
+        raise type(error)(f"--compare-version {other}: {error}") from None
+    comparison = compare_versions(
+        source.entries,
+        version,
+        other,
+        after_config=other_source.entries,
+        legacy_heap_env=_legacy_heap(arguments),
+        before_standard_yaml=source.file.standard_yaml if source.file else None,
+        after_standard_yaml=other_source.file.standard_yaml if other_source.file else None,
+        file_readers=_readers(source, other_source),
+    )
+    if output_format == "table":
+        from flink_tm_memory.cli.formats.comparison import render_comparison_table
+
+        warnings = [f"  - {warning}" for warning in other_source.warnings if warning not in source.warnings]
+        sys.stdout.write(render_comparison_table(comparison) + "".join(line + "\n" for line in warnings))
+    else:
+        from flink_tm_memory.cli.formats.comparison import comparison_document
+        from flink_tm_memory.cli.formats.structured import render_json, render_yaml, result_document
+
+        document = {
+            **result_document(comparison.before, source),
+            "comparison": comparison_document(comparison),
+        }
+        document["comparison"]["warnings"] = list(other_source.warnings)
+        sys.stdout.write(render_json(document) if output_format == "json" else render_yaml(document))
+    return 0 if comparison.after.ok else CONFIGURATION_EXIT
+
+
+def _readers(source: ConfigInput, other: ConfigInput) -> tuple[str, str] | None:
+    if source.file is None or other.file is None:
+        return None
+    return str(source.file.parser), str(other.file.parser)
 
 
 def _legacy_heap(arguments: argparse.Namespace) -> str | None:
@@ -60,6 +108,7 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
             ("-D", arguments.dynamic),
             ("--format", arguments.format),
             ("--flink-tm-heap", arguments.flink_tm_heap),
+            ("--compare-version", arguments.compare_version),
         )
         if value
     ]
@@ -76,27 +125,11 @@ def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
         arguments.mode or "tm",
         flush=sys.stdout.isatty(),
         fixes=not arguments.no_fixes,
+        err=sys.stderr,
     )
 
 
 def _write(result: TaskManagerMemory, source: ConfigInput, output_format: str, out: TextIO) -> None:
-    if output_format == "table":
-        from flink_tm_memory.cli.formats.table import Terminal, render_table
+    from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 
-        out.write(render_table(result, source, Terminal.for_stream(out)))
-    elif output_format in ("json", "yaml"):
-        from flink_tm_memory.cli.formats.structured import render_json, render_yaml, result_document
-
-        document = result_document(result, source)
-        out.write(render_json(document) if output_format == "json" else render_yaml(document))
-    elif output_format == "flink":
-        from flink_tm_memory.cli.formats.flink_log import render_flink_output
-
-        flink = render_flink_output(result)
-        out.write(flink.stdout)
-        out.flush()
-        sys.stderr.write(flink.stderr)
-    else:
-        from flink_tm_memory.cli.formats.svg import render_svg
-
-        out.write(render_svg(result, source))
+    DERIVE_FORMATS[output_format](result, source, out)

@@ -33,6 +33,7 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         metrics_listen=arguments.metrics_listen,
         api_unready_after=arguments.api_unready_after,
         leader_election=leader_election_options(arguments),
+        per_resource_metrics=arguments.per_resource_metrics,
     )
 
 
@@ -103,6 +104,7 @@ def webhook_options(arguments: argparse.Namespace) -> WebhookOptions | None:
         host=arguments.webhook_host,
         manage_configurations=arguments.webhook_manage_configurations,
         service=service,
+        drain_seconds=arguments.webhook_drain_seconds,
     )
 
 
@@ -117,6 +119,7 @@ def _webhook_flags(arguments: argparse.Namespace) -> list[tuple[str, object]]:
 
 
 def run_operator_command(arguments: argparse.Namespace) -> int:
+    from flink_tm_memory.runtime.admission.server import AdmissionServerError
     from flink_tm_memory.runtime.health import HealthServerError
     from flink_tm_memory.runtime.leader import LeadershipLostError
     from flink_tm_memory.service.runner import (
@@ -131,7 +134,13 @@ def run_operator_command(arguments: argparse.Namespace) -> int:
     configure_logging(arguments.log_format, verbose=arguments.verbose)
     try:
         asyncio.run(run_operator(options))
-    except (ConnectionSetupError, WebhookSetupError, HealthServerError, LeaderElectionSetupError) as error:
+    except (
+        ConnectionSetupError,
+        WebhookSetupError,
+        HealthServerError,
+        AdmissionServerError,
+        LeaderElectionSetupError,
+    ) as error:
         raise OperatorStartError(str(error)) from None
     except LeadershipLostError:  # logged where it was lost; the kubelet restarts the process as a standby
         logging.getLogger(__name__).error("Exiting: this replica lost the leader Lease.")

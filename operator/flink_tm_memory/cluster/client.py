@@ -22,12 +22,15 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import kubernetes.client
 import kubernetes.config
 import urllib3
 from kubernetes.client.exceptions import ApiException
+from kubernetes.client.rest import RESTResponse
+from urllib3 import BaseHTTPResponse
 
 from flink_tm_memory.cluster.contact import ApiContact, Outcome, outcome_of_failure, outcome_of_status
 from flink_tm_memory.cluster.errors import ApiError, failure_for_status
@@ -109,9 +112,9 @@ class ClusterClient:
         self.contact = contact if contact is not None else ApiContact()
         """Every request's outcome, recorded here (metrics, readiness)."""
 
-    async def get(self, path: str, **names: str) -> Json:
+    async def get(self, path: str, query: Mapping[str, str] | None = None, **names: str) -> Json:
         """GETs ``path``, a template whose ``{placeholders}`` are filled from ``names`` (quoted)."""
-        return await self.request("GET", path, names)
+        return await self.request("GET", path, names, query=query)
 
     async def create(self, path: str, body: Json, **names: str) -> Json:
         return await self.request("POST", path, names, body=body, content_type="application/json")
@@ -131,10 +134,13 @@ class ClusterClient:
         *,
         body: Json | None = None,
         content_type: str | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Json:
         """Sends one request in a thread; returns the response's JSON, raises the errors' types."""
         try:
-            data = await asyncio.to_thread(self._send, method, path, names, body, content_type)
+            data = await asyncio.to_thread(
+                partial(self._send, method, path, names, body=body, content_type=content_type, query=query)
+            )
         except ApiException as error:
             self.contact.record(outcome_of_status(int(error.status or 0)))
             raise failure_for_status(int(error.status or 0), _reason(error)) from None
@@ -150,9 +156,59 @@ class ClusterClient:
         method: str,
         path: str,
         names: Mapping[str, str],
+        *,
         body: Json | None,
         content_type: str | None,
+        query: Mapping[str, str] | None = None,
     ) -> bytes:
+        response = self._call(
+            method,
+            path,
+            names,
+            body=body,
+            content_type=content_type,
+            query=query,
+            timeout=self._request_timeout,
+        )
+        data: bytes = response.read()  # type: ignore[no-untyped-call]
+        if not 200 <= response.status <= 299:
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return data
+
+    def open_stream(self, path: str, query: Mapping[str, str], read_timeout: float) -> BaseHTTPResponse:
+        """Opens a streamed GET (a watch) and returns the unread response; blocking: call it in a thread.
+
+        The caller reads it (``stream()``), and may end it from another thread with ``shutdown()``.
+        A status other than 2xx raises as ``request`` does, and is recorded in ``contact`` like any
+        request; a stream that opens counts as contact.
+        """
+        try:
+            timeout = (self._request_timeout, read_timeout)
+            response = self._call("GET", path, {}, body=None, content_type=None, query=query, timeout=timeout)
+            if not 200 <= response.status <= 299:
+                response.read()  # type: ignore[no-untyped-call]
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+        except ApiException as error:
+            self.contact.record(outcome_of_status(int(error.status or 0)))
+            raise failure_for_status(int(error.status or 0), _reason(error)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            self.contact.record(outcome_of_failure(error))
+            raise ApiError(f"the API server did not answer: {type(error).__name__}", transient=True) from None
+        self.contact.record(Outcome.OK)
+        stream: BaseHTTPResponse = response.response
+        return stream
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        names: Mapping[str, str],
+        *,
+        body: Json | None,
+        content_type: str | None,
+        query: Mapping[str, str] | None,
+        timeout: float | tuple[float, float],
+    ) -> RESTResponse:
         headers = {"Accept": "application/json"}
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -160,17 +216,14 @@ class ClusterClient:
             method=method,
             resource_path=path,
             path_params=dict(names),
+            query_params=list((query or {}).items()),
             header_params=headers,
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self._api.call_api(
-            method, url, header_params=headers, body=serialized, _request_timeout=self._request_timeout
+        return self._api.call_api(
+            method, url, header_params=headers, body=serialized, _request_timeout=timeout
         )
-        data: bytes = response.read()  # type: ignore[no-untyped-call]
-        if not 200 <= response.status <= 299:
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return data
 
     def close(self) -> None:
         self._api.close()  # type: ignore[no-untyped-call]

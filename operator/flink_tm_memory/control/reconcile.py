@@ -43,7 +43,7 @@ from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
 from flink_tm_memory.cluster.objects import memory_api
 from flink_tm_memory.control.apply import apply_plan, plan_pod_resources
 from flink_tm_memory.control.events import EventPoster
-from flink_tm_memory.control.state import Key, KeyedLocks, WatchedConfigMaps
+from flink_tm_memory.control.state import Key, KeyedLocks, WatchedConfigMaps, WatchedWorkloads
 from flink_tm_memory.render.events import EventSpec, render_events
 from flink_tm_memory.render.metadata import (
     LAST_APPLIED_ANNOTATION,
@@ -77,6 +77,7 @@ class Reconciler:
         config_maps: WatchedConfigMaps,
         metrics: OperatorMetrics,
         events: EventPoster,
+        workloads: WatchedWorkloads | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._metrics = metrics
@@ -84,6 +85,7 @@ class Reconciler:
         self._options = options
         self._locks = locks
         self._config_maps = config_maps
+        self._workloads = workloads if workloads is not None else WatchedWorkloads()
         self._events = events
         self._clock = clock
         self._turns = asyncio.Semaphore(options.reconcile_concurrency)
@@ -154,6 +156,7 @@ class Reconciler:
         """Drops what the operator remembers of a deleted resource."""
         self._known.pop(key, None)
         self._config_maps.forget(key)
+        self._workloads.forget(key)
         self._locks.discard(key)
         self._metrics.forget(key)
         self._behind.pop(key, None)
@@ -193,7 +196,11 @@ class Reconciler:
         )
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)
+            self._workloads.forget(memory.key)
             return Reconciliation(memory.generation, current, effective, effective_generation, None)
+        assert effective.spec is not None
+        # Before the writes: a workload created while they run is then seen by the workload watch.
+        self._workloads.watch(memory.key, ((t.kind, t.name) for t in effective.spec.targets.workloads))
         if effective is current:
             await self._record_applied_spec(memory, raw_spec, annotations)
         applied = await apply_plan(self._client, memory, effective, effective_generation)

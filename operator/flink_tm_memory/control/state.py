@@ -5,16 +5,19 @@ them, and the ConfigMap watch acts on resources from outside their own handlers.
 resource serialises everything that writes on its behalf, so two reconciliations never interleave
 their read-decide-write steps (the API's optimistic concurrency would catch it, at the cost of
 conflicts and retries). The watched ConfigMaps remember, per resource, what its ConfigMap should
-hold, so an edit or a deletion is repaired from memory, without re-deriving anything.
+hold, so an edit or a deletion is repaired from memory, without re-deriving anything. The watched
+workloads remember which resources target which workload (kind, namespace, name), so a workload
+created after its resource is sized as soon as it appears (``control.new_workloads``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from flink_tm_memory.api.v1alpha1 import WorkloadKind
 from flink_tm_memory.render.configmap import DesiredConfigMap
 from flink_tm_memory.render.metadata import MemoryRef
 
@@ -72,3 +75,45 @@ class WatchedConfigMaps:
 
 def _config_map_key(watched: WatchedConfigMap) -> Key:
     return watched.desired.namespace, watched.desired.name
+
+
+WorkloadKey = tuple[WorkloadKind, str, str]
+"""A workload's kind, namespace and name."""
+
+
+class WatchedWorkloads:
+    """The workload targets of every resource in Apply mode, findable by the workload.
+
+    Names only, never a body: a few dozen bytes per target, however many workloads the cluster has.
+    """
+
+    def __init__(self) -> None:
+        self._by_memory: dict[Key, frozenset[WorkloadKey]] = {}
+        self._by_workload: dict[WorkloadKey, set[Key]] = {}
+
+    def watch(self, memory: Key, workloads: Iterable[tuple[WorkloadKind, str]]) -> None:
+        """Records the workloads ``memory`` targets (in its own namespace), replacing its earlier ones."""
+        wanted = frozenset((kind, memory[0], name) for kind, name in workloads)
+        if self._by_memory.get(memory) == wanted:
+            return
+        self.forget(memory)
+        if not wanted:
+            return
+        self._by_memory[memory] = wanted
+        for workload in wanted:
+            self._by_workload.setdefault(workload, set()).add(memory)
+
+    def forget(self, memory: Key) -> None:
+        for workload in self._by_memory.pop(memory, frozenset()):
+            targeting = self._by_workload.get(workload)
+            if targeting is not None:
+                targeting.discard(memory)
+                if not targeting:
+                    del self._by_workload[workload]
+
+    def targeting(self, kind: WorkloadKind, namespace: str, name: str) -> list[Key]:
+        """The resources that target this workload, in a stable order."""
+        return sorted(self._by_workload.get((kind, namespace, name), ()))
+
+    def __len__(self) -> int:
+        return len(self._by_workload)

@@ -10,11 +10,11 @@ run, so tests and the command line build their operators the same way.
   finalizer for it, and keep every resource's body): the drift checks are one operator-wide loop
   (``control.drift``), started beside kopf.
 - The operator's ConfigMaps (by label) changed or deleted: repair at once.
-- With the webhook enabled: FlinkTaskManagerMemory CREATE and UPDATE are validated (the verdict
-  of ``render.admission``), as kopf's validating webhook ``/validate-memory``; Pods labelled
-  ``flinkmemory.io/profile`` are mutated on CREATE (``render.pod_mutation``), as kopf's mutating
-  webhook ``/mutate-pod``, which fails open (``failurePolicy: Ignore``) and never denies; an index
-  of FlinkTaskManagerMemories (``memory_by_name``) lets it answer without asking the API server.
+- Deployments, StatefulSets, FlinkDeployments that some resource targets (a ``when`` filter on the
+  names the reconciler recorded), created: sized at once (``control.new_workloads``), not at the next
+  drift check.
+- No admission handlers: the webhooks are served by every replica, without kopf
+  (``runtime.admission``, composed in ``service.admission``).
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 
@@ -25,18 +25,23 @@ from typing import Any
 
 import kopf
 
-from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
+from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION, WorkloadKind
 from flink_tm_memory.cluster.client import Credentials
-from flink_tm_memory.control.mutation import MEMORY_INDEX, MUTATE_ID, PodMutator, index_memory
+from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.handlers.admission import VALIDATE_ID, validate_memory
 from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, OPERATOR_NAME
-from flink_tm_memory.render.pod_mutation import PROFILE_LABEL
 from flink_tm_memory.runtime.options import OperatorOptions
 
 MEMORY = (GROUP, VERSION, PLURAL)
-PODS = ("", "v1", "pods")
+WORKLOADS = {
+    WorkloadKind.DEPLOYMENT: ("apps", "v1", "deployments"),
+    WorkloadKind.STATEFUL_SET: ("apps", "v1", "statefulsets"),
+    WorkloadKind.FLINK_DEPLOYMENT: ("flink.apache.org", "v1beta1", "flinkdeployments"),
+}
+"""The workload kinds' API resources (group, version, plural), for kopf's watches."""
+OPTIONAL_GROUPS = ("flink.apache.org",)
+"""API groups a cluster may lack (no Flink Kubernetes Operator): kopf then watches nothing of them."""
 
 
 def register_handlers(
@@ -44,7 +49,7 @@ def register_handlers(
     *,
     reconciler: Reconciler,
     repairer: ConfigMapRepairer,
-    mutator: PodMutator,
+    new_workloads: NewWorkloads,
     credentials: Callable[[], Credentials],
     options: OperatorOptions,
 ) -> None:
@@ -62,20 +67,10 @@ def register_handlers(
         id="repair-config-map",
         labels={MANAGED_BY_LABEL: OPERATOR_NAME},
     )(repairer.on_event)
-    if options.webhook is not None:  # kopf refuses to start with admission handlers and no server
-        kopf.on.validate(
-            *MEMORY, registry=registry, id=VALIDATE_ID, operations=["CREATE", "UPDATE"], side_effects=False
-        )(validate_memory)
-        kopf.index(*MEMORY, registry=registry, id=MEMORY_INDEX)(index_memory)
-        kopf.on.mutate(
-            *PODS,
-            registry=registry,
-            id=MUTATE_ID,
-            operations=["CREATE"],
-            labels={PROFILE_LABEL: kopf.PRESENT},
-            side_effects=False,
-            ignore_failures=True,
-        )(mutator.on_pod_create)
+    for kind, resource in WORKLOADS.items():
+        kopf.on.event(
+            *resource, registry=registry, id=f"size-new-{kind.value.lower()}", when=new_workloads.wanted(kind)
+        )(new_workloads.on_event(kind))
 
 
 def _login(credentials: Callable[[], Credentials]) -> Callable[..., kopf.ConnectionInfo]:

@@ -113,6 +113,8 @@ def derive_task_manager_memory(
     notes.extend(derivation.notes)
     if thorough:
         notes.extend(_advice(configuration, version))
+        if layout is not None and layout.total_process_bytes > IMPLAUSIBLE_PROCESS_BYTES:
+            notes.append(_implausible(layout.total_process_bytes, configuration))
     trace = tuple(derivation.trace[name] for name in COMPONENT_NAMES if name in derivation.trace)
     return TaskManagerMemory(version, layout, problems, tuple(_unique(notes)), trace if layout else ())
 
@@ -287,9 +289,9 @@ def _advice(config: FlinkConfiguration, version: FlinkVersion) -> list[Note]:
             Note(
                 NoteLevel.WARNING,
                 NoteCode.EXPLICIT_AND_TOTAL,
-                f"{' and '.join(explicit)} are configured together with {' and '.join(totals)}, which may easily "
-                "lead to memory configuration conflicts. Flink recommends setting neither total when task heap "
-                "and managed memory are explicit.",
+                f"{' and '.join(explicit)} {'is' if len(explicit) == 1 else 'are'} configured together with "
+                f"{' and '.join(totals)}, which may easily lead to memory configuration conflicts. "
+                + _explicit_advice(explicit),
                 (*explicit, *totals),
             )
         )
@@ -305,6 +307,30 @@ def _advice(config: FlinkConfiguration, version: FlinkVersion) -> list[Note]:
         )
     notes.extend(_ignored_and_unknown_keys(config, version))
     return notes
+
+
+def _explicit_advice(explicit: list[str]) -> str:
+    if len(explicit) == 2:
+        return "Flink recommends setting neither total when task heap and managed memory are explicit."
+    named = "task heap" if explicit == [opt.TASK_HEAP.key] else "managed memory"
+    return f"With {named} explicit, Flink fits the other components around it within the total."
+
+
+IMPLAUSIBLE_PROCESS_BYTES = 64 << 40
+"""64 TiB: more memory than any machine a TaskManager runs on has (the largest servers hold 24-32 TiB)."""
+
+
+def _implausible(total: int, config: FlinkConfiguration) -> Note:
+    """A layout Flink accepts but no machine can hold: most likely a unit typed wrong (t for g)."""
+    keys = tuple(key for key in (opt.PROCESS_SIZE.key, opt.FLINK_SIZE.key) if key in config.entries)
+    return Note(
+        NoteLevel.WARNING,
+        NoteCode.IMPLAUSIBLE_SIZE,
+        f"The total process memory ({format_human(total)}) is more than any machine has "
+        f"({format_human(IMPLAUSIBLE_PROCESS_BYTES)}): Flink accepts it, but no node can run it. "
+        "Check the unit (k, m, g, t).",
+        keys,
+    )
 
 
 def _option(key: str) -> ConfigOption:

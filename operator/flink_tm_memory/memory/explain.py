@@ -33,6 +33,7 @@ class NoteCode(StrEnum):
     IGNORED_KEY = "IgnoredKey"
     UNKNOWN_KEY = "UnknownKey"
     BELOW_RUNNABLE = "TooSmallToRun"
+    IMPLAUSIBLE_SIZE = "ImplausibleSize"
     CONSUMER_WEIGHT_MISSING = "ConsumerWeightMissing"
     CONSUMER_WEIGHT_ZERO = "ConsumerWeightZero"
     LOCAL_EXECUTION = "LocalExecution"

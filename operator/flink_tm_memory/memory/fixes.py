@@ -21,7 +21,13 @@ from flink_tm_memory.memory.configuration import java_string
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.failures import JavaError, Problem, Reason
 from flink_tm_memory.memory.javanum import java_float_to_string
-from flink_tm_memory.memory.meant import format_size, meant_decimal, meant_integer, meant_size
+from flink_tm_memory.memory.meant import (
+    format_size,
+    meant_decimal,
+    meant_integer,
+    meant_size,
+    plain_character,
+)
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import MAX_BYTES, MIB, parse_memory_size
@@ -201,7 +207,7 @@ def _after(
             unreadable = java_string(config[repair.key])
             index = setting[-1]
             rest[index] = rest[index].replace(
-                summary=f"{rest[index].summary} instead of '{unreadable}', which Flink cannot read"
+                summary=f"{rest[index].summary} instead of '{unreadable}': {_why_unreadable(unreadable)}"
             )
             continue
         kept.append(repair)
@@ -466,7 +472,15 @@ def _rewrite_summary(key: str, value: ConfigValue, meant: str) -> str:
 
 
 def _why_unreadable(text: str) -> str:
+    """Why Flink cannot read ``text`` as a size, as precisely as the text shows it."""
     stripped = text.strip()
+    foreign = next((character for character in stripped if not character.isascii()), None)
+    if foreign is not None:
+        return _not_ascii(foreign)
+    if stripped.startswith("-"):
+        return f"Flink reads no negative sizes ('{text}')"
+    if stripped.lower().lstrip("+") in ("nan", "inf", "infinity"):
+        return f"'{text}' is not a number Flink reads"
     digits = len(stripped) - len(stripped.lstrip("0123456789"))
     unit = stripped[digits:].strip()
     if any(separator in stripped for separator in ",_'"):
@@ -476,6 +490,16 @@ def _why_unreadable(text: str) -> str:
     if unit and digits and unit.isalpha() and unit.isascii():
         return f"Flink reads {unit} as no unit it knows"
     return f"Flink cannot read '{text}'"
+
+
+def _not_ascii(character: str) -> str:
+    """A look-alike character named: Flink reads ASCII digits and unit letters only."""
+    import unicodedata  # noqa: PLC0415 - only for rejected values; keeps the one-shot CLI start fast
+
+    name = unicodedata.name(character, "an unnamed character")
+    plain = plain_character(character)
+    looks = f", not '{plain}'" if plain is not None else ""
+    return f"Flink reads ASCII digits and units only: '{character}' is U+{ord(character):04X} {name}{looks}"
 
 
 def _boundary(accepted: Callable[[int], bool], user_bytes: int, upward: bool) -> int | None:

@@ -69,6 +69,14 @@ def _normalised(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_LOOK_ALIKES).strip().lower()
 
 
+def plain_character(character: str) -> str | None:
+    """The ASCII character a look-alike stands for (a fullwidth digit, a script g, a Cyrillic m), or None."""
+    import unicodedata  # noqa: PLC0415 - only for rejected values (see _normalised)
+
+    plain = unicodedata.normalize("NFKC", character).translate(_LOOK_ALIKES)
+    return plain if plain != character and plain.isascii() and plain.isprintable() else None
+
+
 def format_size(size_bytes: int) -> str:
     """A size as Flink's documentation writes it: ``4g``, ``6166m``, ``512k`` or ``1000b``."""
     for unit, unit_bytes in (("t", TIB), ("g", GIB), ("m", MIB), ("k", KIB)):

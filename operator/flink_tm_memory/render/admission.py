@@ -65,6 +65,7 @@ _WARNED_NOTES = (
     NoteCode.CONSUMER_WEIGHT_MISSING,
     NoteCode.DEPRECATED_KEY,
     NoteCode.BELOW_RUNNABLE,
+    NoteCode.IMPLAUSIBLE_SIZE,
     NoteCode.UNKNOWN_KEY,
 )
 

@@ -2,20 +2,23 @@
 
 The API server calls webhooks over HTTPS only and verifies the serving certificate against the
 ``caBundle`` of the webhook configuration, so both must come from one CA. In a cluster, cert-manager
-issues them into a Secret mounted as a directory (``tls.crt``, ``tls.key``, ``ca.crt``): kopf's server
-re-reads those files when they rotate. For development, ``generate_certificates`` makes a throwaway
-CA and a serving certificate for the given host names and IP addresses with ``cryptography``, in the
-same file layout; kopf's own self-signed path (certbuilder and oscrypto) fails on OpenSSL 3. That code
-lives in ``self_signed`` and is imported only when certificates are made: ``cryptography`` adds about
-10 MiB to the RSS of an operator that serves mounted certificates, or no webhook at all.
+issues them into a Secret mounted as a directory (``tls.crt``, ``tls.key``, ``ca.crt``): the
+admission server re-reads those files when they rotate (``runtime.admission.tls``). For development,
+``generate_certificates`` makes a throwaway CA and a serving certificate for the given host names and
+IP addresses with ``cryptography``, in the same file layout. That code lives in ``self_signed`` and is
+imported only when certificates are made: ``cryptography`` adds about 10 MiB to the RSS of an operator
+that serves mounted certificates, or no webhook at all.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from flink_tm_memory.runtime.options import WebhookOptions
 
 CERT_FILE = "tls.crt"
 KEY_FILE = "tls.key"
@@ -57,3 +60,13 @@ def generate_certificates(
     certificates = ServingCertificates(directory / CERT_FILE, directory / KEY_FILE, directory / CA_FILE)
     write_self_signed(certificates, hosts, validity)
     return certificates
+
+
+def serving_certificates(options: WebhookOptions) -> ServingCertificates:
+    """The certificates to serve with: generated for the self-signed hosts, else the mounted ones."""
+    if options.self_signed_hosts:
+        directory = options.cert_dir or Path(tempfile.mkdtemp(prefix="flink-tm-memory-webhook-"))
+        return generate_certificates(directory, options.self_signed_hosts)
+    if options.cert_dir is None:
+        raise ValueError("the webhook needs a certificate directory or hosts to make certificates for")
+    return mounted_certificates(options.cert_dir)

@@ -9,12 +9,16 @@ resources' last successful reconciliation and Degraded reasons come from a dict 
 (an entry is dropped when the resource is deleted, so labels never grow without bound), and the API
 requests from the client's ``ApiContact``. Label values are closed sets (the enums below, the
 conflict reasons the derivation knows, the webhooks' ids), except the per-resource gauge's
-namespace and name, which are bounded by the resources that exist.
+namespace and name, which are bounded by the resources that exist. That gauge is optional
+(``per_resource``, ``--no-per-resource-metrics``): a Prometheus that must keep its series count
+independent of the number of resources still gets the oldest success among all resources, which is
+what the staleness alert needs, without a name.
 
-The webhook wrapper (``ObservedWebhookFn``) wraps the function kopf's webhook server calls per
-request: it times kopf's whole handling and reads the outcome off the AdmissionReview answer. A
-webhook that fails open (the pod webhook) admits even when it failed; its handler says so with
-``note_webhook_failure`` so that the request counts as an ``error``.
+The admission server (``runtime.admission.server``, a thread of its own) counts and times each
+request with ``webhook_answered``; a webhook that fails open (the pod webhook) admits even when it
+failed, and counts as an ``error``. ``prometheus_client``'s counters and histograms take a lock per
+update, so updates from that thread and scrapes from the main loop's worker thread are safe; the
+per-resource state below is written only from the main loop.
 """
 
 from __future__ import annotations
@@ -22,12 +26,10 @@ from __future__ import annotations
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import kopf
 from prometheus_client import (
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
@@ -109,7 +111,7 @@ class WebhookOutcome(StrEnum):
     DENIED = "denied"
     PATCHED = "patched"
     ERROR = "error"
-    """kopf could not answer, the body was malformed, or a fail-open webhook failed and admitted anyway."""
+    """The webhook raised, the body was malformed or late, or a fail-open webhook failed and admitted anyway."""
 
 
 def webhook_outcome(answer: Mapping[str, Any]) -> WebhookOutcome:
@@ -136,6 +138,7 @@ class OperatorMetrics:
         webhooks: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
         runtime_collectors: bool = True,
+        per_resource: bool = True,
     ) -> None:
         self.registry = CollectorRegistry()
         self._contact = contact
@@ -173,7 +176,7 @@ class OperatorMetrics:
             buckets=WEBHOOK_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(self._resources, contact))
+        self.registry.register(_StateCollector(self._resources, contact, per_resource=per_resource))
         if runtime_collectors:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
@@ -220,9 +223,12 @@ class OperatorMetrics:
 class _StateCollector(Collector):
     """The metrics read at scrape time: per-resource state, and the API requests."""
 
-    def __init__(self, resources: Mapping[Key, _ResourceState], contact: ApiContact) -> None:
+    def __init__(
+        self, resources: Mapping[Key, _ResourceState], contact: ApiContact, *, per_resource: bool
+    ) -> None:
         self._resources = resources
         self._contact = contact
+        self._per_resource = per_resource
 
     def collect(self) -> Iterator[Metric]:
         last = GaugeMetricFamily(
@@ -231,11 +237,27 @@ class _StateCollector(Collector):
             labels=["namespace", "name"],
         )
         degraded = Tally[str]()
+        successes: list[float] = []
         for (namespace, name), state in list(self._resources.items()):
             if state.last_success is not None:
-                last.add_metric([namespace, name], state.last_success)
+                successes.append(state.last_success)
+                if self._per_resource:
+                    last.add_metric([namespace, name], state.last_success)
             degraded.update(state.degraded)
-        yield last
+        if self._per_resource:
+            yield last
+        if successes:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_oldest_successful_reconcile_timestamp_seconds",
+                "The oldest of the resources' last successful reconciliations (Unix time): the most "
+                "stale resource, without its name.",
+                value=min(successes),
+            )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_resources",
+            "FlinkTaskManagerMemory resources the operator reconciles.",
+            value=len(self._resources),
+        )
         by_reason = GaugeMetricFamily(
             f"{PREFIX}_degraded_resources",
             "Resources whose current spec has a conflict with this reason (Ready=False, Degraded).",
@@ -272,51 +294,3 @@ class _StateCollector(Collector):
                 "When the API server last answered the operator (Unix time).",
                 value=contact.last_contact_wall,
             )
-
-
-# ----------------------------------------------------------------------------------- webhook wrapper
-
-
-@dataclass(slots=True)
-class _WebhookCall:
-    failed: bool = False
-
-
-_CURRENT_CALL: ContextVar[_WebhookCall | None] = ContextVar("flink_tm_memory_webhook_call", default=None)
-
-
-def note_webhook_failure() -> None:
-    """Marks the admission request being handled as failed, though it is answered (fail-open)."""
-    call = _CURRENT_CALL.get()
-    if call is not None:
-        call.failed = True
-
-
-class ObservedWebhookFn:
-    """kopf's per-request webhook function, counted and timed."""
-
-    def __init__(self, fn: kopf.WebhookFn, metrics: OperatorMetrics) -> None:
-        self._fn = fn
-        self.metrics = metrics
-
-    async def __call__(
-        self,
-        request: Any,
-        *,
-        webhook: str | None = None,
-        headers: Any = None,
-        sslpeer: Any = None,
-    ) -> Any:
-        started = time.perf_counter()
-        call = _WebhookCall()
-        token = _CURRENT_CALL.set(call)
-        try:
-            answer = await self._fn(request, webhook=webhook, headers=headers, sslpeer=sslpeer)
-        except Exception:
-            self.metrics.webhook_answered(webhook, WebhookOutcome.ERROR, time.perf_counter() - started)
-            raise
-        finally:
-            _CURRENT_CALL.reset(token)
-        outcome = WebhookOutcome.ERROR if call.failed else webhook_outcome(answer)
-        self.metrics.webhook_answered(webhook, outcome, time.perf_counter() - started)
-        return answer

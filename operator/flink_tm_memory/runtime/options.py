@@ -33,7 +33,9 @@ class WebhookOptions:
     configuration_check_interval: float = 60.0
     """Seconds between two checks that managed configurations still hold the CA (which may rotate)."""
     certificate_check_interval: float = 60.0
-    """Seconds between two reads of the certificate files; the server restarts with changed ones."""
+    """Seconds between two reads of the certificate files; changed ones are served without a restart."""
+    drain_seconds: float = 5.0
+    """On shutdown, seconds the server still answers while reporting not ready, so endpoints drop it."""
 
     @property
     def url(self) -> str:
@@ -122,6 +124,8 @@ class OperatorOptions:
     """Seconds of silence after which the operator asks the API server for its version, to know it is there."""
     leader_election: LeaderElectionOptions | None = None
     """Reconcile only while this replica holds the Lease; ``None``: at once, as the only replica."""
+    per_resource_metrics: bool = True
+    """Serve the series labelled by each resource's namespace and name (one series per resource)."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

@@ -30,15 +30,16 @@ from flink_tm_memory.cluster.client import (
     read_credentials,
 )
 from flink_tm_memory.cluster.objects import Lease
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
-from flink_tm_memory.control.mutation import MUTATE_ID, PodMutator
+from flink_tm_memory.control.mutation import MUTATE_ID
+from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
-from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps
-from flink_tm_memory.handlers.admission import VALIDATE_ID
-from flink_tm_memory.handlers.registration import register_handlers
-from flink_tm_memory.runtime.certificates import ServingCertificates
+from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
+from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
+from flink_tm_memory.runtime.certificates import ServingCertificates, serving_certificates
 from flink_tm_memory.runtime.health import (
     API_SERVER_CHECK,
     WEBHOOK_CONFIGURATIONS_CHECK,
@@ -55,12 +56,13 @@ from flink_tm_memory.runtime.leader import (
     LeaderStatus,
     standalone_status,
 )
+from flink_tm_memory.runtime.log_levels import install_log_levels
 from flink_tm_memory.runtime.metrics import PREFIX, OperatorMetrics
 from flink_tm_memory.runtime.options import LeaderElectionOptions, OperatorOptions, WebhookOptions
 from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
-from flink_tm_memory.runtime.webhook_server import serving_certificates, webhook_server
+from flink_tm_memory.service.admission import Admission
 
 HANDLERS_AT_ONCE = kopf.lifecycles.all_at_once
 """Every handler selected for a change runs in one cycle, on the same body.
@@ -110,6 +112,8 @@ async def run_operator(
     replica leads. Raises ``LeadershipLostError`` if it led and lost the Lease.
     """
     install_redaction()  # before anything logs an object: secret-looking option values are masked
+    # kopf's routine lines below ERROR; FlinkDeployments are watched only where their CRD is installed.
+    install_log_levels(optional_groups=OPTIONAL_GROUPS)
     try:
         configuration = load_configuration(options.server)
     except ConfigurationNotFoundError as error:
@@ -117,16 +121,23 @@ async def run_operator(
     certificates = _certificates(options.webhook) if options.webhook is not None else None
     client = ClusterClient(configuration, request_timeout=options.request_timeout)
     keeper = _keeper(client, options.webhook, certificates)
-    metrics = OperatorMetrics(client.contact, webhooks=(VALIDATE_ID, MUTATE_ID))
+    metrics = OperatorMetrics(
+        client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
+    )
     elector = _elector(client, options.leader_election)
     metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
     settings = operator_settings(options)
-    if options.webhook is not None and certificates is not None:
-        settings.admission.server = webhook_server(options.webhook, certificates, metrics=metrics)
-    locks, config_maps = KeyedLocks(), WatchedConfigMaps()
+    admission = _admission(client, options, certificates, metrics)
+    locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
-        client, options, locks=locks, config_maps=config_maps, metrics=metrics, events=events
+        client,
+        options,
+        locks=locks,
+        config_maps=config_maps,
+        metrics=metrics,
+        events=events,
+        workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     registry = kopf.OperatorRegistry()
@@ -136,7 +147,7 @@ async def run_operator(
         repairer=ConfigMapRepairer(
             client, locks=locks, config_maps=config_maps, metrics=metrics, events=events
         ),
-        mutator=PodMutator(client),
+        new_workloads=NewWorkloads(workloads, reconciler.check_drift),
         credentials=partial(read_credentials, configuration),
         options=options,
     )
@@ -159,7 +170,8 @@ async def run_operator(
 
     try:
         async with (
-            _served_health(options, metrics, client, keeper, elector),
+            _served_health(options, metrics, client, keeper, admission, elector=elector),
+            admission.serving() if admission is not None else contextlib.nullcontext(),
             _background(keep_in_touch(client, options.api_check_interval)),
             _managed_configurations(keeper, options.webhook),
         ):
@@ -229,6 +241,8 @@ def _served_health(
     metrics: OperatorMetrics,
     client: ClusterClient,
     keeper: WebhookConfigurationKeeper | None,
+    admission: Admission | None,
+    *,
     elector: LeaderElector | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:
@@ -236,6 +250,8 @@ def _served_health(
     checks: dict[str, Check] = {API_SERVER_CHECK: ApiServerCheck(client.contact, options.api_unready_after)}
     if keeper is not None:
         checks[WEBHOOK_CONFIGURATIONS_CHECK] = keeper.check
+    if admission is not None:
+        checks.update(admission.checks())
     if elector is not None:
         checks[LEADER_ELECTION_CHECK] = elector.check
     return serve_health(options.metrics_listen, options.metrics_port, metrics, checks)
@@ -257,6 +273,22 @@ async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _admission(
+    client: ClusterClient,
+    options: OperatorOptions,
+    certificates: ServingCertificates | None,
+    metrics: OperatorMetrics,
+) -> Admission | None:
+    """The admission webhooks, served in a thread of their own by every replica (kopf serves none).
+
+    The validating webhook's authorisation step (``control.authorization``) joins here, as
+    ``Admission(..., validating_before=(...,))``.
+    """
+    if options.webhook is None or certificates is None:
+        return None
+    return Admission(client, options, options.webhook, certificates, metrics)
 
 
 def _keeper(

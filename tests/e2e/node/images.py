@@ -7,7 +7,9 @@ image the single-node cluster runs, ready for ``ctr -n k8s.io images import``:
   (waits for SIGTERM or SIGINT, reaps zombies) in an image ``FROM scratch``;
 - ``localhost/flink-tm-memory-operator:e2e``: the project's own ``Dockerfile``, unmodified, built on a
   Debian python base (``--build-arg PYTHON_IMAGE=localhost/debian-python:3.11-bookworm``), which shows
-  that the Dockerfile does not depend on the official ``python`` image;
+  that the Dockerfile does not depend on the official ``python`` image; its CycloneDX SBOM (made by
+  the Dockerfile's ``sbom`` stage, kept in the image) is copied out next to the archive,
+  ``<cache>/flink-tm-memory-operator.cdx.json``;
 - ``localhost/flink:<version>``: per Flink release, Debian's Java 17, the distribution that
   ``tests/e2e/flink/distribution.py`` assembles from PyPI (without ``opt/``) in ``/opt/flink``, user
   ``flink`` (9999), the official image's entrypoint (``tests/e2e/images/flink/``; it copes with a
@@ -80,6 +82,8 @@ __all__ = [
 
 BASE_REFERENCE = "localhost/debian-python:3.11-bookworm"
 OPERATOR_REFERENCE = "localhost/flink-tm-memory-operator:e2e"
+SBOM_IN_IMAGE = "/usr/share/doc/flink-tm-memory-operator/sbom.cdx.json"
+"""Where the Dockerfile puts the image's CycloneDX SBOM."""
 PAUSE_REFERENCE = "localhost/pause:e2e"
 FLINK_REPOSITORY = "localhost/flink"
 DEFAULT_FLINK_VERSIONS = ("2.2.1", "1.20.5")
@@ -147,6 +151,8 @@ class NodeImages:
     pause: ImageArchive
     operator: ImageArchive
     flink: Mapping[str, ImageArchive]
+    operator_sbom: Path
+    """The operator image's CycloneDX SBOM (JSON), copied out of the image."""
 
 
 def flink_reference(version: str) -> str:
@@ -229,7 +235,11 @@ class _Builder:
             pause=pause.archive(self.cache),
             operator=operator.archive(self.cache),
             flink={version: image.archive(self.cache) for version, image in flink.items()},
+            operator_sbom=self._sbom(operator),
         )
+
+    def _sbom(self, image: _Image) -> Path:
+        return self.cache / f"{image.name}.cdx.json"
 
     def _pause_image(self) -> _Image:
         directory = self.images_dir / "pause"
@@ -291,6 +301,8 @@ class _Builder:
         try:
             record = json.loads(self._record(image).read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            return False
+        if image.reference == OPERATOR_REFERENCE and not self._sbom(image).is_file():
             return False
         return bool(archive.is_file() and record.get("key") == _digest(image.inputs))
 
@@ -411,12 +423,28 @@ class _Builder:
             docker.run("save", "--output", str(partial), image.reference)
             partial.chmod(0o644)
             partial.rename(archive)
+        if image.reference == OPERATOR_REFERENCE:
+            with self._step(f"{image.reference}: SBOM"):
+                self._copy_sbom(docker, image)
         self._write_record(image, time.monotonic() - started)
         size = docker.output("image", "inspect", "--format", "{{.Size}}", image.reference).strip()
         self.log(
             f"{image.reference}: image {int(size) / 2**20:.0f} MiB, "
             f"archive {archive.stat().st_size / 2**20:.0f} MiB, {archive}"
         )
+
+    def _copy_sbom(self, docker: _Dockerd, image: _Image) -> None:
+        """Copies the SBOM out of the image (a created, never started, container) next to its archive."""
+        target = self._sbom(image)
+        partial = target.with_name(f"{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        container = docker.output("create", image.reference).strip()
+        try:
+            docker.run("cp", f"{container}:{SBOM_IN_IMAGE}", str(partial))
+        finally:
+            docker.run("rm", "--force", container)
+        partial.chmod(0o644)
+        partial.rename(target)
 
     def _pause_context(self, context: Path) -> None:
         source = self.images_dir / "pause"

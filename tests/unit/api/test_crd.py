@@ -21,7 +21,8 @@ from flink_tm_memory.api.crd import (
     structural_schema,
     structural_violations,
 )
-from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemory
+from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemory, UpdateMode
+from flink_tm_memory.render.plan import derive_memory_plan
 
 Schema = dict[str, Any]
 
@@ -51,10 +52,40 @@ def test_the_generated_schema_breaks_no_structural_rule(schema: Schema) -> None:
     assert structural_violations(schema) == []
 
 
-def test_no_default_title_ref_or_closed_object_survives(schema: Schema) -> None:
+SERVER_DEFAULTS = {
+    ".spec.updateMode": "Apply",
+    ".spec.consumers.python": False,
+    ".spec.consumers.operators": False,
+}
+"""The only defaults the API server writes: fields whose unset value means one fixed thing for good."""
+
+
+def test_no_title_ref_or_closed_object_survives_and_defaults_only_where_unset_means_one_thing(
+    schema: Schema,
+) -> None:
+    defaults = {}
     for path, node in nodes(schema):
-        assert not {"default", "title", "$ref", "$defs", "allOf", "const"} & set(node), path
+        assert not {"title", "$ref", "$defs", "allOf", "const"} & set(node), path
         assert node.get("additionalProperties") is not False, path
+        if "default" in node:
+            defaults[path] = node["default"]
+    assert defaults == SERVER_DEFAULTS
+    assert "default" not in at(schema, "spec.flinkVersion")  # its meaning moves with the operator's release
+    assert "default" not in at(schema, "spec.resources.memoryLimitFactor")  # flinkConfiguration decides
+
+
+def test_a_defaulted_field_means_the_same_stored_as_unset() -> None:
+    unset = derive_memory_plan({"flinkConfiguration": {"taskmanager.memory.process.size": "4g"}})
+    stored = derive_memory_plan(
+        {
+            "flinkConfiguration": {"taskmanager.memory.process.size": "4g"},
+            "updateMode": "Apply",
+            "consumers": {"python": False, "operators": False},
+        }
+    )
+    assert stored.update_mode is unset.update_mode is UpdateMode.APPLY
+    assert stored.layout == unset.layout
+    assert stored.weights == unset.weights
 
 
 def test_every_spec_and_status_field_has_a_description_for_kubectl_explain(schema: Schema) -> None:
@@ -173,7 +204,9 @@ def test_the_manifest_is_block_yaml_under_the_generated_header() -> None:
 
 BROKEN: list[tuple[str, Any, str]] = [
     ("spec.properties.flinkVersion.$ref", "#/$defs/X", "keyword '$ref' is not allowed"),
-    ("spec.properties.flinkVersion.default", "2.2", "keyword 'default' is not allowed"),
+    ("spec.properties.flinkVersion.title", "Version", "keyword 'title' is not allowed"),
+    ("spec.properties.updateMode.default", "Sometimes", "default 'Sometimes' is not one of its enum"),
+    ("spec.properties.consumers.properties.python.default", "no", "default 'no' is not a plain boolean"),
     ("spec.properties.flinkVersion.type", None, "flinkVersion: no type"),
     ("spec.properties.flinkVersion.description", None, "flinkVersion: no description"),
     ("spec.properties.updateMode.anyOf", [{"type": "string"}, {"type": "null"}], "anyOf is allowed only"),

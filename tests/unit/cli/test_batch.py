@@ -89,7 +89,25 @@ def test_a_line_that_cannot_be_read_is_answered_with_oracle_bad_input_and_the_st
         answer["id"], {"ok": False, "error": {"class": "ORACLE_BAD_INPUT", "message": answer["message"]}}
     )
     assert json.loads(second)["ok"] is True
-    assert run.code == 0
+    assert run.code == 1  # the stream went on, and the exit says a line was bad
+    assert run.err == f"flink-tm-memory: line 1: {answer['message']}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "a"}', "config: required (an object of Flink options; {} for none)"),
+        ('{"id": "a", "conf": {}}', "unknown field(s) conf: a tm case has config, id, jobConfig"),
+    ],
+)
+def test_a_line_without_config_or_with_an_unknown_field_is_bad_input_not_an_empty_configuration(
+    cli: CliRunner, line: str, message: str
+) -> None:
+    run = cli("derive", "--jsonl", stdin=line + "\n")
+    answer = json.loads(run.out)
+    assert answer["error"] == {"class": "ORACLE_BAD_INPUT", "message": message}
+    assert run.code == 1
+    assert run.err == f"flink-tm-memory: line 1: {message}\n"
 
 
 def test_values_are_read_as_the_oracle_reads_them(cli: CliRunner) -> None:

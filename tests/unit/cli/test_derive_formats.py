@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
 from flink_tm_memory.memory.fixes import propose_fixes
 
 from .conftest import CliRunner, load_vectors
@@ -280,3 +281,30 @@ def test_the_svg_card_of_a_rejected_configuration_says_how_to_fix_it(cli: CliRun
     texts = [element.text or "" for element in ElementTree.fromstring(run.out).iter()]
     assert "How to fix" in texts
     assert "1. write 1536m for taskmanager.memory.process.size: Flink reads whole numbers only" in texts
+
+
+def test_the_svg_subtitle_counts_slots_and_cores_in_words(cli: CliRunner) -> None:
+    one = cli("derive", "--format", "svg").out
+    assert "1 task slot · 1 CPU core<" in one
+    many = cli(
+        "derive",
+        "--format",
+        "svg",
+        "-D",
+        "taskmanager.memory.process.size=4g",
+        "-D",
+        "taskmanager.numberOfTaskSlots=4",
+        "-D",
+        "taskmanager.cpu.cores=2.5",
+    ).out
+    assert "4 task slots · 2.5 CPU cores<" in many
+
+
+def test_every_format_is_a_writer_of_its_own_and_the_only_choices(cli: CliRunner) -> None:
+    outputs = {name: cli("derive", "--format", name) for name in DERIVE_FORMATS}
+    assert all(run.code == 0 for run in outputs.values())
+    assert len({run.out for run in outputs.values()}) == len(DERIVE_FORMATS)
+    refused = cli("derive", "--format", "html")
+    choices = ", ".join(f"'{name}'" for name in DERIVE_FORMATS)
+    assert refused.code == 2
+    assert f"(choose from {choices})" in refused.err

@@ -114,3 +114,42 @@ def test_a_metrics_port_already_taken_exits_1_naming_the_address(tmp_path: Path)
 
     assert completed.returncode == 1, completed.stderr
     assert completed.stderr.startswith(f"flink-tm-memory: error: cannot serve metrics on 127.0.0.1:{port}: ")
+
+
+def test_a_webhook_port_already_taken_exits_1_naming_the_address(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    environment = {**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)}
+    environment.pop("KUBERNETES_SERVICE_HOST", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [
+                SCRIPT,
+                "run",
+                "--webhook-port",
+                str(port),
+                "--webhook-listen",
+                "127.0.0.1",
+                "--webhook-self-signed",
+                "localhost",
+                "--webhook-cert-dir",
+                str(tmp_path / "tls"),
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(
+        f"flink-tm-memory: error: cannot serve the admission webhooks on 127.0.0.1:{port}: "
+    ), completed.stderr

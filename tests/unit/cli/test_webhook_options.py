@@ -66,6 +66,15 @@ def test_managed_configurations_behind_a_service_with_mounted_certificates() -> 
     assert default_port.service == ServiceEndpoint("ns", "svc", 443)
 
 
+def test_the_drain_on_shutdown_is_five_seconds_unless_told() -> None:
+    default = webhook("--webhook-port", "9443", "--webhook-cert-dir", "d")
+    none = webhook("--webhook-port", "9443", "--webhook-cert-dir", "d", "--webhook-drain-seconds", "0")
+    assert default is not None
+    assert none is not None
+    assert default.drain_seconds == 5.0
+    assert none.drain_seconds == 0.0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -97,6 +106,9 @@ def test_incomplete_webhook_options_are_usage_errors_saying_what_is_missing(
         ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-service", "svc"],
         ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-service", "ns/svc:0"],
         ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-service", "a/b/c"],
+        ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-drain-seconds", "-1"],
+        ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-drain-seconds", "nan"],
+        ["--webhook-port", "1", "--webhook-cert-dir", "d", "--webhook-drain-seconds", "soon"],
     ],
 )
 def test_malformed_webhook_values_are_usage_errors(args: list[str]) -> None:

@@ -144,7 +144,7 @@ def test_an_unreadable_value_with_no_guess_replaced_by_a_size_is_said_as_one_cha
     [fix] = propose_fixes({PROCESS: "-1g"}, "2.2")
     assert fix.set == ((PROCESS, "1728m"),)
     assert fix.unset == ()
-    assert fix.summary.endswith("instead of '-1g', which Flink cannot read")
+    assert fix.summary.endswith("instead of '-1g': Flink reads no negative sizes ('-1g')")
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,21 @@ def test_a_removed_value_says_why_flink_refuses_it(key: str, value: str, why: st
     [fix] = propose_fixes({FLINK: "6g", key: value}, "2.2")
     assert fix.unset == (key,)
     assert fix.summary.startswith(f"remove {key}: {why}; Flink then ")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("4\u0261", "'\u0261' is U+0261 LATIN SMALL LETTER SCRIPT G, not 'g'"),
+        ("\uff14g", "'\uff14' is U+FF14 FULLWIDTH DIGIT FOUR, not '4'"),
+    ],
+)
+def test_a_look_alike_character_is_named_with_the_one_flink_reads(value: str, why: str) -> None:
+    fix = propose_fixes({PROCESS: value}, "2.2")[0]
+    assert fix.set == ((PROCESS, "4g"),)
+    assert fix.summary == f"write 4g for {PROCESS}: Flink reads ASCII digits and units only: {why}"
+
+
+def test_not_a_number_is_said_so() -> None:
+    [fix] = propose_fixes({PROCESS: "NaN"}, "2.2")
+    assert fix.summary.endswith("instead of 'NaN': 'NaN' is not a number Flink reads")

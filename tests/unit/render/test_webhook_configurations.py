@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.mutation import MUTATE_ID
-from flink_tm_memory.handlers.admission import VALIDATE_ID
 from flink_tm_memory.render.webhook_configurations import (
     INJECT_CA_ANNOTATION,
     SYSTEM_NAMESPACES,

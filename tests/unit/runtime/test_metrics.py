@@ -6,6 +6,7 @@ format and ``prometheus_client``'s parser, as a scrape would.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -20,12 +21,10 @@ from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.runtime.metrics import (
     DERIVATION_BUCKETS,
     WEBHOOK_BUCKETS,
-    ObservedWebhookFn,
     OperatorMetrics,
     Result,
     Trigger,
     WebhookOutcome,
-    note_webhook_failure,
     reconcile_result,
     webhook_outcome,
 )
@@ -155,6 +154,25 @@ def test_the_last_successful_reconcile_is_per_resource_kept_through_failures_and
     assert value(metrics, last, namespace="flink", name="payments") == 1_700_000_060.0
 
 
+@pytest.mark.parametrize("per_resource", [True, False], ids=["per-resource", "operator-wide-only"])
+def test_without_per_resource_series_no_label_names_a_resource_and_the_oldest_success_remains(
+    per_resource: bool,
+) -> None:
+    now = [1_700_000_000.0]
+    metrics = quiet_metrics(clock=lambda: now[0], per_resource=per_resource)
+    metrics.reconciled(ORDERS, Trigger.CREATED, VALID, outcome(WriteState.CREATED))
+    now[0] += 60
+    metrics.reconciled(PAYMENTS, Trigger.CREATED, VALID, outcome(WriteState.CREATED))
+    served = samples(metrics)
+    named = [key for key in served if {"name", "namespace"} & {label for label, _ in key[1]}]
+    assert bool(named) is per_resource
+    assert value(metrics, f"{P}_oldest_successful_reconcile_timestamp_seconds") == 1_700_000_000.0
+    assert value(metrics, f"{P}_resources") == 2
+    metrics.forget(ORDERS.key)
+    assert value(metrics, f"{P}_oldest_successful_reconcile_timestamp_seconds") == 1_700_000_060.0
+    assert value(metrics, f"{P}_resources") == 1
+
+
 def test_a_resource_that_never_succeeded_has_no_timestamp() -> None:
     metrics = quiet_metrics()
     metrics.reconciled(ORDERS, Trigger.CREATED, VALID, outcome(WriteState.FAILED))
@@ -208,29 +226,35 @@ def test_the_outcome_is_what_the_answer_tells_the_api_server(
     assert webhook_outcome({"response": response}) is expected
 
 
-async def test_the_webhook_wrapper_counts_answers_failures_admitted_anyway_and_exceptions() -> None:
+def test_webhook_answers_counted_from_many_threads_at_once_are_all_counted() -> None:
+    # The admission server counts from its own thread while the main loop's scrapes read.
     metrics = quiet_metrics(webhooks=("mutate-pod",))
+    threads, each = 8, 2000
 
-    async def answers(request: Any, **_: Any) -> Any:
-        if request == "fail-open":
-            note_webhook_failure()
-        if request == "raise":
-            raise RuntimeError("kopf could not answer")
-        return {"response": {"allowed": True, "patch": "W10=" if request == "patch" else None}}
+    def answer_many() -> None:
+        for index in range(each):
+            outcome = WebhookOutcome.PATCHED if index % 2 else WebhookOutcome.ERROR
+            metrics.webhook_answered("mutate-pod", outcome, 0.001)
 
-    observed = ObservedWebhookFn(answers, metrics)
-    await observed("patch", webhook="mutate-pod")
-    await observed("fail-open", webhook="mutate-pod")
-    await observed("plain", webhook="mutate-pod")
-    with pytest.raises(RuntimeError):
-        await observed("raise", webhook="mutate-pod")
-    note_webhook_failure()  # outside a request: nothing to mark
+    workers = [threading.Thread(target=answer_many) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
     requests = f"{P}_webhook_requests_total"
-    assert value(metrics, requests, webhook="mutate-pod", outcome="patched") == 1
-    assert value(metrics, requests, webhook="mutate-pod", outcome="error") == 2
-    assert value(metrics, requests, webhook="mutate-pod", outcome="allowed") == 1
-    assert value(metrics, f"{P}_webhook_request_duration_seconds_count", webhook="mutate-pod") == 4
+    assert value(metrics, requests, webhook="mutate-pod", outcome="patched") == threads * each / 2
+    assert value(metrics, requests, webhook="mutate-pod", outcome="error") == threads * each / 2
+    duration = f"{P}_webhook_request_duration_seconds_count"
+    assert value(metrics, duration, webhook="mutate-pod") == threads * each
+
+
+def test_a_webhook_path_the_server_does_not_know_is_counted_as_unknown() -> None:
+    metrics = quiet_metrics(webhooks=("mutate-pod",))
+
+    metrics.webhook_answered("x" * 300, WebhookOutcome.ERROR, None)
+
+    assert value(metrics, f"{P}_webhook_requests_total", webhook="unknown", outcome="error") == 1
 
 
 def test_api_requests_and_reachability_come_from_the_clients_contact() -> None:
@@ -263,7 +287,7 @@ def test_every_metric_is_prefixed_documented_and_named_by_the_conventions() -> N
     metrics.reconciled(ORDERS, Trigger.CREATED, CONFLICTING, None)
     metrics.webhook_answered("mutate-pod", WebhookOutcome.ALLOWED, 0.001)
     families = list(metrics.registry.collect())
-    assert len(families) == 11
+    assert len(families) == 13
     for family in families:
         assert family.name.startswith(f"{P}_"), family.name
         assert family.documentation, family.name

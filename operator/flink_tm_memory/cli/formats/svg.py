@@ -154,9 +154,14 @@ def _enlarged(blocks: Sequence[_Block], layout: MemoryLayout) -> bool:
 # ---------------------------------------------------------------------- drawing
 
 
+def _cores(cores: float) -> str:
+    """Whole cores as a count (``1``, ``4``), fractions as Flink prints them (``2.5``)."""
+    return str(int(cores)) if cores.is_integer() else java_double_to_string(cores)
+
+
 def _header(result: TaskManagerMemory, layout: MemoryLayout, source: ConfigInput) -> list[str]:
     slots = f"{layout.num_slots} task slot{'s' if layout.num_slots != 1 else ''}"
-    cores = f"{java_double_to_string(layout.cpu_cores)} CPU cores"
+    cores = f"{_cores(layout.cpu_cores)} CPU core{'' if layout.cpu_cores == 1 else 's'}"
     configuration = _clip(f"Configuration: {source.describe()}", 150)
     return [
         _text(32, 44, f"Flink {result.version} TaskManager memory", size=24, weight="700"),
