@@ -206,7 +206,8 @@ def webhook_service(objects: list[Json]) -> Json:
 
 def container(objects: list[Json]) -> Json:
     [operator] = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
-    return operator
+    found: Json = operator
+    return found
 
 
 def test_the_operator_pod_meets_the_restricted_pod_security_standard(
@@ -459,15 +460,15 @@ def test_an_existing_service_account_is_bound_and_none_is_created() -> None:
         ({"health": {"apiUnreadyAfter": 0}}, "health.apiUnreadyAfter"),
         ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "metrics.serviceMonitor.interval"),
         ({"hostNetwork": "yes"}, "hostNetwork"),
-        ({"replicaCount": 0}, "replicaCount"),
-        ({"leaderElection": {"leaseDuration": 0}}, "leaderElection.leaseDuration"),
-        ({"podDisruptionBudget": {"maxUnavailable": 0}}, "podDisruptionBudget.maxUnavailable"),
-        ({"terminationGracePeriodSeconds": 0}, "terminationGracePeriodSeconds"),
         ({"image": {"digest": "latest"}}, "image.digest"),
         ({"podSecurityContext": {"runAsUser": "nobody"}}, "podSecurityContext.runAsUser"),
         ({"networkPolicy": {"apiServer": {"cidrs": ["kubernetes"]}}}, "networkPolicy.apiServer.cidrs.0"),
         ({"metrics": {"perResource": "no"}}, "metrics.perResource"),
         ({"namespace": {"labels": {"pod-security.kubernetes.io/enforce": 1}}}, "namespace.labels"),
+        ({"replicaCount": 0}, "replicaCount"),
+        ({"leaderElection": {"leaseDuration": 0}}, "leaderElection.leaseDuration"),
+        ({"podDisruptionBudget": {"maxUnavailable": 0}}, "podDisruptionBudget.maxUnavailable"),
+        ({"terminationGracePeriodSeconds": 0}, "terminationGracePeriodSeconds"),
     ],
 )
 def test_the_values_schema_refuses_bad_values_naming_the_field(values: Json, field: str) -> None:

@@ -37,7 +37,8 @@ def pod_spec(objects: list[Json]) -> Json:
 
 def container(objects: list[Json]) -> Json:
     [operator] = pod_spec(objects)["containers"]
-    return operator
+    found: Json = operator
+    return found
 
 
 # ------------------------------------------------------------------------------ security contexts
@@ -88,7 +89,7 @@ def restricted_v2_violations(pod: Json) -> list[str]:
 
 
 def _container_violations(item: Json, pod_seccomp: str | None) -> list[str]:
-    found = []
+    found: list[str] = []
     context = item.get("securityContext") or {}
     found.extend(
         f"securityContext.{field} is pinned"

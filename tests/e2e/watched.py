@@ -97,7 +97,7 @@ class Watched:
     def live(self, resource: str) -> list[Json]:
         return [body for (kind, _), body in self._now.items() if kind == resource]
 
-    def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
+    def stored(self, resource: str, namespace: str | None, name: str) -> Json | None:
         return self._now.get((resource, name))
 
     def versions(self, resource: str, namespace: str | None, name: str) -> list[Json]:

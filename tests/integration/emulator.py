@@ -55,7 +55,7 @@ import hashlib
 import itertools
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -120,6 +120,13 @@ class ApiEmulator(kmock.KubernetesEmulator):
             return self.objects[key]
         return None
 
+    @staticmethod
+    def _named(request: rendering.Request) -> tuple[kmock.resource, str | None, str]:
+        """The object a request names; a request without one is the client's mistake (400)."""
+        if request.resource is None or request.name is None:
+            raise kmock.KubernetesError(400, "BadRequest", "the request names no object")
+        return request.resource, request.namespace, request.name
+
     def _has_status(self, resource: kmock.resource) -> bool:
         return resource in self.resources and "status" in self.resources[resource].subresources
 
@@ -131,6 +138,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
     async def _serve_create(self, request: rendering.Request) -> Json:
         async with self._lock:
             resource = request.resource
+            if resource is None:
+                raise kmock.KubernetesError(400, "BadRequest", "the request names no resource")
             body = copy.deepcopy(request.data)
             metadata = body.setdefault("metadata", {})
             namespace = request.namespace or metadata.get("namespace")
@@ -155,14 +164,13 @@ class ApiEmulator(kmock.KubernetesEmulator):
             else:
                 self.objects[key] = body
             await self._publish(resource, "ADDED", body)
-        return body
+        created: Json = body
+        return created
 
     async def _serve_update(self, request: rendering.Request) -> Json:
         async with self._lock:
             return await self.apply_patch(
-                request.resource,
-                request.namespace,
-                request.name,
+                *self._named(request),
                 request.data,
                 content_type=request.headers.get("Content-Type", ""),
                 subresource=request.subresource,
@@ -173,9 +181,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         if request.name is None:
             raise kmock.KubernetesError(405, "MethodNotAllowed", "PUT needs an object's name")
         async with self._lock:
-            return await self.apply_replacement(
-                request.resource, request.namespace, request.name, request.data, request.subresource
-            )
+            return await self.apply_replacement(*self._named(request), request.data, request.subresource)
 
     async def apply_patch(
         self,
@@ -248,11 +254,11 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     async def _serve_delete(self, request: rendering.Request) -> Json:
         async with self._lock:
-            key = (request.resource, request.namespace, request.name)
+            key = self._named(request)
             stored = self._live(key)
             if stored is None:
                 raise kmock.KubernetesError(404, "NotFound", f"{request.name} not found")
-            body = copy.deepcopy(stored.raw)
+            body: Json = copy.deepcopy(stored.raw)
             if body["metadata"].get("finalizers"):
                 if not body["metadata"].get("deletionTimestamp"):
                     return await self.apply_patch(*key, {"metadata": {"deletionTimestamp": _now()}})
@@ -283,7 +289,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     async def _serve_fetch(self, request: rendering.Request) -> Json:
         async with self._lock:
-            stored = self._live((request.resource, request.namespace, request.name))
+            stored = self._live(self._named(request))
             if stored is None:
                 raise kmock.KubernetesError(404, "NotFound", f"{request.name} not found")
             return copy.deepcopy(stored.raw)
@@ -304,6 +310,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         if 0 < since < self._compacted:
             yield self._expired(request, since)
             return
+        if request.resource is None:
+            raise kmock.KubernetesError(400, "BadRequest", "the request names no resource")
         bus = self._buses[request.resource]
         async with self._lock:
             mark = await bus.mark()  # under the lock: no change can slip between the replay and the stream
@@ -360,7 +368,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         for bus in list(self._buses.values()):
             await bus.put(_EXPIRE)
 
-    def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
+    def stored(self, resource: str, namespace: str | None, name: str) -> Json | None:
         """The stored object, or ``None`` when it does not exist."""
         stored = self._live((kmock.resource(resource), namespace, name))
         return copy.deepcopy(stored.raw) if stored is not None else None
@@ -400,21 +408,20 @@ class DirectApiEmulator(ApiEmulator):
     """
 
     async def _handle(self, request: rendering.Request) -> Any:
-        serve = (
-            {
-                kmock.action.LIST: self._serve_list,
-                kmock.action.WATCH: self._serve_watch,
-                kmock.action.FETCH: self._serve_fetch,
-                kmock.action.CREATE: self._serve_create,
-                kmock.action.UPDATE: self._serve_update,
-                kmock.action.DELETE: self._serve_delete,
-            }.get(request.action)
-            if request.resource is not None and request.resource.plural
-            else None
-        )
+        servers: dict[kmock.action, Callable[[rendering.Request], Any]] = {
+            kmock.action.LIST: self._serve_list,
+            kmock.action.WATCH: self._serve_watch,
+            kmock.action.FETCH: self._serve_fetch,
+            kmock.action.CREATE: self._serve_create,
+            kmock.action.UPDATE: self._serve_update,
+            kmock.action.DELETE: self._serve_delete,
+        }
+        named = request.resource is not None and request.resource.plural
+        serve = servers.get(request.action) if named and request.action is not None else None
         if serve is None:  # discovery (/api/v1, /apis/<group>/<version>, ...) stays kmock's
             return await super()._handle(request)
-        return await rendering.Response(payload=serve)(request)
+        payload: rendering.Payload = serve
+        return await rendering.Response(payload=payload)(request)
 
 
 class Fault(enum.StrEnum):
@@ -596,9 +603,9 @@ def parse_label_selector(text: str | None) -> list[tuple[str, str, str | None]]:
 
 def _selected(selector: Iterable[tuple[str, str, str | None]], body: Mapping[str, Any]) -> bool:
     labels = (body.get("metadata") or {}).get("labels") or {}
-    checks = {
-        "=": lambda key, value: labels.get(key) == value,
-        "!=": lambda key, value: labels.get(key) != value,
+    checks: dict[str, Callable[[str, str | None], bool]] = {
+        "=": lambda key, value: bool(labels.get(key) == value),
+        "!=": lambda key, value: bool(labels.get(key) != value),
         "present": lambda key, _: key in labels,
         "absent": lambda key, _: key not in labels,
     }

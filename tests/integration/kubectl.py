@@ -69,7 +69,7 @@ class Kubectl:
         return await self._send("DELETE", f"{collection_url(resource, namespace)}/{name}")
 
     def get(self, resource: str, name: str, namespace: str | None = NAMESPACE) -> Json | None:
-        return self.emulator.body(resource, namespace, name)
+        return self.emulator.stored(resource, namespace, name)
 
     def status(self, name: str, namespace: str | None = NAMESPACE) -> Json:
         body = self.get(MEMORIES, name, namespace) or {}

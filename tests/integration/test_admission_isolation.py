@@ -17,6 +17,7 @@ import contextlib
 import json
 import shutil
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,12 @@ from flink_tm_memory.runtime.certificates import (
 )
 from flink_tm_memory.runtime.metrics import OperatorMetrics
 from flink_tm_memory.runtime.options import WebhookOptions
-from flink_tm_memory.service.admission import ADMISSION_CHECK, MEMORY_CACHE_CHECK, Admission
+from flink_tm_memory.service.admission import (
+    ADMISSION_CHECK,
+    MEMORY_CACHE_CHECK,
+    SWITCH_INTERVAL,
+    Admission,
+)
 from tests.integration.conftest import TEST_OPTIONS, StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.health import HealthClient
@@ -96,10 +102,12 @@ async def test_a_standby_without_kopf_validates_and_sizes_pods_from_its_own_watc
     emulator: ApiEmulator, kubectl: Kubectl, tmp_path: Path
 ) -> None:
     certificates = generate_certificates(tmp_path, ["localhost"])
+    interval = sys.getswitchinterval()
     async with (
         standby(emulator, tmp_path) as (admission, base),
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusting(certificates))) as session,
     ):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL  # a busy thread yields the GIL within 1 ms
         await eventually(lambda: admission.cache.synced, timeout=LOADED, what="the cache listed")
         assert admission.checks()[MEMORY_CACHE_CHECK]().ok
         assert admission.checks()[ADMISSION_CHECK]().ok
@@ -125,7 +133,7 @@ async def test_a_standby_without_kopf_validates_and_sizes_pods_from_its_own_watc
         def resized() -> bool:
             cached = admission.cache.get("default", "process-size")
             process = (cached or {}).get("spec", {}).get("flinkConfiguration", {})
-            return process.get("taskmanager.memory.process.size") == "4g"
+            return bool(process.get("taskmanager.memory.process.size") == "4g")
 
         await eventually(resized, timeout=LOADED, what="the edit on the watch")
         await kubectl.delete(MEMORIES, "process-size")
@@ -134,6 +142,7 @@ async def test_a_standby_without_kopf_validates_and_sizes_pods_from_its_own_watc
             timeout=LOADED,
             what="the deletion on the watch",
         )
+    assert sys.getswitchinterval() == interval
 
 
 def swap(source: Path, mounted: Path) -> None:

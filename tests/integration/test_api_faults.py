@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from typing import Any
+from typing import Any, cast
 
 import kmock
 
@@ -145,7 +145,8 @@ async def test_a_change_made_while_the_watch_stream_was_down_is_still_reconciled
         reopened.append(time.monotonic())
         return NotImplemented  # then the emulator serves the watch as usual
 
-    emulator[kmock.action.WATCH, kmock.resource(MEMORIES)] << reopen_late
+    # NotImplemented (fall through to the emulator's own answer) is the emulator's, not in kmock's Payload type.
+    emulator[kmock.action.WATCH, kmock.resource(MEMORIES)] << cast(Any, reopen_late)
     await emulator.drop_watches()
     await _grow(kubectl)
     changed = time.monotonic()

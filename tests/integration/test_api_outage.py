@@ -50,7 +50,10 @@ from tests.integration.webhooks import free_port
 P = "flink_tm_memory"
 OUTAGE = 3.0
 CONFIG_MAPS_OF = {"process-size": "process-size-flink-tm-memory", "deployment-target": "flink-config"}
-WATCH_STREAMS = 3  # FlinkTaskManagerMemories, the operator's ConfigMaps, CRDs (kopf's discovery)
+WATCH_STREAMS = (
+    6  # FlinkTaskManagerMemories, the operator's ConfigMaps, CRDs (kopf's discovery), and the target
+)
+# kinds watched for new workloads (Deployments, StatefulSets, FlinkDeployments)
 
 
 @pytest.fixture
@@ -140,8 +143,8 @@ async def test_an_api_outage_is_backed_off_reported_unready_and_caught_up_after(
         proxy.come_back()
 
         for name in CONFIG_MAPS_OF:
-            status = await ready(kubectl, name, timeout=15)
-            assert status["observedGeneration"] == 2
+            resource_status = await ready(kubectl, name, timeout=15)
+            assert resource_status["observedGeneration"] == 2
         process_size = _config(kubectl, "process-size")
         assert "taskmanager.memory.process.size: 3g" in process_size.splitlines()
         assert (

@@ -240,7 +240,7 @@ async def test_after_a_graceful_stop_the_standby_takes_the_released_lease_and_ap
     await ready(kubectl, "deployment-target")
 
     assert holders(emulator) == ["operator-a", "", "operator-b"]  # released, then taken
-    lease = emulator.body(LEASES, LEASE_NAMESPACE, LEASE)
+    lease = emulator.stored(LEASES, LEASE_NAMESPACE, LEASE)
     assert lease is not None
     assert lease["spec"]["leaseTransitions"] == 1
     assert status["podResources"]["requests"]["memory"] == "5Gi"

@@ -40,7 +40,8 @@ def taskmanager_resources(kubectl: Kubectl, resource: str, name: str) -> Json | 
         found: Json = body["spec"]["taskManager"]["resource"]
         return found
     [container] = [c for c in body["spec"]["template"]["spec"]["containers"] if c["name"] == "taskmanager"]
-    return container.get("resources")
+    resources: Json | None = container.get("resources")
+    return resources
 
 
 def target_state(kubectl: Kubectl, name: str) -> str | None:

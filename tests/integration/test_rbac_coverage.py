@@ -157,9 +157,8 @@ async def edit_and_wait_for_repair(kubectl: Kubectl, resource: str) -> None:
     await kubectl.patch(resource, CONFIGURATION_NAME, {"webhooks": edited}, None)
 
     def repaired() -> bool:
-        return (kubectl.get(resource, CONFIGURATION_NAME, None) or {}).get("webhooks") == configuration[
-            "webhooks"
-        ]
+        live = (kubectl.get(resource, CONFIGURATION_NAME, None) or {}).get("webhooks")
+        return bool(live == configuration["webhooks"])
 
     await eventually(repaired, what=f"{resource} put back")
 

@@ -60,7 +60,7 @@ specs = st.fixed_dictionaries(
 @example("2048\uff4d")
 @example("9" * 100_000)
 def test_a_memory_size_is_bytes_or_flinks_message(text: str) -> None:
-    size: int | str
+    size: int | str | None
     try:
         size = parse_memory_size(text)
     except JavaError as error:

@@ -95,7 +95,7 @@ MERGE_PATCH = "application/merge-patch+json"
 class History(Protocol):
     """What the guarantees are checked on: the emulator's store, or what a test saw of a real cluster."""
 
-    def body(self, resource: str, namespace: str | None, name: str) -> Json | None:
+    def stored(self, resource: str, namespace: str | None, name: str) -> Json | None:
         """The object now, or ``None``."""
 
     def versions(self, resource: str, namespace: str | None, name: str) -> list[Json]:
@@ -422,12 +422,12 @@ def _target_problems(emulator: History, name: str, plan: MemoryPlan) -> list[str
     problems = []
     for target in plan.spec.targets.workloads:
         if target.kind is WorkloadKind.FLINK_DEPLOYMENT:
-            current = emulator.body(FLINK_DEPLOYMENTS, NAMESPACE, target.name)
+            current = emulator.stored(FLINK_DEPLOYMENTS, NAMESPACE, target.name)
             wanted = render_flink_deployment_resources(plan.layout, plan.spec, plan.resolved)
             decision = plan_flink_deployment_write(current, wanted)
         else:
             resource = DEPLOYMENTS if target.kind is WorkloadKind.DEPLOYMENT else STATEFUL_SETS
-            current = emulator.body(resource, NAMESPACE, target.name)
+            current = emulator.stored(resource, NAMESPACE, target.name)
             resources = plan_pod_resources(plan)
             assert resources is not None
             decision = plan_container_write(current, target.container, resources)

@@ -243,6 +243,49 @@ class Resources(_Spec):
     )
 
 
+class Needs(_Spec):
+    """Bytes the job needs of each component, in Flink's units (2g is 2 GiB; a Kubernetes quantity such as
+    2Gi is read too). Each is optional."""
+
+    framework_heap: str | None = Field(default=None, max_length=64, description="Framework heap.")
+    task_heap: str | None = Field(default=None, max_length=64, description="Task heap: the job's objects.")
+    framework_off_heap: str | None = Field(default=None, max_length=64, description="Framework off-heap.")
+    task_off_heap: str | None = Field(
+        default=None, max_length=64, description="Task off-heap: the job's direct and native memory."
+    )
+    network: str | None = Field(default=None, max_length=64, description="Network (shuffle) memory.")
+    managed: str | None = Field(
+        default=None, max_length=64, description="Managed memory: RocksDB state, batch operators, Python."
+    )
+    jvm_metaspace: str | None = Field(
+        default=None, max_length=64, description="JVM metaspace: loaded classes."
+    )
+    jvm_overhead: str | None = Field(
+        default=None,
+        max_length=64,
+        description="JVM overhead: thread stacks, GC, code cache, native libraries.",
+    )
+
+    def given(self) -> dict[str, str]:
+        """The needs set, by component name (as the layout names them: ``taskHeap``, ...)."""
+        values = self.model_dump(by_alias=True, exclude_none=True)
+        return {name: str(value) for name, value in values.items()}
+
+
+class Sizing(_Spec):
+    """What the job needs of TaskManager memory, instead of (or as well as) a size."""
+
+    needs: Needs = Field(
+        default_factory=Needs,
+        description=(
+            "What the job needs of each component. Without a size (spec.resources.memory, "
+            "taskmanager.memory.process.size or flink.size, or both task heap and managed memory), the "
+            "operator pins the smallest process size, in whole MiB, whose layout meets every need; with "
+            "one, the layout must meet them, else it is a conflict whose fix is that size."
+        ),
+    )
+
+
 class Consumers(_Spec):
     """What in the job takes managed memory; decides how each slot's managed memory is split."""
 
@@ -405,6 +448,10 @@ class FlinkTaskManagerMemorySpec(_Spec):
         default_factory=Consumers,
         description="What in the job takes managed memory, for the split of each slot's managed memory.",
     )
+    sizing: Sizing = Field(
+        default_factory=Sizing,
+        description="What the job needs of each memory component; the operator finds the size that meets it.",
+    )
     targets: Targets = Field(
         default_factory=Targets,
         description="The ConfigMap and the workloads the results are written to.",
@@ -540,6 +587,35 @@ class ManagedMemoryShare(_Status):
     fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
     bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
     human_per_slot: str = Field(description="The same, as Flink prints sizes.")
+
+
+class NeedStatus(_Status):
+    """One need of spec.sizing and what the layout gives that component."""
+
+    component: str = Field(description="The component, as in spec.sizing.needs.")
+    need_bytes: int = Field(ge=0, description="What the job needs, in bytes.")
+    bytes: int | None = Field(default=None, ge=0, description="What the layout gives it, in bytes.")
+    met: bool = Field(description="Whether the layout gives at least the need.")
+
+
+class SizingStatus(_Status):
+    """How the needs of spec.sizing were met."""
+
+    mode: str = Field(
+        description=(
+            "Sized: no size was given, the operator pinned the smallest that meets the needs. Checked: a size "
+            "was given, and the needs were checked against its layout."
+        )
+    )
+    met: bool = Field(description="Whether the layout meets every need.")
+    set_options: dict[str, str] = Field(
+        default_factory=dict,
+        alias="set",
+        description="Sized: the Flink options the operator set (always the process size). Checked and not "
+        "met: the options that would meet the needs.",
+    )
+    needs: list[NeedStatus] = Field(default_factory=list, description="Each need and what it got.")
+    message: str = Field(default="", description="One line saying how the needs were met, or why not.")
 
 
 class ConflictFix(_Status):
@@ -697,6 +773,10 @@ class FlinkTaskManagerMemoryStatus(_Status):
     )
     managed_memory_split: list[ManagedMemoryShare] = Field(
         default_factory=list, description="Each slot's managed memory, split by consumer type."
+    )
+    sizing: SizingStatus | None = Field(
+        default=None,
+        description="How spec.sizing.needs were met: the size found, or whether the given one meets them.",
     )
     conflicts: list[Conflict] = Field(
         default_factory=list, description="Every reason the configuration is refused, all at once."

@@ -32,8 +32,8 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         metrics_port=arguments.metrics_port,
         metrics_listen=arguments.metrics_listen,
         api_unready_after=arguments.api_unready_after,
-        leader_election=leader_election_options(arguments),
         per_resource_metrics=arguments.per_resource_metrics,
+        leader_election=leader_election_options(arguments),
     )
 
 

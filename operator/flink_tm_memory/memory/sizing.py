@@ -34,7 +34,7 @@ import re
 from enum import Enum
 
 from flink_tm_memory.memory import options as opt
-from flink_tm_memory.memory.configuration import FlinkConfiguration
+from flink_tm_memory.memory.configuration import FlinkConfiguration, java_string
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
 from flink_tm_memory.memory.failures import JavaError, Problem, Reason
 from flink_tm_memory.memory.meant import format_size
@@ -169,7 +169,7 @@ class _Search:
             if found is not None:
                 process_mib, result = found
                 answer = {**changes, opt.PROCESS_SIZE.key: format_size(process_mib * MIB)}
-                summary = f"set {opt.PROCESS_SIZE.key} to {answer[opt.PROCESS_SIZE.key]}"
+                summary = self._process_summary(process_mib * MIB, answer[opt.PROCESS_SIZE.key])
                 return Sizing(answer, (*_unique(why), summary), result)
         raise UnmeetableNeedsError(self._why_unmeetable(self._pins(musts, self.needs)[0]))
 
@@ -206,6 +206,16 @@ class _Search:
                 _, changes, why = min(candidates, key=lambda candidate: candidate[0])
                 yield changes, why
                 return
+
+    def _process_summary(self, size: int, text: str) -> str:
+        """``set`` the process size, or ``raise``/``lower`` it ``from`` the user's own."""
+        key = opt.PROCESS_SIZE.key
+        given = self._read(opt.PROCESS_SIZE) if key in self.config else None
+        if given is None:
+            return f"set {key} to {text}"
+        if given == size:
+            return f"keep {key} at {text}"
+        return f"{'raise' if size > given else 'lower'} {key} from {java_string(self.config[key])} to {text}"
 
     # ------------------------------------------------------------------ what must change
 

@@ -31,6 +31,13 @@ def render_fixes(spec: FlinkTaskManagerMemorySpec, resolved: ResolvedSpec) -> li
     ]
 
 
+def render_changes_fix(
+    changes: dict[str, str], summary: str, spec: FlinkTaskManagerMemorySpec, resolved: ResolvedSpec
+) -> ConflictFix:
+    """Options to set (a sizing answer, say) as a fix in the spec's terms."""
+    return _in_spec_terms(Fix(tuple(changes.items()), (), summary), spec, resolved)
+
+
 def _in_spec_terms(fix: Fix, spec: FlinkTaskManagerMemorySpec, resolved: ResolvedSpec) -> ConflictFix:
     keys = [key for key, _ in fix.set] + list(fix.unset)
     summary = fix.summary

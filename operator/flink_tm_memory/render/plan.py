@@ -44,6 +44,7 @@ from flink_tm_memory.api.v1alpha1 import (
     FlinkTaskManagerMemorySpec,
     Interpretation,
     NoteStatus,
+    SizingStatus,
     UpdateMode,
 )
 from flink_tm_memory.memory.engine import TaskManagerMemory, derive_task_manager_memory
@@ -58,6 +59,7 @@ from flink_tm_memory.memory.weights import (
     split_managed_memory,
 )
 from flink_tm_memory.render.fixes import render_fixes, render_spec_problem_fixes
+from flink_tm_memory.render.sizing import plan_sizing
 
 INVALID_SPEC = "InvalidSpec"
 SPEC_TOO_LARGE = "SpecTooLarge"
@@ -83,6 +85,8 @@ class MemoryPlan:
     conflicts: tuple[Conflict, ...]
     notes: tuple[NoteStatus, ...]
     interpretations: tuple[Interpretation, ...]
+    sizing: SizingStatus | None = None
+    """How ``spec.sizing.needs`` were met (``render.sizing``); None without needs."""
 
     @property
     def layout(self) -> MemoryLayout | None:
@@ -100,7 +104,8 @@ def derive_memory_plan(raw_spec: Mapping[str, Any]) -> MemoryPlan:
         spec = FlinkTaskManagerMemorySpec.model_validate(raw_spec)
     except ValidationError as error:
         return _unreadable(raw_spec, tuple(_validation_conflicts(error)))
-    resolved = resolve_spec(spec)
+    sizing = plan_sizing(spec, resolve_spec(spec))
+    resolved = sizing.resolved  # with the sizing's answer folded in, when the needs set the size
     memory = derive_task_manager_memory(resolved.configuration, resolved.version)
     weights = derive_managed_memory_weights(
         resolved.configuration,
@@ -122,11 +127,14 @@ def derive_memory_plan(raw_spec: Mapping[str, Any]) -> MemoryPlan:
             *(
                 _flink_conflict(problem, resolved, fixes if problem is memory.primary_problem else [])
                 for problem in _flink_problems(memory, weights, split)
+                if not sizing.replaces_flinks_own
             ),
             *_limit_conflicts(resolved, memory.layout),
+            *sizing.conflicts(memory.layout),
         ),
         notes=tuple(_note(note, resolved) for note in (*memory.notes, *weights.notes)),
         interpretations=tuple(_interpretation(reading) for reading in resolved.interpretations),
+        sizing=sizing.status(memory.layout),
     )
 
 

@@ -67,6 +67,7 @@ def render_status(given: StatusInput) -> dict[str, Any]:
         notes=list(given.current.notes),
         interpretations=list(given.current.interpretations),
         applied=_applied(given),
+        sizing=given.current.sizing,
     )
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)

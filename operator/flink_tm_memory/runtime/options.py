@@ -122,10 +122,10 @@ class OperatorOptions:
     """Seconds without an answer from the API server after which ``/readyz`` fails."""
     api_check_interval: float = 10.0
     """Seconds of silence after which the operator asks the API server for its version, to know it is there."""
-    leader_election: LeaderElectionOptions | None = None
-    """Reconcile only while this replica holds the Lease; ``None``: at once, as the only replica."""
     per_resource_metrics: bool = True
     """Serve the series labelled by each resource's namespace and name (one series per resource)."""
+    leader_election: LeaderElectionOptions | None = None
+    """Reconcile only while this replica holds the Lease; ``None``: at once, as the only replica."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

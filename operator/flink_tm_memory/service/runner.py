@@ -170,7 +170,7 @@ async def run_operator(
 
     try:
         async with (
-            _served_health(options, metrics, client, keeper, admission, elector=elector),
+            _served_health(options, metrics, client, keeper=keeper, admission=admission, elector=elector),
             admission.serving() if admission is not None else contextlib.nullcontext(),
             _background(keep_in_touch(client, options.api_check_interval)),
             _managed_configurations(keeper, options.webhook),
@@ -240,9 +240,9 @@ def _served_health(
     options: OperatorOptions,
     metrics: OperatorMetrics,
     client: ClusterClient,
+    *,
     keeper: WebhookConfigurationKeeper | None,
     admission: Admission | None,
-    *,
     elector: LeaderElector | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:

@@ -67,6 +67,7 @@ def test_an_empty_spec_is_valid_and_leaves_everything_unset() -> None:
         "flinkConfiguration": {},
         "resources": {},
         "consumers": {},
+        "sizing": {"needs": {}},
         "targets": {"configMap": {}, "workloads": []},
     }
 

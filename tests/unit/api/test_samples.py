@@ -10,6 +10,7 @@ import yaml
 from flink_tm_memory.api.resolve import resolve_spec
 from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemory, WorkloadKind
 from flink_tm_memory.memory import derive_task_manager_memory
+from flink_tm_memory.render.plan import derive_memory_plan
 
 SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
 CONFLICTING = {"conflicting.yaml"}
@@ -50,8 +51,9 @@ def test_a_sample_derives_a_layout(name: str) -> None:
     resolved = resolve_spec(load(name).spec)
     assert resolved.problems == ()
     assert not any(reading.ambiguous for reading in resolved.interpretations)
-    result = derive_task_manager_memory(resolved.configuration, resolved.version)
-    assert result.ok, result.problems
+    plan = derive_memory_plan(load(name).spec.to_manifest())  # the operator's path: sizing included
+    assert plan.conflicts == ()
+    assert plan.layout is not None
 
 
 def test_the_conflicting_sample_gets_flinks_own_message() -> None:

@@ -110,7 +110,8 @@ LEGACY_WARNINGS = [
 def configuration(cli: CliRunner, *args: str) -> dict[str, Any]:
     run = cli("derive", "--format", "json", *args)
     document: dict[str, Any] = json.loads(run.out)
-    return document["configuration"]
+    found: dict[str, Any] = document["configuration"]
+    return found
 
 
 def test_config_yaml_is_flattened_and_typed_as_flinks_standard_yaml_parser_does(

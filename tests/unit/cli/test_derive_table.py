@@ -160,7 +160,7 @@ def test_a_terminal_that_cannot_show_block_characters_gets_ascii_bars(
     assert main(["derive", "-D", "taskmanager.memory.process.size=1.5g"]) == 1
     assert main(["derive"]) == 0
     out.flush()
-    text = out.buffer.getvalue().decode("ascii")  # type: ignore[attr-defined]
+    text = out.buffer.getvalue().decode("ascii")
     assert "x Flink 2.2 rejects" in text
     assert "#####" in row(text, "Total Process Memory")
 

@@ -8,6 +8,7 @@ import urllib3
 from flink_tm_memory.cluster.contact import ApiContact, Outcome, outcome_of_failure, outcome_of_status
 
 POOL = urllib3.HTTPConnectionPool("127.0.0.1", 9)
+CONNECTION = urllib3.connection.HTTPConnection("127.0.0.1", 9)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_an_http_answer_is_sorted_by_its_status(status: int, expected: Outcome) 
         ),
         (
             urllib3.exceptions.MaxRetryError(
-                POOL, "/", urllib3.exceptions.NewConnectionError(POOL, "refused")
+                POOL, "/", urllib3.exceptions.NewConnectionError(CONNECTION, "refused")
             ),
             Outcome.CONNECTION_ERROR,
         ),

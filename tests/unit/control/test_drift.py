@@ -15,6 +15,9 @@ from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.state import Key
 from flink_tm_memory.runtime.options import OperatorOptions
 
+pytestmark = (
+    pytest.mark.looptime
+)  # the loop's clock is fake: the schedule is exact, whatever the machine's load
 A, B, C, D = ("flink", "a"), ("flink", "b"), ("flink", "c"), ("flink", "d")
 OPTIONS = OperatorOptions(drift_interval=1.0, retry_delay=0.01, max_retry_delay=0.05)
 

@@ -6,9 +6,12 @@ suite asks real Flink about the fixes of every rejected public vector (``test_fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from flink_tm_memory.memory import derive_task_manager_memory
+from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.fixes import Fix, apply_changes, closer_by_one_mib, propose_fixes, search_changes
 from flink_tm_memory.memory.sizes import MIB, parse_memory_size
 
@@ -37,7 +40,7 @@ REJECTED = [
 ]
 
 
-def accepted(config: dict[str, str], version: str = "2.2") -> bool:
+def accepted(config: Mapping[str, ConfigValue], version: str = "2.2") -> bool:
     return derive_task_manager_memory(config, version, thorough=False).ok
 
 

@@ -49,7 +49,10 @@ def test_the_answer_meets_every_need_and_one_mib_less_does_not(
 def test_only_the_process_size_changes_when_it_alone_can_meet_the_needs() -> None:
     sizing = size_for_needs({"taskmanager.memory.process.size": "1728m"}, {"taskHeap": 2 * GIB}, "2.2")
     assert list(sizing.changes) == [PROCESS]
-    assert sizing.summaries == (f"set {PROCESS} to {sizing.process_size}",)
+    assert sizing.summaries == (f"raise {PROCESS} from 1728m to {sizing.process_size}",)
+    assert size_for_needs({}, {"taskHeap": 2 * GIB}, "2.2").summaries == (
+        f"set {PROCESS} to {sizing.process_size}",
+    )
 
 
 def test_a_size_fixed_by_an_option_is_raised_to_its_need_and_never_lowered() -> None:

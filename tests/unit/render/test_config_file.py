@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from flink_tm_memory.memory import derive_task_manager_memory, parse_flink_version
+from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.render.config_file import render_config_file
 
 PINNED = {"taskmanager.memory.task.heap.size": "402653174b", "taskmanager.cpu.cores": "2.0"}
@@ -29,7 +30,7 @@ def test_an_option_the_layout_pins_is_written_once_with_the_pinned_value() -> No
 
 
 def test_config_yaml_keeps_every_scalar_type_as_the_spec_wrote_it() -> None:
-    configuration = {
+    configuration: dict[str, ConfigValue] = {
         "a.string": "true",
         "a.bool": True,
         "an.int": 4,
@@ -41,7 +42,7 @@ def test_config_yaml_keeps_every_scalar_type_as_the_spec_wrote_it() -> None:
 
 
 def test_flink_conf_yaml_writes_values_as_flink_prints_them() -> None:
-    configuration = {"a.bool": True, "a.float": 0.5, "a.size": "1728m"}
+    configuration: dict[str, ConfigValue] = {"a.bool": True, "a.float": 0.5, "a.size": "1728m"}
     text = render_config_file(parse_flink_version("1.18"), configuration, {}, "x")
     assert "a.bool: true\na.float: 0.5\na.size: 1728m\n" in text
 
@@ -54,7 +55,10 @@ def test_the_header_says_where_the_file_comes_from_and_that_edits_do_not_last() 
 
 
 def test_flink_reads_the_file_back_to_the_same_layout() -> None:
-    configuration = {"taskmanager.memory.process.size": "4g", "taskmanager.numberOfTaskSlots": 3}
+    configuration: dict[str, ConfigValue] = {
+        "taskmanager.memory.process.size": "4g",
+        "taskmanager.numberOfTaskSlots": 3,
+    }
     layout = derive_task_manager_memory(configuration, "2.2").layout
     assert layout is not None
     text = render_config_file(parse_flink_version("2.2"), configuration, layout.pinned_options(), "x")

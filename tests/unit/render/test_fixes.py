@@ -68,7 +68,7 @@ def test_fixes_are_written_in_the_status_under_set_and_unset() -> None:
     }
 
 
-SPEC_CONFLICTS = {
+SPEC_CONFLICTS: dict[str, Any] = {
     "resources": {"memory": "2Gi", "cpu": "2", "memoryLimitFactor": 1.5},
     "flinkConfiguration": {
         PROCESS: "3g",

@@ -97,7 +97,7 @@ class LeaseView:
 
 
 def options(identity: str, **changes: float) -> LeaderElectionOptions:
-    return LeaderElectionOptions(namespace="ops", identity=identity, name="lease", **changes)  # type: ignore[arg-type]
+    return LeaderElectionOptions(namespace="ops", identity=identity, name="lease", **changes)
 
 
 def elector(server: LeaseServer, identity: str, clock: FakeClock | None = None) -> LeaderElector:

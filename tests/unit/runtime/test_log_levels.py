@@ -57,8 +57,12 @@ def test_a_lowered_line_is_dropped_unless_its_logger_wants_the_new_level() -> No
     install_log_levels()  # again: replaced, not stacked
     assert len([found for found in logger.filters if isinstance(found, KopfLevels)]) == 1
     seen: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = seen.append  # type: ignore[method-assign]
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Recorder()
     logger.addHandler(handler)
     try:
         logger.setLevel(INFO)
