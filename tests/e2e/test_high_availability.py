@@ -2,9 +2,9 @@
 
 The chart is installed as users install it, with its defaults (two replicas electing a leader through
 the Lease ``flink-tm-memory-operator`` in the release namespace), except the webhooks: with the
-self-signed default every replica would still make a CA of its own and kopf's webhook server runs
-only in the leader, until the fleet's certificates (issue 14, point 3) and admission in every replica
-(point 2) are in; failover is a matter of reconciliation, which needs no webhook. Each case is
+self-signed default every replica still makes a CA of its own until the fleet's shared certificates
+(issue 14, point 3) are in, and the replicas' keepers would take turns writing their CA into the
+webhook configurations; failover is a matter of reconciliation, which needs no webhook. Each case is
 measured from the failure to the moment the resource's status says a new edit was applied:
 
 1. the leader's container process is SIGKILLed (found by its container's cgroup on the node, which

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from flink_tm_memory.runtime.leader import LeadershipLostError
 from flink_tm_memory.runtime.options import LeaderElectionOptions
 from flink_tm_memory.service.runner import run_operator
 from tests.integration.conftest import STARTUP_TIMEOUT, TEST_OPTIONS
@@ -274,6 +275,25 @@ async def test_after_the_leader_dies_the_standby_waits_out_the_lease_and_applies
     assert_only_the_leader_wrote(emulator, a, b)
     assert_no_write_changed_nothing(emulator)
     gc.collect()
+
+
+async def test_a_leader_cut_off_from_the_api_server_stops_and_the_standby_takes_over(
+    emulator: ApiEmulator, kubectl: Kubectl, replicas: tuple[Replica, Replica]
+) -> None:
+    a, b = replicas
+    await lead_with_a(kubectl, a, b)
+
+    a.proxy.go_down()  # every connection of a is reset from now on
+    await asyncio.to_thread(a._thread.join, TAKEOVER_TIMEOUT)
+    assert isinstance(a.failure, LeadershipLostError), a.failure
+    assert "not renewed within 2 s" in str(a.failure)
+    generation = await edit_memory(kubectl, "6Gi")
+    assert await asyncio.to_thread(b.leading.wait, TAKEOVER_TIMEOUT), b.failure
+    await observed(kubectl, "deployment-target", generation, timeout=TAKEOVER_TIMEOUT)
+
+    assert holders(emulator) == ["operator-a", "operator-b"]
+    assert_only_the_leader_wrote(emulator, a, b)
+    a.failure = None  # expected: the fixture's stop() would raise it
 
 
 async def test_a_standby_is_ready_says_who_leads_and_talks_to_the_api_server_only_about_the_lease(

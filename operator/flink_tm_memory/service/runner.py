@@ -222,15 +222,19 @@ async def _lead(
     """Reconciles while this replica leads; stops on ``stop_flag``, SIGTERM or SIGINT, then releases.
 
     While standing by, kopf (which handles the signals itself once it runs) is not running: the
-    signals set ``stopping`` here, as they would stop kopf.
+    signals set ``stopping`` here, as they would stop kopf. kopf gets ``stopping`` as its stop flag
+    only when there is a ``stop_flag`` to pass on: a kopf stopped by a signal leaves the task waiting
+    on its stop flag pending, and waits 5 s for it before cancelling it, which would delay every
+    release of the Lease (and so every handover) by 5 s.
     """
     stopping = asyncio.Event()
     if threading.current_thread() is threading.main_thread():
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(number, stopping.set)
+    kopf_stop = stopping if stop_flag is not None else None
     async with _background(_watch_flag(stop_flag, stopping)):
-        await elector.lead(lambda: reconcile(stopping), stopping)
+        await elector.lead(lambda: reconcile(kopf_stop), stopping)
 
 
 async def _watch_flag(flag: StopFlag | None, stopping: asyncio.Event) -> None:
