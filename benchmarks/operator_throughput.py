@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.integration.emulator import DirectApiEmulator, declare_cluster  # noqa: E402
-from tests.integration.kubectl import collection_url  # noqa: E402
+from tests.integration.kubectl import OPT_IN_ANNOTATION, collection_url  # noqa: E402
 
 MEMORIES = "flinkmemory.io/v1alpha1/flinktaskmanagermemories"
 DEPLOYMENTS = "apps/v1/deployments"
@@ -268,7 +268,7 @@ def deployment(index: int) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name},
+        "metadata": {"name": name, "annotations": {OPT_IN_ANNOTATION: f"job-{index:05d}"}},  # opted in
         "spec": {
             "replicas": 2,
             "selector": {"matchLabels": {"app": name}},
