@@ -116,21 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DERIVE_HELP,
         formatter_class=_HelpFormatter,
     )
-    derive.add_argument(
-        "--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)"
-    )
-    derive.add_argument(
-        "-D",
-        dest="dynamic",
-        action="append",
-        default=[],
-        type=_dynamic_property,
-        metavar="KEY=VALUE",
-        help="a configuration entry, as Flink's -D (overrides --config)",
-    )
-    derive.add_argument(
-        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
-    )
+    _add_configuration(derive)
     derive.add_argument(
         "--flink-tm-heap",
         metavar="SIZE",
@@ -227,6 +213,25 @@ def _add_offline(commands: argparse._SubParsersAction[_Parser]) -> None:
         )
 
 
+def _add_configuration(command: argparse.ArgumentParser) -> None:
+    """The Flink configuration a command reads: the release, ``-D`` entries and a config file."""
+    command.add_argument(
+        "--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)"
+    )
+    command.add_argument(
+        "-D",
+        dest="dynamic",
+        action="append",
+        default=[],
+        type=_dynamic_property,
+        metavar="KEY=VALUE",
+        help="a configuration entry, as Flink's -D (overrides --config)",
+    )
+    command.add_argument(
+        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
+    )
+
+
 def _add_size(commands: argparse._SubParsersAction[_Parser]) -> None:
     size = commands.add_parser(
         "size",
@@ -242,19 +247,7 @@ def _add_size(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="NAME=SIZE",
         help="what the job needs of a component, e.g. taskHeap=2g (repeatable)",
     )
-    size.add_argument("--flink-version", metavar="V", help="Flink release, e.g. 2.2 or 1.20.1 (default 2.2)")
-    size.add_argument(
-        "-D",
-        dest="dynamic",
-        action="append",
-        default=[],
-        type=_dynamic_property,
-        metavar="KEY=VALUE",
-        help="a configuration entry, as Flink's -D (overrides --config)",
-    )
-    size.add_argument(
-        "--config", metavar="FILE", help="Flink config.yaml or flink-conf.yaml (or the conf directory)"
-    )
+    _add_configuration(size)
     size.add_argument("--format", choices=("table", "yaml", "json"), help="output format (default table)")
     size.add_argument("--jsonl", action="store_true", help="read cases from stdin, write one answer per line")
 

@@ -8,26 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flink_tm_memory.cli.formats.common import short_size
+from flink_tm_memory.cli.formats.common import COMPONENT_LABELS, short_size
 from flink_tm_memory.memory.comparison import ComponentChange, VersionComparison
-
-_LABELS = {
-    "frameworkHeap": "Framework Heap",
-    "taskHeap": "Task Heap",
-    "frameworkOffHeap": "Framework Off-Heap",
-    "taskOffHeap": "Task Off-Heap",
-    "network": "Network",
-    "managed": "Managed",
-    "jvmMetaspace": "JVM Metaspace",
-    "jvmOverhead": "JVM Overhead",
-    "totalFlink": "Total Flink Memory",
-    "totalProcess": "Total Process Memory",
-}
 
 
 def render_comparison_table(comparison: VersionComparison) -> str:
     old, new = comparison.before.version, comparison.after.version
-    width = max(len(label) for label in _LABELS.values())
+    width = max(len(label) for label in COMPONENT_LABELS.values())
     lines = [
         f"The same options under Flink {old} and Flink {new}",
         "",
@@ -35,7 +22,7 @@ def render_comparison_table(comparison: VersionComparison) -> str:
     ]
     for change in comparison.components:
         lines.append(
-            f"{_LABELS[change.name]:<{width}}  {_size(change.before):>12}  {_size(change.after):>12}  "
+            f"{COMPONENT_LABELS[change.name]:<{width}}  {_size(change.before):>12}  {_size(change.after):>12}  "
             f"{_delta(change)}".rstrip()
         )
     lines += ["", "Why:" if comparison.reasons else "Why: nothing either release reads differently."]
