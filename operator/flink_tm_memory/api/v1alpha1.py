@@ -578,6 +578,10 @@ class ManagedMemoryShare(_Status):
     fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
     bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
     human_per_slot: str = Field(description="The same, as Flink prints sizes.")
+    reason: str | None = Field(
+        default=None,
+        description="Why it gets no managed memory, when it gets none (e.g. a state backend on the heap).",
+    )
 
 
 class NeedStatus(_Status):

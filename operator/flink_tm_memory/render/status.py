@@ -33,6 +33,7 @@ from flink_tm_memory.api.v1alpha1 import (
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.render.conditions import ConditionInput, render_conditions
+from flink_tm_memory.render.managed_memory import share_reason
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
 from flink_tm_memory.render.plan import MemoryPlan
 
@@ -134,9 +135,10 @@ def _breakdown(layout: MemoryLayout) -> Breakdown:
 
 
 def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
-    if plan.split is None or plan.weights is None:
+    if plan.split is None or plan.weights is None or plan.spec is None or plan.resolved is None:
         return []
     weights = plan.weights.weights
+    spec, resolved = plan.spec, plan.resolved
     return [
         ManagedMemoryShare(
             consumer=share.use_case.value,
@@ -144,6 +146,7 @@ def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
             fraction=share.fraction,
             bytes_per_slot=share.bytes,
             human_per_slot=format_human(share.bytes),
+            reason=share_reason(share, spec, resolved),
         )
         for share in plan.split.shares
         if share.bytes is not None
