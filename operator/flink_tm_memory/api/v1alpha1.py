@@ -728,6 +728,36 @@ class Applied(_Status):
     )
 
 
+class VersionComponentChange(_Status):
+    """One component whose size a change of Flink release moves."""
+
+    component: str = Field(description="The component, as in breakdown (managed, jvmOverhead, ...).")
+    before: int | None = Field(
+        default=None, ge=0, description="Bytes under the previous release; absent if it refused the options."
+    )
+    after: int | None = Field(
+        default=None, ge=0, description="Bytes under the new release; absent if it refuses the options."
+    )
+    summary: str = Field(description="Both sizes as Flink prints them: 512.000mb -> 540.000mb.")
+
+
+class VersionChange(_Status):
+    """What the last change of spec.flinkVersion alone (every other field as applied) did to the layout."""
+
+    from_version: str = Field(description="The Flink release of the spec applied before (major.minor).")
+    to_version: str = Field(description="The Flink release of the spec now (major.minor).")
+    generation: int = Field(ge=0, description="The metadata.generation whose flinkVersion changed.")
+    same: bool = Field(description="Whether the layout stays the same to the byte.")
+    changes: list[VersionComponentChange] = Field(
+        default_factory=list, description="Every component that moves (none when same)."
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why: keys one release reads and the other does not, changed readings, a refusal.",
+    )
+    message: str = Field(description="The change in a sentence, as the FlinkVersionChanged Event says it.")
+
+
 class FlinkTaskManagerMemoryStatus(_Status):
     """What the operator derived, wrote and found; written only by the operator."""
 
@@ -793,6 +823,13 @@ class FlinkTaskManagerMemoryStatus(_Status):
     )
     applied: Applied | None = Field(
         default=None, description="What was last written, and from which generation."
+    )
+    last_version_change: VersionChange | None = Field(
+        default=None,
+        description=(
+            "What the last upgrade (or downgrade) of spec.flinkVersion on an otherwise unchanged spec "
+            "changes in the layout, against the layout applied before it; kept until the next one."
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from flink_tm_memory.api.v1alpha1 import (
     ManagedMemoryShare,
     PodResources,
     UpdateMode,
+    VersionChange,
 )
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
@@ -56,6 +57,8 @@ class StatusInput:
     now: datetime
     not_recorded: str | None = None
     """Why the valid spec's record could not be written (nothing was written then), if it could not."""
+    version_change: VersionChange | None = None
+    """What the last change of flinkVersion alone did to the layout (``render.version_change``)."""
 
 
 def render_status(given: StatusInput) -> dict[str, Any]:
@@ -71,6 +74,7 @@ def render_status(given: StatusInput) -> dict[str, Any]:
         interpretations=list(given.current.interpretations),
         applied=_applied(given),
         sizing=given.current.sizing,
+        last_version_change=given.version_change,
     )
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)
