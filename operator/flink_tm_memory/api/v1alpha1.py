@@ -447,6 +447,14 @@ class FlinkTaskManagerMemorySpec(_Spec):
         default_factory=Targets,
         description="The ConfigMap and the workloads the results are written to.",
     )
+    explain: bool | None = Field(
+        default=None,
+        description=(
+            "true: the status also holds explain, for each component whether it was configured, a "
+            "default or derived, and by which rule (what `flink-tm-memory derive` prints under Explain). "
+            "Unset: false, which keeps `kubectl describe` short."
+        ),
+    )
     update_mode: UpdateMode | None = Field(
         default=None,
         json_schema_extra={SERVER_DEFAULT: UpdateMode.APPLY.value},
@@ -815,8 +823,9 @@ class FlinkTaskManagerMemoryStatus(_Status):
     notes: list[NoteStatus] = Field(
         default_factory=list, description="Rules Flink applied silently, and warnings."
     )
-    explain: list[ExplainStep] = Field(
-        default_factory=list, description="For each component: configured, default or derived, and how."
+    explain: list[ExplainStep] | None = Field(
+        default=None,
+        description="For each component: configured, default or derived, and how (with spec.explain: true).",
     )
     interpretations: list[Interpretation] = Field(
         default_factory=list, description="Every size string of the spec, and the bytes it became."

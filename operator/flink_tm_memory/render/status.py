@@ -120,7 +120,7 @@ def _describe_layout(
     status.dynamic_configs = layout.dynamic_configs()
     status.pod_resources = resources
     status.managed_memory_split = _split(plan)
-    if plan.memory is not None:
+    if plan.memory is not None and plan.spec is not None and plan.spec.explain:
         status.explain = [
             ExplainStep(component=step.component, origin=step.origin, rule=step.rule, keys=list(step.keys))
             for step in plan.memory.trace
