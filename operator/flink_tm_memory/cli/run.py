@@ -44,6 +44,7 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         leader_election=leader_election_options(arguments),
         workload_watch=arguments.workload_watch,
         workload_selector=arguments.workload_selector or None,
+        reconcile_nice=arguments.reconcile_nice,
         log_format=arguments.log_format,
         verbose=arguments.verbose,
     )

@@ -63,6 +63,7 @@ from flink_tm_memory.runtime.leader import (
 from flink_tm_memory.runtime.log_levels import install_log_levels
 from flink_tm_memory.runtime.metrics import PREFIX, OperatorMetrics
 from flink_tm_memory.runtime.options import LeaderElectionOptions, OperatorOptions, WebhookOptions
+from flink_tm_memory.runtime.priority import yield_cpu
 from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
@@ -189,6 +190,7 @@ async def run_operator(
         async with (
             _served_health(options, metrics, client, keeper=keeper, admission=admission, elector=elector),
             admission.serving() if admission is not None else contextlib.nullcontext(),
+            _yielding_cpu(options, admission),
             _background(keep_in_touch(client, options.api_check_interval)),
             _kept_certificates(keeper, own, options.webhook),
         ):
@@ -200,6 +202,15 @@ async def run_operator(
         client.close()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def _yielding_cpu(options: OperatorOptions, admission: IsolatedAdmission | None) -> AsyncIterator[None]:
+    """Once the admission process serves: this process's threads yield the CPU to it (``runtime.priority``)."""
+    if admission is not None and options.reconcile_nice:
+        spare = admission.supervisor.thread_id
+        yield_cpu(options.reconcile_nice, spare=() if spare is None else (spare,))
+    yield
 
 
 def _webhook_metrics_dir() -> Path:

@@ -144,6 +144,11 @@ class AdmissionSupervisor:
             return None if self._process is None else self._process.pid
 
     @property
+    def thread_id(self) -> int | None:
+        """The native id of the thread that starts the children (they inherit its CPU priority)."""
+        return self._thread.native_id
+
+    @property
     def draining(self) -> bool:
         return self._draining
 
