@@ -62,6 +62,11 @@ def admission_child(pid: int) -> int | None:
     return None
 
 
+def nice(pid: int) -> int:
+    """The nice value of ``pid``'s main thread (``/proc/<pid>/stat`` field 19)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -140,6 +145,8 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
     trust = ssl.create_default_context(cafile=str(tmp_path / "tls" / CA_FILE))
     first = admission_child(running.process.pid)
     assert first is not None, "no admission process under the operator"
+    # Reconciliation yields the CPU (--reconcile-nice, 10 by default); admission keeps its priority.
+    assert nice(running.process.pid) == nice(first) + 10
 
     await post_denied(running, trust)
     assert await running.denied() == 1
@@ -153,6 +160,8 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
     await running.until_ready()
     second = admission_child(running.process.pid)
     assert second not in (None, first)
+    assert second is not None
+    assert nice(second) == nice(running.process.pid) - 10  # a restarted child keeps the priority too
     await post_denied(running, trust)
     assert await running.denied() == 2  # the dead child's count is kept
 
@@ -164,7 +173,6 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
 
     running.process.kill()
     await running.process.wait()
-    assert second is not None
     await until(lambda: gone(second), "the orphaned admission process's end", timeout=10.0)
 
 
