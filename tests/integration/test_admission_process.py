@@ -105,7 +105,9 @@ class Running:
 async def running(emulator: ApiEmulator, tmp_path: Path) -> AsyncIterator[Running]:
     config = tmp_path / "kubeconfig"
     config.write_text(yaml.safe_dump(kubeconfig(str(emulator.url))), encoding="utf-8")
-    environment = {**os.environ, "KUBECONFIG": str(config)}
+    scratch = tmp_path / "tmp"  # the operator's $TMPDIR: where its admission process's metric files go
+    scratch.mkdir()
+    environment = {**os.environ, "KUBECONFIG": str(config), "TMPDIR": str(scratch)}
     environment.pop("KUBERNETES_SERVICE_HOST", None)
     port, metrics_port, log = free_port(), free_port(), tmp_path / "operator.log"
     certificates = tmp_path / "tls"
@@ -164,6 +166,8 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
     assert nice(second) == nice(running.process.pid) - 10  # a restarted child keeps the priority too
     await post_denied(running, trust)
     assert await running.denied() == 2  # the dead child's count is kept
+    files = sorted(path.name for path in (tmp_path / "tmp").glob("flink-tm-memory-webhook-metrics-*/*"))
+    assert files == ["counter_admission.db", "histogram_admission.db"]  # reopened, not one set per child
 
     log = running.log.read_text()
     assert "[ERROR   ] The admission process ended unexpectedly (signal SIGKILL); restarting it in 1 s" in log

@@ -21,9 +21,11 @@ failed, and counts as an ``error``. The operator serves admission from a process
 multiprocess mode (the child writes its counters to memory-mapped files in a private directory, the
 ``PROMETHEUS_MULTIPROC_DIR`` it is started with), and the reconciling process's registry reads them
 at each scrape (``webhook_metrics_dir``: a ``MultiProcessCollector`` of that directory), so they
-appear on its ``/metrics`` under the same names, exact and at once, and a restarted child adds to
-the counts of the one before (its files stay). Without a directory the webhook metrics are ordinary
-in-process ones (``webhook_answered`` here: the admission server in a test's process).
+appear on its ``/metrics`` under the same names, exact and at once. The files are named for the
+admission process, not for its pid: a restarted child reopens them and counts on from its
+predecessor's totals (a counter never goes down), and the directory does not grow with restarts.
+Without a directory the webhook metrics are ordinary in-process ones (``webhook_answered`` here:
+the admission server in a test's process).
 ``prometheus_client``'s counters and histograms take a lock per update, so updates from another
 thread and scrapes from the main loop's worker thread are safe; the per-resource state below is
 written only from the main loop.

@@ -53,6 +53,8 @@ from flink_tm_memory.service.admission import Admission
 CHILD_MODULE = "flink_tm_memory.service.admission_child"
 SETUP_ENV = "FLINK_TM_MEMORY_ADMISSION_SETUP"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_FILE_ID = "admission"
+"""What names the child's metric files (``counter_admission.db``...), instead of its pid."""
 STATUS_INTERVAL = 0.2
 """Seconds between two looks at the readiness checks (a line is sent only when they changed)."""
 FLUSH_TIMEOUT = 2.0
@@ -171,8 +173,11 @@ async def _serve(setup: AdmissionSetup, client: ClusterClient, channel: ParentCh
     if setup.metrics and not os.environ.get(METRICS_DIR_ENV):
         channel.send({"failed": f"metrics asked for without ${METRICS_DIR_ENV}"})
         return 1
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415 (after the environment is checked)
+    from prometheus_client import CollectorRegistry, values  # noqa: PLC0415 (after the environment is checked)
 
+    # One set of files whoever the child is (not one per pid): a restarted child reopens its
+    # predecessor's counts and goes on from them, and the directory never grows with restarts.
+    values.ValueClass = values.MultiProcessValue(lambda: METRICS_FILE_ID)
     metrics = WebhookMetrics(CollectorRegistry(), (VALIDATE_ID, MUTATE_ID)) if setup.metrics else None
     webhook = WebhookOptions(
         port=setup.port,
