@@ -177,7 +177,7 @@ async def _serve(setup: AdmissionSetup, client: ClusterClient, channel: ParentCh
 
     # One set of files whoever the child is (not one per pid): a restarted child reopens its
     # predecessor's counts and goes on from them, and the directory never grows with restarts.
-    values.ValueClass = values.MultiProcessValue(lambda: METRICS_FILE_ID)
+    values.ValueClass = values.MultiProcessValue(lambda: METRICS_FILE_ID)  # type: ignore[no-untyped-call]
     metrics = WebhookMetrics(CollectorRegistry(), (VALIDATE_ID, MUTATE_ID)) if setup.metrics else None
     webhook = WebhookOptions(
         port=setup.port,
