@@ -21,7 +21,9 @@ default, each with a Deployment, created by the emulator's process when the meas
 measured from the first create until all of them are Ready. The *floor* is a bare
 aiohttp HTTPS server in its own process, with the same TLS certificate, that reads the same payload
 and answers ``allowed: true``: the cost of TLS, HTTP and JSON that any Python webhook pays. Figures
-are printed side by side with the floor; nothing is asserted.
+are printed side by side with the floor; nothing is asserted. Each scenario also reports the CPU
+and the resident memory of the operator's processes, with the admission process's share (the
+operator serves admission from a child process; another revision may not: its share is then blank).
 
 Side by side with another revision: ``--reference main`` exports that revision's ``operator/`` tree
 (``git archive``, as ``operator_throughput.py`` does) and runs every scenario against it first, with
@@ -30,7 +32,7 @@ other work on the machine moves every figure. ``--scenarios`` runs only some (e.
 ``mutate-pod,mutate-pod-reconciling``; the floor always runs).
 
     python benchmarks/webhook_latency.py [--rate 200] [--seconds 30] [--reconcile 1000]
-        [--reference main] [--scenarios mutate-pod,mutate-pod-reconciling]
+        [--reference main] [--scenarios mutate-pod,mutate-pod-reconciling] [--reconcile-nice N]
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ class Latencies:
     """Of which its admission process's (``None``: admission served inside the operator's process)."""
     server_rss_mib: float
     """The resident memory of the operator's processes together when the scenario ended."""
+    admission_rss_mib: float | None
+    """Of which its admission process's."""
     load_average: float
     """The machine's 1-minute load average when the scenario ended."""
 
@@ -338,7 +342,8 @@ async def run_scenario(
         if load is None:
             ended, cpu_after = loop.time(), process_cpu(server.pid, admission)
         span = ended - (start + skipped / rate)
-        memory_mib = sum(resident(pid) for pid in (server.pid, *admission))
+        admission_mib = sum(resident(pid) for pid in admission)
+        memory_mib = resident(server.pid) + admission_mib
     latencies.sort()
     return Latencies(
         scenario=scenario.name,
@@ -354,6 +359,7 @@ async def run_scenario(
         server_cpu_percent=round(100 * (sum(cpu_after) - sum(cpu_before)) / span, 1),
         admission_cpu_percent=round(100 * (cpu_after[1] - cpu_before[1]) / span, 1) if admission else None,
         server_rss_mib=round(memory_mib, 1),
+        admission_rss_mib=round(admission_mib, 1) if admission else None,
         load_average=round(os.getloadavg()[0], 2),
     )
 
@@ -586,16 +592,18 @@ def report(results: list[Latencies], rate: float) -> str:
         "",
         "| operator | scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
         "| p50 / floor | p99 / floor | server CPU, % of a core | of which admission process | server RSS MiB "
-        "| load average |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| of which admission process | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         admission = "" if result.admission_cpu_percent is None else result.admission_cpu_percent
+        admission_rss = "" if result.admission_rss_mib is None else result.admission_rss_mib
         lines.append(
             f"| {result.operator} | {result.scenario} | {result.requests} | {result.errors} "
             f"| {result.achieved_rate} | {result.p50_ms} | {result.p90_ms} | {result.p99_ms} | {result.p999_ms} "
             f"| {result.max_ms} | {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x "
-            f"| {result.server_cpu_percent} | {admission} | {result.server_rss_mib} | {result.load_average} |"
+            f"| {result.server_cpu_percent} | {admission} | {result.server_rss_mib} | {admission_rss} "
+            f"| {result.load_average} |"
         )
     for result in results:
         idle = next(

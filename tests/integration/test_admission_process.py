@@ -43,6 +43,7 @@ SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
 LOADED = 60.0
 """How long a wait may take on a busy machine: waits end as soon as the condition holds."""
 DENIED = 'flink_tm_memory_webhook_requests_total{outcome="denied",webhook="validate-memory"}'
+STARTS = "flink_tm_memory_admission_process_starts_total"
 
 
 def children(pid: int) -> list[int]:
@@ -95,8 +96,11 @@ class Running:
             await asyncio.sleep(0.05)
 
     async def denied(self) -> float:
+        return await self.sample(DENIED)
+
+    async def sample(self, name: str) -> float:
         for line in (await self.health.get("/metrics"))[1].splitlines():
-            if line.startswith(DENIED):
+            if line.startswith(f"{name} "):
                 return float(line.split()[-1])
         return 0.0
 
@@ -152,6 +156,7 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
 
     await post_denied(running, trust)
     assert await running.denied() == 1
+    assert await running.sample(STARTS) == 1
 
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + LOADED
@@ -166,6 +171,7 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
     assert nice(second) == nice(running.process.pid) - 10  # a restarted child keeps the priority too
     await post_denied(running, trust)
     assert await running.denied() == 2  # the dead child's count is kept
+    assert await running.sample(STARTS) == 2  # one restart: what an alert watches
     files = sorted(path.name for path in (tmp_path / "tmp").glob("flink-tm-memory-webhook-metrics-*/*"))
     assert files == ["counter_admission.db", "histogram_admission.db"]  # reopened, not one set per child
 

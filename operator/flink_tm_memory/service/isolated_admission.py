@@ -21,12 +21,16 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from flink_tm_memory.runtime.admission.supervisor import AdmissionSupervisor
 from flink_tm_memory.runtime.certificates import ServingCertificates
 from flink_tm_memory.runtime.health import Check, CheckResult
+from flink_tm_memory.runtime.metrics import PREFIX
 from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 from flink_tm_memory.service.admission import ADMISSION_CHECK, MEMORY_CACHE_CHECK
 from flink_tm_memory.service.admission_child import (
@@ -76,6 +80,10 @@ class IsolatedAdmission:
         self._drain_seconds = webhook.drain_seconds
         self.supervisor = AdmissionSupervisor(child_command(), environment, restart_delay=restart_delay)
 
+    def collector(self) -> Collector:
+        """``flink_tm_memory_admission_process_starts_total``: the children started (restarts: all but one)."""
+        return _StartsCollector(self.supervisor)
+
     def api_requests(self) -> dict[str, int]:
         """The admission process's requests to the API server so far, by outcome (restarts included)."""
         return self.supervisor.api_requests()
@@ -103,3 +111,15 @@ class IsolatedAdmission:
                 await asyncio.sleep(self._drain_seconds)
             finally:
                 await self.supervisor.stop()
+
+
+class _StartsCollector(Collector):
+    def __init__(self, supervisor: AdmissionSupervisor) -> None:
+        self._supervisor = supervisor
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            f"{PREFIX}_admission_process_starts",
+            "Admission processes this replica started: 1, plus one per restart after an unexpected end.",
+            value=self._supervisor.starts,
+        )

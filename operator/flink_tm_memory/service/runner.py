@@ -146,6 +146,7 @@ async def run_operator(
     admission = _admission(options, certificates, metrics_dir)
     if admission is not None:
         metrics.count_api_requests_of(admission.api_requests)
+        metrics.registry.register(admission.collector())
     locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
