@@ -130,23 +130,18 @@ async def run_operator(
     keeper = _keeper(client, options.webhook, certificates)
     if own is not None and keeper is not None:
         own.published = keeper.carries
-    # The admission process's webhook metrics: written there, read here at each scrape.
+    try:
+        elector = _elector(client, options.leader_election)
+    except BaseException:
+        client.close()
+        raise
+    # The admission process's webhook metrics: written there, read here at each scrape (removed at the end).
     metrics_dir = _webhook_metrics_dir() if certificates is not None else None
-    metrics = OperatorMetrics(
-        client.contact,
-        webhooks=(VALIDATE_ID, MUTATE_ID),
-        per_resource=options.per_resource_metrics,
-        webhook_metrics_dir=metrics_dir,
-    )
-    if own is not None:
-        metrics.registry.register(CertificateExpiryCollector(own))
-    elector = _elector(client, options.leader_election)
-    metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
-    settings = operator_settings(options)
     admission = _admission(options, certificates, metrics_dir)
-    if admission is not None:
-        metrics.count_api_requests_of(admission.api_requests)
-        metrics.registry.register(admission.collector())
+    metrics = _metrics(
+        client, options, own=own, elector=elector, admission=admission, metrics_dir=metrics_dir
+    )
+    settings = operator_settings(options)
     locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
@@ -212,6 +207,31 @@ async def _yielding_cpu(options: OperatorOptions, admission: IsolatedAdmission |
         spare = admission.supervisor.thread_id
         yield_cpu(options.reconcile_nice, spare=() if spare is None else (spare,))
     yield
+
+
+def _metrics(
+    client: ClusterClient,
+    options: OperatorOptions,
+    *,
+    own: CertificateKeeper | None,
+    elector: LeaderElector | None,
+    admission: IsolatedAdmission | None,
+    metrics_dir: Path | None,
+) -> OperatorMetrics:
+    """The operator's metrics, with the certificates', the leadership's and the admission process's."""
+    metrics = OperatorMetrics(
+        client.contact,
+        webhooks=(VALIDATE_ID, MUTATE_ID),
+        per_resource=options.per_resource_metrics,
+        webhook_metrics_dir=metrics_dir,
+    )
+    if own is not None:
+        metrics.registry.register(CertificateExpiryCollector(own))
+    metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
+    if admission is not None:
+        metrics.count_api_requests_of(admission.api_requests)
+        metrics.registry.register(admission.collector())
+    return metrics
 
 
 def _webhook_metrics_dir() -> Path:
