@@ -120,7 +120,7 @@ async def running(emulator: ApiEmulator, tmp_path: Path) -> AsyncIterator[Runnin
             SCRIPT, "run", "--log-format", "full",
             "--webhook-port", str(port), "--webhook-listen", "127.0.0.1",
             "--webhook-self-signed", "127.0.0.1,localhost", "--webhook-cert-dir", str(certificates),
-            "--metrics-port", str(metrics_port), "--metrics-listen", "127.0.0.1",
+            "--metrics-port", str(metrics_port), "--metrics-listen", "127.0.0.1", "--reconcile-nice", "10",
             env=environment, stdout=sink, stderr=sink,
         )  # fmt: skip
     try:
@@ -151,7 +151,7 @@ async def test_admission_is_a_child_restarted_after_a_kill_that_never_outlives_t
     trust = ssl.create_default_context(cafile=str(tmp_path / "tls" / CA_FILE))
     first = admission_child(running.process.pid)
     assert first is not None, "no admission process under the operator"
-    # Reconciliation yields the CPU (--reconcile-nice, 10 by default); admission keeps its priority.
+    # Reconciliation yields the CPU (--reconcile-nice 10, given here); admission keeps its priority.
     assert nice(running.process.pid) == nice(first) + 10
 
     await post_denied(running, trust)

@@ -15,6 +15,11 @@ value (lower its priority): no capability is needed, and the restricted security
 lowering it back would need ``CAP_SYS_NICE``, so this is done once, for the life of the process.
 Where it does not work (not Linux, a seccomp profile refusing it) nothing changes, and the reason is
 logged at INFO: admission is still served, only less promptly under load.
+
+Off by default (``--reconcile-nice 0``): whether it helps has not been shown. On the shared 2-core
+machine the runs with and without it (``benchmarks/README.md``, "In a process of its own") were
+dominated by other sessions' load, and there nice also yields to every other process of the machine,
+which a pod's cgroup would not; it is kept as an option for the measurement on an idle machine.
 """
 
 from __future__ import annotations

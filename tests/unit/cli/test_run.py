@@ -36,12 +36,12 @@ def test_the_options_reach_the_operator() -> None:
         namespaces=("flink", "batch-*"),
         drift_interval=15.0,
         liveness_endpoint="http://0.0.0.0:8080/healthz",
-        reconcile_nice=10,  # the command's default: admission answers first under load
     )
 
 
-def test_the_reconciling_process_yields_the_cpu_by_default_and_the_step_count_is_checked() -> None:
-    assert operator_options(parse_arguments(["run", "--reconcile-nice", "0"])).reconcile_nice == 0
+def test_the_reconciling_process_yields_the_cpu_when_asked_and_the_step_count_is_checked() -> None:
+    assert operator_options(parse_arguments(["run"])).reconcile_nice == 0  # off until shown to help
+    assert operator_options(parse_arguments(["run", "--reconcile-nice", "10"])).reconcile_nice == 10
     assert operator_options(parse_arguments(["run", "--reconcile-nice", "19"])).reconcile_nice == 19
 
 
