@@ -21,7 +21,9 @@ default, each with a Deployment, created by the emulator's process when the meas
 measured from the first create until all of them are Ready. The *floor* is a bare
 aiohttp HTTPS server in its own process, with the same TLS certificate, that reads the same payload
 and answers ``allowed: true``: the cost of TLS, HTTP and JSON that any Python webhook pays. Figures
-are printed side by side with the floor; nothing is asserted.
+are printed side by side with the floor; nothing is asserted. Each scenario also reports the CPU
+and the resident memory of the operator's processes, with the admission process's share (the
+operator serves admission from a child process; another revision may not: its share is then blank).
 
 Side by side with another revision: ``--reference main`` exports that revision's ``operator/`` tree
 (``git archive``, as ``operator_throughput.py`` does) and runs every scenario against it first, with
@@ -30,7 +32,7 @@ other work on the machine moves every figure. ``--scenarios`` runs only some (e.
 ``mutate-pod,mutate-pod-reconciling``; the floor always runs).
 
     python benchmarks/webhook_latency.py [--rate 200] [--seconds 30] [--reconcile 1000]
-        [--reference main] [--scenarios mutate-pod,mutate-pod-reconciling]
+        [--reference main] [--scenarios mutate-pod,mutate-pod-reconciling] [--reconcile-nice N]
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ from operator_throughput import (  # noqa: E402
     export_revision,
     kubeconfig,
     memory,
+    rss,
 )
 
 SCRIPT = Path(sys.executable).parent / "flink-tm-memory"
@@ -113,6 +116,13 @@ class Latencies:
     p999_ms: float
     max_ms: float
     server_cpu_percent: float
+    """The operator's CPU, all its processes, in % of one core."""
+    admission_cpu_percent: float | None
+    """Of which its admission process's (``None``: admission served inside the operator's process)."""
+    server_rss_mib: float
+    """The resident memory of the operator's processes together when the scenario ended."""
+    admission_rss_mib: float | None
+    """Of which its admission process's."""
     load_average: float
     """The machine's 1-minute load average when the scenario ended."""
 
@@ -145,6 +155,9 @@ def main() -> int:
                     label=label,
                     source=source,
                     wanted=wanted,
+                    extra=()
+                    if source is not None or arguments.reconcile_nice is None
+                    else ("--reconcile-nice", str(arguments.reconcile_nice)),
                     floor=index == len(operators) - 1,
                 )
             )
@@ -176,6 +189,13 @@ def parse_arguments() -> argparse.Namespace:
         help="comma-separated: validate-valid, validate-conflicting, mutate-pod, mutate-pod-reconciling "
         "(default all)",
     )
+    parser.add_argument(
+        "--reconcile-nice",
+        type=int,
+        default=None,
+        help="pass --reconcile-nice N to the current operator (default: its own default; the reference "
+        "gets nothing)",
+    )
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "CERT_DIR"), help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -194,6 +214,7 @@ async def measure(
     source: Path | None,
     wanted: frozenset[str] | None,
     floor: bool,
+    extra: tuple[str, ...] = (),
 ) -> list[Latencies]:
     """Every wanted scenario against one operator (``source``: another revision's tree), then the floor."""
 
@@ -209,7 +230,7 @@ async def measure(
         emulator_command = (sys.executable, __file__, "--serve-emulator", "--reconcile", str(reconcile))
         async with background(*emulator_command, log=scratch / "emulator.log") as emulator_process:
             server = await read_url(emulator_process)
-            async with operator(server, scratch, certificates, source) as served:
+            async with operator(server, scratch, certificates, source, extra) as served:
                 await answering(served.base, trust)
                 for scenario in scenarios():
                     if not chosen(scenario.name):
@@ -307,7 +328,8 @@ async def run_scenario(
 
         requests = [asyncio.create_task(one(index)) for index in range(total)]
         await asyncio.sleep(max(0.0, start + skipped / rate - loop.time()))
-        cpu_before = cpu_seconds(server.pid)
+        admission = children(server.pid)  # the admission process, if the operator has one
+        cpu_before = process_cpu(server.pid, admission)
         if load is not None:
             await start_load(load)
             finished.set()
@@ -315,11 +337,13 @@ async def run_scenario(
             for index, request in enumerate(requests):
                 if index not in sent:
                     request.cancel()
-            cpu_after = cpu_seconds(server.pid)
+            cpu_after = process_cpu(server.pid, admission)
         await asyncio.gather(*requests, return_exceptions=True)
         if load is None:
-            ended, cpu_after = loop.time(), cpu_seconds(server.pid)
+            ended, cpu_after = loop.time(), process_cpu(server.pid, admission)
         span = ended - (start + skipped / rate)
+        admission_mib = sum(resident(pid) for pid in admission)
+        memory_mib = resident(server.pid) + admission_mib
     latencies.sort()
     return Latencies(
         scenario=scenario.name,
@@ -332,9 +356,44 @@ async def run_scenario(
         p99_ms=percentile(latencies, 99),
         p999_ms=percentile(latencies, 99.9),
         max_ms=round(latencies[-1] * 1000, 2),
-        server_cpu_percent=round(100 * (cpu_after - cpu_before) / span, 1),
+        server_cpu_percent=round(100 * (sum(cpu_after) - sum(cpu_before)) / span, 1),
+        admission_cpu_percent=round(100 * (cpu_after[1] - cpu_before[1]) / span, 1) if admission else None,
+        server_rss_mib=round(memory_mib, 1),
+        admission_rss_mib=round(admission_mib, 1) if admission else None,
         load_average=round(os.getloadavg()[0], 2),
     )
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (``/proc/<pid>/stat`` field 4)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def process_cpu(pid: int, others: list[int]) -> tuple[float, float]:
+    """CPU seconds of ``pid`` and of ``others`` together (0 for a process that is gone)."""
+
+    def of(each: int) -> float:
+        try:
+            return cpu_seconds(each)
+        except OSError:
+            return 0.0
+
+    return of(pid), sum(of(other) for other in others)
+
+
+def resident(pid: int) -> float:
+    try:
+        return rss(pid)
+    except OSError:
+        return 0.0
 
 
 async def start_load(emulator: asyncio.subprocess.Process) -> None:
@@ -444,7 +503,7 @@ async def read_url(process: asyncio.subprocess.Process) -> str:
 
 @asynccontextmanager
 async def operator(
-    server: str, scratch: Path, certificates: Path, source: Path | None = None
+    server: str, scratch: Path, certificates: Path, source: Path | None = None, extra: tuple[str, ...] = ()
 ) -> AsyncIterator[Server]:
     """The shipped operator (of ``source``, another revision's tree, if given) with its webhooks on a free
     loopback port; yields its base URL and pid."""
@@ -457,7 +516,7 @@ async def operator(
     port = free_port()
     command = (
         SCRIPT, "run", "--log-format", "plain", "--webhook-port", str(port), "--webhook-listen", "127.0.0.1",
-        "--webhook-cert-dir", str(certificates),
+        "--webhook-cert-dir", str(certificates), *extra,
     )  # fmt: skip
     async with background(*command, log=scratch / "operator.log", environment=environment) as process:
         yield Server(f"https://127.0.0.1:{port}", process.pid)
@@ -532,15 +591,19 @@ def report(results: list[Latencies], rate: float) -> str:
         f"Admission webhook latency over HTTPS at {rate:g} requests/s ({machine()})",
         "",
         "| operator | scenario | requests | errors | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
-        "| p50 / floor | p99 / floor | server CPU, % of a core | load average |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 / floor | p99 / floor | server CPU, % of a core | of which admission process | server RSS MiB "
+        "| of which admission process | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
+        admission = "" if result.admission_cpu_percent is None else result.admission_cpu_percent
+        admission_rss = "" if result.admission_rss_mib is None else result.admission_rss_mib
         lines.append(
             f"| {result.operator} | {result.scenario} | {result.requests} | {result.errors} "
             f"| {result.achieved_rate} | {result.p50_ms} | {result.p90_ms} | {result.p99_ms} | {result.p999_ms} "
             f"| {result.max_ms} | {result.p50_ms / floor.p50_ms:.2f}x | {result.p99_ms / floor.p99_ms:.2f}x "
-            f"| {result.server_cpu_percent} | {result.load_average} |"
+            f"| {result.server_cpu_percent} | {admission} | {result.server_rss_mib} | {admission_rss} "
+            f"| {result.load_average} |"
         )
     for result in results:
         idle = next(

@@ -262,6 +262,12 @@ def test_readiness_asks_the_metrics_port_and_leaves_the_api_server_out_unless_to
     assert operator["readinessProbe"]["httpGet"] == {"path": path, "port": "metrics"}
     assert options.api_unready_after == TOGGLES[toggle].get("health", {}).get("apiUnreadyAfter", 60)
     assert operator["livenessProbe"]["httpGet"]["path"] == "/livez"  # a restart cannot fix the API server
+    # A hung replica leaves the webhook Service before a standby may take the Lease over: the new
+    # leader's patches of its resources pass the validating webhook, never into the hung one.
+    probe = operator["readinessProbe"]
+    out_after = probe["periodSeconds"] * probe["failureThreshold"] + probe["timeoutSeconds"]
+    if options.leader_election is not None:
+        assert out_after < options.leader_election.lease_duration
 
 
 def test_the_pod_is_annotated_for_prometheus_with_the_port_it_serves_unless_told_otherwise() -> None:

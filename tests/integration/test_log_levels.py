@@ -1,7 +1,8 @@
 """The real operator's log lines are levelled for alerting: ERROR only for what needs a person.
 
 Records are captured as the operator (in its own thread, against the emulated API server) logs them,
-at INFO: a correct admission denial is INFO, not ERROR; handlers that did nothing log no INFO line
+at INFO, and the lines its admission process (a child) writes to the shared stderr: a correct
+admission denial is INFO, not ERROR; handlers that did nothing log no INFO line
 (kopf's ``Handler ... succeeded`` and ``... is processed``), while what the operator wrote still
 does; the API server answering 429 while it starts is retried with WARNINGs, never an ERROR.
 """
@@ -42,7 +43,10 @@ def at_least(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
 
 
 async def test_a_denied_resource_is_logged_at_info_not_error(
-    start_operator: StartOperator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    start_operator: StartOperator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.INFO)
     async with (
@@ -51,10 +55,14 @@ async def test_a_denied_resource_is_logged_at_info_not_error(
     ):
         response = (await answer.json())["response"]
     assert response["allowed"] is False
-    assert at_least(caplog, logging.WARNING) == []
-    denials = [line for line in lines(caplog, logging.INFO) if f"at /{VALIDATE_ID}: " in line]
-    assert len(denials) == 1, lines(caplog, logging.INFO)
+    assert at_least(caplog, logging.WARNING) == []  # the reconciling process
+    # The admission process logs to the stderr it shares with this one, in the "full" format.
+    written = capfd.readouterr().err.splitlines()
+    denials = [line for line in written if f"at /{VALIDATE_ID}: " in line]
+    assert len(denials) == 1, written
+    assert "[INFO    ] Denied CREATE FlinkTaskManagerMemory default/conflicting" in denials[0]
     assert response["status"]["message"].splitlines()[0] in denials[0]  # the reason, for whoever reads it
+    assert [line for line in written if "[WARNING ]" in line or "[ERROR   ]" in line] == []
 
 
 async def test_handlers_that_did_nothing_log_no_info_line_and_writes_still_do(

@@ -10,6 +10,7 @@ between the last action and the scrape.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -86,8 +87,12 @@ async def test_a_scrape_counts_reconciliations_conflicts_webhooks_and_api_reques
     answers.append(await running.post(MUTATE_ID, pod_review(unplaced)))
     assert [status for status, _ in answers] == [200, 200, 400, 200, 200, 200]
     await _quiet(emulator, for_seconds=0.3)
-
-    metrics = await running.health.scrape()
+    ours = [request for request in emulator if _from_our_client(request.headers.get("User-Agent", ""))]
+    api = f"{P}_api_requests_total"
+    # The admission process reports its client's requests to the parent within 0.2 s of a change.
+    deadline = time.monotonic() + 10.0
+    while (metrics := await running.health.scrape()).total(api) != len(ours) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     reconciliations = f"{P}_reconciliations_total"
     assert metrics.value(reconciliations, trigger="created", result="applied") == 2
     assert metrics.value(reconciliations, trigger="created", result="degraded") == 1
@@ -127,8 +132,6 @@ async def test_a_scrape_counts_reconciliations_conflicts_webhooks_and_api_reques
     assert metrics.value(f"{latency}_count", webhook=MUTATE_ID) == 3
     assert metrics.value(f"{latency}_bucket", webhook=MUTATE_ID, le="+Inf") == 3
 
-    ours = [request for request in emulator if _from_our_client(request.headers.get("User-Agent", ""))]
-    api = f"{P}_api_requests_total"
     assert metrics.total(api) == len(ours) > 0
     # two ConfigMaps read before they were created, and the pod webhook's look-up of a missing resource
     assert metrics.value(api, outcome="not_found") >= 3
@@ -143,7 +146,11 @@ async def test_a_scrape_counts_reconciliations_conflicts_webhooks_and_api_reques
 
 async def test_readiness_reports_the_api_server_check_and_liveness_answers(running: Operator) -> None:
     assert await running.health.get("/livez") == (200, "ok\n")
-    assert await running.health.get("/readyz") == (200, "ok\n")
+    # Ready once the admission process's cache has listed (it starts listing when the process starts).
+    deadline = time.monotonic() + 10.0
+    while (readyz := await running.health.get("/readyz")) != (200, "ok\n") and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert readyz == (200, "ok\n")
     status, verbose = await running.health.get("/readyz?verbose")
     assert status == 200
     assert verbose.splitlines()[0].startswith("[+]api-server ok: last answer ")

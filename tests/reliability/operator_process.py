@@ -135,8 +135,9 @@ async def running(launch: Launch, emulator: ApiEmulator, log: Path) -> AsyncIter
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from flink_tm_memory.runtime.log_format import configure_logging  # noqa: PLC0415
     from flink_tm_memory.runtime.options import OperatorOptions  # noqa: PLC0415 (in the child only)
-    from flink_tm_memory.service.runner import configure_logging, run_operator  # noqa: PLC0415
+    from flink_tm_memory.service.runner import run_operator  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", required=True)

@@ -50,6 +50,10 @@ in a cluster, else the current context of the kubeconfig ($KUBECONFIG or
 writing (deploy it with the Recreate strategy). Stops on SIGINT or SIGTERM.
 """
 LOG_FORMATS = ("plain", "full", "json")
+DEFAULT_RECONCILE_NICE = 0
+"""Off until a measurement shows it helps: the runs on the shared machine could not tell
+(benchmarks/README.md, "In a process of its own")."""
+MAX_NICE = 19
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -83,6 +87,16 @@ def _non_negative_seconds(text: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 up, got {text!r}")
     return seconds
+
+
+def _nice(text: str) -> int:
+    try:
+        steps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of nice steps, got {text!r}") from None
+    if not 0 <= steps <= MAX_NICE:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_NICE} nice steps, got {text!r}")
+    return steps
 
 
 def _positive_seconds(text: str) -> float:
@@ -342,6 +356,14 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
     _add_metrics(run)
     _add_webhook(run)
     _add_leader_election(run)
+    run.add_argument(
+        "--reconcile-nice",
+        type=_nice,
+        default=DEFAULT_RECONCILE_NICE,
+        metavar="N",
+        help="with the webhooks: lower the reconciling process's CPU priority by N nice steps (0 to 19), so "
+        f"that the admission process answers first under load (default {DEFAULT_RECONCILE_NICE}: unchanged)",
+    )
     run.add_argument(
         "--log-format", choices=LOG_FORMATS, default="full", help="log line format (default full)"
     )

@@ -44,6 +44,9 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         leader_election=leader_election_options(arguments),
         workload_watch=arguments.workload_watch,
         workload_selector=arguments.workload_selector or None,
+        reconcile_nice=arguments.reconcile_nice,
+        log_format=arguments.log_format,
+        verbose=arguments.verbose,
     )
 
 
@@ -172,11 +175,11 @@ def run_operator_command(arguments: argparse.Namespace) -> int:
     from flink_tm_memory.runtime.admission.server import AdmissionServerError
     from flink_tm_memory.runtime.health import HealthServerError
     from flink_tm_memory.runtime.leader import LeadershipLostError
+    from flink_tm_memory.runtime.log_format import configure_logging
     from flink_tm_memory.service.runner import (
         ConnectionSetupError,
         LeaderElectionSetupError,
         WebhookSetupError,
-        configure_logging,
         run_operator,
     )
 

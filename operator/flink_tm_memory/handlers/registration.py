@@ -13,8 +13,8 @@ run, so tests and the command line build their operators the same way.
 - Deployments, StatefulSets, FlinkDeployments that some resource targets (a ``when`` filter on the
   names the reconciler recorded), created: sized at once (``control.new_workloads``), not at the next
   drift check.
-- No admission handlers: the webhooks are served by every replica, without kopf
-  (``runtime.admission``, composed in ``service.admission``).
+- No admission handlers: the webhooks are served by every replica, without kopf, from a process of
+  their own (``runtime.admission``, composed in ``service.admission`` and ``service.admission_child``).
 - Login: kopf uses the credentials of the operator's own client, so both talk to the same server.
 """
 

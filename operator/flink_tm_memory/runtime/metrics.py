@@ -14,11 +14,21 @@ namespace and name, which are bounded by the resources that exist. That gauge is
 independent of the number of resources still gets the oldest success among all resources, which is
 what the staleness alert needs, without a name.
 
-The admission server (``runtime.admission.server``, a thread of its own) counts and times each
-request with ``webhook_answered``; a webhook that fails open (the pod webhook) admits even when it
-failed, and counts as an ``error``. ``prometheus_client``'s counters and histograms take a lock per
-update, so updates from that thread and scrapes from the main loop's worker thread are safe; the
-per-resource state below is written only from the main loop.
+The admission server (``runtime.admission.server``) counts and times each request with
+``WebhookMetrics.webhook_answered``; a webhook that fails open (the pod webhook) admits even when it
+failed, and counts as an ``error``. The operator serves admission from a process of its own
+(``service.isolated_admission``): there the webhook metrics live in ``prometheus_client``'s
+multiprocess mode (the child writes its counters to memory-mapped files in a private directory, the
+``PROMETHEUS_MULTIPROC_DIR`` it is started with), and the reconciling process's registry reads them
+at each scrape (``webhook_metrics_dir``: a ``MultiProcessCollector`` of that directory), so they
+appear on its ``/metrics`` under the same names, exact and at once. The files are named for the
+admission process, not for its pid: a restarted child reopens them and counts on from its
+predecessor's totals (a counter never goes down), and the directory does not grow with restarts.
+Without a directory the webhook metrics are ordinary in-process ones (``webhook_answered`` here:
+the admission server in a test's process).
+``prometheus_client``'s counters and histograms take a lock per update, so updates from another
+thread and scrapes from the main loop's worker thread are safe; the per-resource state below is
+written only from the main loop.
 """
 
 from __future__ import annotations
@@ -28,7 +38,8 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -39,6 +50,7 @@ from prometheus_client import (
     Histogram,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from flink_tm_memory.api.v1alpha1 import UpdateMode
@@ -122,6 +134,40 @@ def webhook_outcome(answer: Mapping[str, Any]) -> WebhookOutcome:
     return WebhookOutcome.PATCHED if response.get("patch") else WebhookOutcome.ALLOWED
 
 
+class WebhookCounter(Protocol):
+    """What the admission server counts and times its answers with."""
+
+    def webhook_answered(
+        self, webhook: str | None, outcome: WebhookOutcome, seconds: float | None
+    ) -> None: ...
+
+
+class WebhookMetrics:
+    """The admission requests answered, by webhook and outcome, and their latency, on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry, webhooks: Iterable[str]) -> None:
+        self._webhooks = frozenset(webhooks)
+        self._requests = Counter(
+            f"{PREFIX}_webhook_requests",
+            "Admission requests answered, by webhook and outcome.",
+            ["webhook", "outcome"],
+            registry=registry,
+        )
+        self._latency = Histogram(
+            f"{PREFIX}_webhook_request_duration_seconds",
+            "Time from an admission request's parsed body to its answer, by webhook.",
+            ["webhook"],
+            buckets=WEBHOOK_BUCKETS,
+            registry=registry,
+        )
+
+    def webhook_answered(self, webhook: str | None, outcome: WebhookOutcome, seconds: float | None) -> None:
+        label = webhook if webhook in self._webhooks else "unknown"  # the path is the client's to choose
+        self._requests.labels(label, outcome.value).inc()
+        if seconds is not None:
+            self._latency.labels(label).observe(seconds)
+
+
 @dataclass(slots=True)
 class _ResourceState:
     last_success: float | None = None
@@ -139,10 +185,10 @@ class OperatorMetrics:
         clock: Callable[[], float] = time.time,
         runtime_collectors: bool = True,
         per_resource: bool = True,
+        webhook_metrics_dir: Path | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self._contact = contact
-        self._webhooks = frozenset(webhooks)
         self._clock = clock
         self._resources: dict[Key, _ResourceState] = {}
         self._reconciliations = Counter(
@@ -163,20 +209,13 @@ class OperatorMetrics:
             buckets=DERIVATION_BUCKETS,
             registry=self.registry,
         )
-        self._webhook_requests = Counter(
-            f"{PREFIX}_webhook_requests",
-            "Admission requests answered, by webhook and outcome.",
-            ["webhook", "outcome"],
-            registry=self.registry,
-        )
-        self._webhook_latency = Histogram(
-            f"{PREFIX}_webhook_request_duration_seconds",
-            "Time from an admission request's parsed body to its answer, by webhook.",
-            ["webhook"],
-            buckets=WEBHOOK_BUCKETS,
-            registry=self.registry,
-        )
-        self.registry.register(_StateCollector(self._resources, contact, per_resource=per_resource))
+        self._webhooks: WebhookMetrics | None = None
+        if webhook_metrics_dir is None:
+            self._webhooks = WebhookMetrics(self.registry, webhooks)
+        else:  # the admission process's, read from its files at each scrape
+            MultiProcessCollector(self.registry, path=str(webhook_metrics_dir))  # type: ignore[no-untyped-call]
+        self._state = _StateCollector(self._resources, contact, per_resource=per_resource)
+        self.registry.register(self._state)
         if runtime_collectors:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
@@ -207,6 +246,10 @@ class OperatorMetrics:
         result = Result.FAILED if written is None else Result.APPLIED if written else Result.UNCHANGED
         self._reconciliations.labels(Trigger.REPAIR.value, result.value).inc()
 
+    def count_api_requests_of(self, source: Callable[[], Mapping[str, int]]) -> None:
+        """Adds the requests ``source`` reports, by outcome, to the API requests served (another process's)."""
+        self._state.other_api_requests.append(source)
+
     def forget(self, key: Key) -> None:
         """Drops a deleted resource's series."""
         self._resources.pop(key, None)
@@ -214,10 +257,10 @@ class OperatorMetrics:
     # ------------------------------------------------------------------------------- webhooks
 
     def webhook_answered(self, webhook: str | None, outcome: WebhookOutcome, seconds: float | None) -> None:
-        label = webhook if webhook in self._webhooks else "unknown"  # the path is the client's to choose
-        self._webhook_requests.labels(label, outcome.value).inc()
-        if seconds is not None:
-            self._webhook_latency.labels(label).observe(seconds)
+        """Counts an answer of an admission server in this process (none with ``webhook_metrics_dir``)."""
+        if self._webhooks is None:
+            raise RuntimeError("the webhook metrics are the admission process's (webhook_metrics_dir)")
+        self._webhooks.webhook_answered(webhook, outcome, seconds)
 
 
 class _StateCollector(Collector):
@@ -229,6 +272,8 @@ class _StateCollector(Collector):
         self._resources = resources
         self._contact = contact
         self._per_resource = per_resource
+        self.other_api_requests: list[Callable[[], Mapping[str, int]]] = []
+        """The requests by outcome of clients in other processes (the admission process's)."""
 
     def collect(self) -> Iterator[Metric]:
         last = GaugeMetricFamily(
@@ -272,11 +317,15 @@ class _StateCollector(Collector):
         contact = self._contact
         requests = CounterMetricFamily(
             f"{PREFIX}_api_requests",
-            "Requests of the operator's own client to the API server, by outcome (kopf's watches are not counted).",
+            "Requests of the operator's own clients to the API server (the admission process's too), by "
+            "outcome (kopf's watches are not counted).",
             labels=["outcome"],
         )
+        elsewhere: Mapping[str, int] = {}
+        for source in self.other_api_requests:
+            elsewhere = dict(Tally(elsewhere) + Tally(source()))
         for outcome in Outcome:
-            requests.add_metric([outcome.value], contact.requests[outcome])
+            requests.add_metric([outcome.value], contact.requests[outcome] + elsewhere.get(outcome.value, 0))
         yield requests
         yield GaugeMetricFamily(
             f"{PREFIX}_api_server_reachable",

@@ -159,6 +159,13 @@ class OperatorOptions:
     """Watch the workload kinds, so a target created after its resource is sized at once."""
     workload_selector: str | None = None
     """A label selector the API server applies to the workload watch (``None``: every workload)."""
+    reconcile_nice: int = 0
+    """Nice steps the reconciling process's threads are moved down once the admission process runs, so
+    that admission gets the CPU first (``runtime.priority``); 0: unchanged."""
+    log_format: str = "full"
+    """How the admission process writes its log lines (``runtime.log_format``), as the command line says."""
+    verbose: bool = False
+    """The admission process logs DEBUG lines too."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

@@ -130,7 +130,12 @@ class CertificateKeeper:
         try:
             await self.sync()
         except (ApiError, StoreMissingError, OSError) as error:
-            logger.error(f"Failed to check the webhook certificates error={str(error)!r}")
+            # Retried (the configuration keeper's next round); only what a retry cannot mend is an ERROR.
+            transient = isinstance(error, ApiError) and error.transient
+            logger.log(
+                logging.WARNING if transient else logging.ERROR,
+                f"Failed to check the webhook certificates, retrying error={str(error)!r}",
+            )
             return False
         except Exception:  # a fault of ours must not end the checks: the next one may get past it
             logger.exception("Failed to check the webhook certificates")

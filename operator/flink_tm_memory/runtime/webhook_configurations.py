@@ -14,8 +14,12 @@ chart creates them; outside the chart, ``flink-tm-memory webhook-configurations 
 them for ``kubectl apply``. A missing one is logged with that advice and looked for again at the next
 check.
 
-A failure to write (no RBAC yet, the API server away) is logged and retried at the next check; it
-never stops the operator, which keeps reconciling without its webhooks meanwhile.
+A failure to write never stops the operator, which keeps reconciling without its webhooks meanwhile.
+It is retried soon (``RETRY_DELAY`` seconds, doubled after each failed round up to the check
+interval): the replica is not ready until the configurations carry its CA, and the first start of a
+cluster is when the API server still answers ``429 storage is (re)initializing``. A transient failure
+(5xx, 429, a timeout: ``ApiError.transient``) is a WARNING, since it is retried and nothing is lost
+yet; what needs a person (forbidden, invalid, a configuration missing) is an ERROR.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ from flink_tm_memory.runtime.health import CheckResult
 from flink_tm_memory.runtime.options import WebhookOptions
 
 logger = logging.getLogger(__name__)
+
+RETRY_DELAY = 1.0
+"""Seconds before a failed round is tried again the first time (doubled per failed round)."""
 
 
 class WebhookConfigurationKeeper:
@@ -79,7 +86,10 @@ class WebhookConfigurationKeeper:
             try:
                 applied = await apply_object(api, "", name, partial(configuration_decision, configuration))
             except ApiError as error:
-                logger.error(f"Failed to write {kind} name={name} error={str(error)!r}")
+                logger.log(
+                    logging.WARNING if error.transient else logging.ERROR,
+                    f"Failed to write {kind} name={name}, retrying error={str(error)!r}",
+                )
                 succeeded = False
                 continue
             if isinstance(applied.decision, Absent):
@@ -111,14 +121,26 @@ class WebhookConfigurationKeeper:
             return CheckResult(True, "the webhook configurations carry this server's CA")
         return CheckResult(False, "the webhook configurations do not carry this server's CA yet")
 
-    async def keep(self, interval: float, before: Callable[[], Awaitable[bool]] | None = None) -> None:
-        """Applies now, then every ``interval`` seconds, until cancelled.
+    async def keep(
+        self,
+        interval: float,
+        before: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        retry_delay: float = RETRY_DELAY,
+    ) -> None:
+        """Applies now, then every ``interval`` seconds (sooner after a failed round), until cancelled.
 
         ``before`` runs first each time (the certificate check, so the bundle applied is the one just
         read from the store); when it fails, nothing is applied that time: a bundle from an older read
-        could take back a CA another replica has already switched to.
+        could take back a CA another replica has already switched to. A failed round (either step) is
+        tried again after ``retry_delay`` seconds, doubled per failed round, never beyond ``interval``.
         """
+        delay = retry_delay
         while True:
-            if before is None or await before():
-                await self.apply()
-            await asyncio.sleep(interval)
+            succeeded = (before is None or await before()) and await self.apply()
+            if succeeded:
+                delay = retry_delay
+                await asyncio.sleep(interval)
+            else:
+                await asyncio.sleep(min(delay, interval))
+                delay *= 2

@@ -1,18 +1,18 @@
 """Admission, composed: the FlinkTaskManagerMemory cache, both webhooks, their server, its readiness.
 
-``Admission`` builds every piece from the operator's options; ``serving()`` runs them while its block
-runs: the server's thread starts (listening, a certificate loaded) before the block, so before kopf,
-and on the way out the replica first reports not ready (``drain``), keeps answering for
-``WebhookOptions.drain_seconds`` so that the Service's endpoints drop it before it stops listening,
-then stops the server last. Nothing here needs kopf or leadership: every replica serves.
+``Admission`` builds every piece from the operator's options; this is what the admission process
+runs (``service.admission_child``; the reconciling process supervises it, ``service.isolated_admission``).
+``start`` returns once the server listens with a certificate; ``drain`` makes it report not ready
+while it keeps answering; ``stop`` stops it. ``serving()`` runs the three around a block (the
+server's own thread then shares the process with the block: tests). Nothing here needs kopf or
+leadership: every replica serves.
 
-The server's thread shares the process, and so Python's GIL, with reconciliation. A thread that
-wants the GIL waits up to the interpreter's switch interval (5 ms by default) for the thread holding
-it, and an admission request wants it again after each socket read and write, each a wait; while
-kopf's loop is busy with a burst of reconciliations that alone would cost an answer 10 to 20 ms.
-While admission is served the interval is ``SWITCH_INTERVAL`` (1 ms, ``sys.setswitchinterval``, put
-back afterwards): a busy thread yields the GIL within a millisecond, at the cost of more frequent
-switches between busy threads.
+In the admission process the server's loop still shares the GIL with the worker threads of its
+own API client (the watch of the cache reads its stream in one). A thread that wants the GIL waits
+up to the interpreter's switch interval (5 ms by default) for the thread holding it, and an admission
+request wants it again after each socket read and write, each a wait. While admission is served the
+interval is ``SWITCH_INTERVAL`` (1 ms, ``sys.setswitchinterval``, put back afterwards): a busy thread
+yields the GIL within a millisecond, at the cost of more frequent switches between busy threads.
 
 The validating webhook is ``control.admission.validating_steps(after)``: the verdict, then the
 authorisation step (SubjectAccessReviews of the requesting user, ``control.authorization``).
@@ -35,7 +35,7 @@ from flink_tm_memory.runtime.admission.server import AdmissionServer, Webhook
 from flink_tm_memory.runtime.admission.tls import ServingTls
 from flink_tm_memory.runtime.certificates import ServingCertificates
 from flink_tm_memory.runtime.health import Check, CheckResult
-from flink_tm_memory.runtime.metrics import OperatorMetrics
+from flink_tm_memory.runtime.metrics import WebhookCounter
 from flink_tm_memory.runtime.options import OperatorOptions, WebhookOptions
 
 ADMISSION_CHECK = "admission-server"
@@ -55,11 +55,12 @@ class Admission:
         options: OperatorOptions,
         webhook: WebhookOptions,
         certificates: ServingCertificates,
-        metrics: OperatorMetrics | None,
+        metrics: WebhookCounter | None,
         *,
         validating_after: Sequence[AdmissionStep] = (),
     ) -> None:
         self._drain_seconds = webhook.drain_seconds
+        self._switch_interval = sys.getswitchinterval()
         self.cache = MemoryCache(client, options.namespaces)
         self.server = AdmissionServer(
             listen=webhook.listen,
@@ -80,20 +81,35 @@ class Admission:
     def _cache_check(self) -> CheckResult:
         return CheckResult(self.cache.synced, self.cache.describe())
 
+    async def start(self) -> None:
+        """Serves from now on; raises ``AdmissionServerError`` if the server cannot listen or has no certificate."""
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
+        try:
+            await self.server.start()
+        except BaseException:
+            sys.setswitchinterval(self._switch_interval)
+            raise
+
+    def drain(self) -> None:
+        """Reports not ready from now on; requests are still answered until ``stop``."""
+        self.server.drain()
+
+    async def stop(self) -> None:
+        try:
+            await self.server.stop()
+        finally:
+            sys.setswitchinterval(self._switch_interval)
+
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
         """Serves while the block runs; then drains (not ready, still answering) and stops."""
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
+        await self.start()
         try:
-            await self.server.start()
-            try:
-                yield
-            finally:
-                self.server.drain()
-                try:
-                    await asyncio.sleep(self._drain_seconds)
-                finally:
-                    await self.server.stop()
+            yield
         finally:
-            sys.setswitchinterval(previous)
+            self.drain()
+            try:
+                await asyncio.sleep(self._drain_seconds)
+            finally:
+                await self.stop()

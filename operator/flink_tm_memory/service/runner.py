@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 import tempfile
 import threading
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 import kopf
 
-from flink_tm_memory.cluster.access_reviews import SubjectAccessReviews
 from flink_tm_memory.cluster.client import (
     ClusterClient,
     ConfigurationNotFoundError,
@@ -33,7 +33,7 @@ from flink_tm_memory.cluster.client import (
     read_credentials,
 )
 from flink_tm_memory.cluster.objects import Lease
-from flink_tm_memory.control.admission import VALIDATE_ID, authorization_step
+from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID
@@ -63,10 +63,11 @@ from flink_tm_memory.runtime.leader import (
 from flink_tm_memory.runtime.log_levels import install_log_levels
 from flink_tm_memory.runtime.metrics import PREFIX, OperatorMetrics
 from flink_tm_memory.runtime.options import LeaderElectionOptions, OperatorOptions, WebhookOptions
+from flink_tm_memory.runtime.priority import yield_cpu
 from flink_tm_memory.runtime.redaction import install_redaction
 from flink_tm_memory.runtime.settings import event_reporter, operator_settings
 from flink_tm_memory.runtime.webhook_configurations import WebhookConfigurationKeeper
-from flink_tm_memory.service.admission import Admission
+from flink_tm_memory.service.isolated_admission import IsolatedAdmission
 
 if TYPE_CHECKING:
     from flink_tm_memory.runtime.shared_certificates import CertificateKeeper
@@ -93,12 +94,6 @@ class WebhookSetupError(Exception):
 
 class LeaderElectionSetupError(Exception):
     """The leader election's settings cannot work (a timing client-go would refuse, an empty name)."""
-
-
-def configure_logging(log_format: str, *, verbose: bool) -> None:
-    """kopf's logging: ``plain``, ``full`` (with timestamps and levels) or ``json`` lines."""
-    formats = {"plain": kopf.LogFormat.PLAIN, "full": kopf.LogFormat.FULL, "json": kopf.LogFormat.JSON}
-    kopf.configure(verbose=verbose, log_format=formats[log_format])
 
 
 StopFlag = asyncio.Event | threading.Event
@@ -135,15 +130,18 @@ async def run_operator(
     keeper = _keeper(client, options.webhook, certificates)
     if own is not None and keeper is not None:
         own.published = keeper.carries
-    metrics = OperatorMetrics(
-        client.contact, webhooks=(VALIDATE_ID, MUTATE_ID), per_resource=options.per_resource_metrics
+    try:
+        elector = _elector(client, options.leader_election)
+    except BaseException:
+        client.close()
+        raise
+    # The admission process's webhook metrics: written there, read here at each scrape (removed at the end).
+    metrics_dir = _webhook_metrics_dir() if certificates is not None else None
+    admission = _admission(options, certificates, metrics_dir)
+    metrics = _metrics(
+        client, options, own=own, elector=elector, admission=admission, metrics_dir=metrics_dir
     )
-    if own is not None:
-        metrics.registry.register(CertificateExpiryCollector(own))
-    elector = _elector(client, options.leader_election)
-    metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
     settings = operator_settings(options)
-    admission = _admission(client, options, certificates, metrics)
     locks, config_maps, workloads = KeyedLocks(), WatchedConfigMaps(), WatchedWorkloads()
     events = EventPoster(client, event_reporter(), options.api_backoffs)
     reconciler = Reconciler(
@@ -188,6 +186,7 @@ async def run_operator(
         async with (
             _served_health(options, metrics, client, keeper=keeper, admission=admission, elector=elector),
             admission.serving() if admission is not None else contextlib.nullcontext(),
+            _yielding_cpu(options, admission),
             _background(keep_in_touch(client, options.api_check_interval)),
             _kept_certificates(keeper, own, options.webhook),
         ):
@@ -197,6 +196,47 @@ async def run_operator(
                 await _lead(elector, reconcile, stop_flag)
     finally:
         client.close()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def _yielding_cpu(options: OperatorOptions, admission: IsolatedAdmission | None) -> AsyncIterator[None]:
+    """Once the admission process serves: this process's threads yield the CPU to it (``runtime.priority``)."""
+    if admission is not None and options.reconcile_nice:
+        spare = admission.supervisor.thread_id
+        yield_cpu(options.reconcile_nice, spare=() if spare is None else (spare,))
+    yield
+
+
+def _metrics(
+    client: ClusterClient,
+    options: OperatorOptions,
+    *,
+    own: CertificateKeeper | None,
+    elector: LeaderElector | None,
+    admission: IsolatedAdmission | None,
+    metrics_dir: Path | None,
+) -> OperatorMetrics:
+    """The operator's metrics, with the certificates', the leadership's and the admission process's."""
+    metrics = OperatorMetrics(
+        client.contact,
+        webhooks=(VALIDATE_ID, MUTATE_ID),
+        per_resource=options.per_resource_metrics,
+        webhook_metrics_dir=metrics_dir,
+    )
+    if own is not None:
+        metrics.registry.register(CertificateExpiryCollector(own))
+    metrics.registry.register(LeadershipCollector(_leader_status(elector), PREFIX))
+    if admission is not None:
+        metrics.count_api_requests_of(admission.api_requests)
+        metrics.registry.register(admission.collector())
+    return metrics
+
+
+def _webhook_metrics_dir() -> Path:
+    """A private directory (``0700``) for the admission process's metric files, under ``$TMPDIR``."""
+    return Path(tempfile.mkdtemp(prefix="flink-tm-memory-webhook-metrics-"))
 
 
 def _elector(client: ClusterClient, options: LeaderElectionOptions | None) -> LeaderElector | None:
@@ -293,7 +333,7 @@ def _served_health(
     client: ClusterClient,
     *,
     keeper: WebhookConfigurationKeeper | None,
-    admission: Admission | None,
+    admission: IsolatedAdmission | None,
     elector: LeaderElector | None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     if options.metrics_port is None:
@@ -327,20 +367,16 @@ async def _background(*works: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 
 
 def _admission(
-    client: ClusterClient,
-    options: OperatorOptions,
-    certificates: ServingCertificates | None,
-    metrics: OperatorMetrics,
-) -> Admission | None:
-    """The admission webhooks, served in a thread of their own by every replica (kopf serves none).
+    options: OperatorOptions, certificates: ServingCertificates | None, metrics_dir: Path | None
+) -> IsolatedAdmission | None:
+    """The admission webhooks, served by every replica from a process of its own (kopf serves none).
 
     The validating webhook asks the API server whether the requester may make the writes themselves
-    (``control.authorization``, SubjectAccessReviews through this client).
+    (``control.authorization``, SubjectAccessReviews through the admission process's own client).
     """
     if options.webhook is None or certificates is None:
         return None
-    authorize = authorization_step(SubjectAccessReviews(client))
-    return Admission(client, options, options.webhook, certificates, metrics, validating_after=(authorize,))
+    return IsolatedAdmission(options, options.webhook, certificates, metrics_dir=metrics_dir)
 
 
 def _keeper(

@@ -33,8 +33,16 @@ def test_the_options_reach_the_operator() -> None:
         ]
     )
     assert operator_options(arguments) == OperatorOptions(
-        namespaces=("flink", "batch-*"), drift_interval=15.0, liveness_endpoint="http://0.0.0.0:8080/healthz"
+        namespaces=("flink", "batch-*"),
+        drift_interval=15.0,
+        liveness_endpoint="http://0.0.0.0:8080/healthz",
     )
+
+
+def test_the_reconciling_process_yields_the_cpu_when_asked_and_the_step_count_is_checked() -> None:
+    assert operator_options(parse_arguments(["run"])).reconcile_nice == 0  # off until shown to help
+    assert operator_options(parse_arguments(["run", "--reconcile-nice", "10"])).reconcile_nice == 10
+    assert operator_options(parse_arguments(["run", "--reconcile-nice", "19"])).reconcile_nice == 19
 
 
 def test_by_default_every_namespace_is_served_and_drift_is_checked_every_minute() -> None:
@@ -71,6 +79,9 @@ def test_the_metrics_and_health_options_reach_the_operator() -> None:
         ["run", "--metrics-port", "0"],
         ["run", "--metrics-port", "http"],
         ["run", "--api-unready-after", "-5"],
+        ["run", "--reconcile-nice", "-1"],
+        ["run", "--reconcile-nice", "20"],
+        ["run", "--reconcile-nice", "low"],
     ],
 )
 def test_misuse_is_a_usage_error(args: list[str]) -> None:

@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 from prometheus_client import CollectorRegistry
 
+from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.runtime.certificate_content import decode, encode, parse
 from flink_tm_memory.runtime.certificate_metrics import EXPIRY, CertificateExpiryCollector
 from flink_tm_memory.runtime.certificate_schedule import Validity
@@ -204,12 +205,22 @@ class BrokenStore:
 
 
 @pytest.mark.parametrize(
-    "error",
-    [StoreMissingError("the Secret ns/name does not exist"), RuntimeError("a fault of ours")],
-    ids=["missing", "unexpected"],
+    ("error", "level"),
+    [
+        (StoreMissingError("the Secret ns/name does not exist"), "ERROR"),
+        (RuntimeError("a fault of ours"), "ERROR"),
+        (
+            ApiError(
+                "the API server answered 429 Too Many Requests: storage is (re)initializing", transient=True
+            ),
+            "WARNING",
+        ),
+        (ApiError("the API server answered 403 Forbidden", transient=False), "ERROR"),
+    ],
+    ids=["missing", "unexpected", "transient", "forbidden"],
 )
 async def test_a_failed_check_is_logged_and_the_served_files_stay(
-    tmp_path: Path, error: Exception, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, error: Exception, level: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     store, clock = MemoryStore(), Clock()
     await keeper(store, tmp_path, clock).sync()
@@ -221,6 +232,9 @@ async def test_a_failed_check_is_logged_and_the_served_files_stay(
     assert await broken.check() is False
 
     assert str(error) in caplog.text
+    assert [record.levelname for record in caplog.records if "Failed to check" in record.getMessage()] == [
+        level
+    ]
     assert (tmp_path / "tls.crt").read_bytes() == served_before
 
 

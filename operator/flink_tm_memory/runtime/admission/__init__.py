@@ -1,1 +1,1 @@
-"""The admission webhooks' HTTPS server, independent of kopf: its own thread, loop, TLS and AdmissionReviews."""
+"""The admission webhooks' HTTPS server, independent of kopf: its own process, loop, TLS and AdmissionReviews."""

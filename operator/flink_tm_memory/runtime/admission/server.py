@@ -51,7 +51,7 @@ from flink_tm_memory.runtime.admission.review import (
 )
 from flink_tm_memory.runtime.admission.tls import ServingTls
 from flink_tm_memory.runtime.health import CheckResult
-from flink_tm_memory.runtime.metrics import OperatorMetrics, WebhookOutcome
+from flink_tm_memory.runtime.metrics import WebhookCounter, WebhookOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class AdmissionServer:
         port: int,
         tls: ServingTls,
         webhooks: Sequence[Webhook],
-        metrics: OperatorMetrics | None = None,
+        metrics: WebhookCounter | None = None,
         background: Sequence[Background] = (),
         certificate_check_interval: float = 60.0,
     ) -> None:
