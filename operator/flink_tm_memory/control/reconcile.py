@@ -55,6 +55,7 @@ from flink_tm_memory.render.metadata import (
 )
 from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
+from flink_tm_memory.render.recommendation import effective_raw_spec
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
 from flink_tm_memory.render.writes import MERGE_PATCH
 from flink_tm_memory.runtime.logs import log_reconciliation, object_logger
@@ -164,8 +165,9 @@ class Reconciler:
 
     async def _reconcile(self, body: Mapping[str, Any], logger: kopf.Logger, trigger: Trigger) -> Reconciled:
         memory = MemoryRef.from_body(body)
-        raw_spec: dict[str, Any] = dict(body.get("spec") or {})
         previous: dict[str, Any] = dict(body.get("status") or {})
+        # Initial and Auto: the spec with the recommendation the usage loop applied (status.autoUpdates).
+        raw_spec: dict[str, Any] = dict(effective_raw_spec(body.get("spec") or {}, previous))
         annotations: Mapping[str, str] = (body.get("metadata") or {}).get("annotations") or {}
         done = await self._converge(memory, raw_spec, annotations)
         self._metrics.reconciled(memory, trigger, done.current, done.outcome)
@@ -212,7 +214,13 @@ class Reconciler:
                 return Reconciliation(
                     memory.generation, current, kept, kept_generation, None, not_recorded=not_recorded
                 )
-        applied = await apply_plan(self._client, memory, effective, effective_generation)
+        applied = await apply_plan(
+            self._client,
+            memory,
+            effective,
+            effective_generation,
+            targets=current.update_mode is not UpdateMode.INITIAL,
+        )
         if applied.outcome.config_map.state is WriteState.DENIED:
             self._config_maps.forget(memory.key)  # another's (or not opted in): never repaired to this one
         else:
