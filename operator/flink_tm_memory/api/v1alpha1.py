@@ -992,6 +992,10 @@ class AutoUpdate(_Status):
     set_options: dict[str, str] = Field(
         default_factory=dict, alias="set", description="The Flink options applied over the spec's."
     )
+    oom_kill_time: KubeTime | None = Field(
+        default=None,
+        description="The OOM kill (status.oomKills.lastTime) whose fix this change meets, kept as a floor.",
+    )
 
 
 class AutoUpdates(_Status):

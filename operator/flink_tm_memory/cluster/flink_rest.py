@@ -101,8 +101,13 @@ class JobManagerClient:
         async with self._slots:
             try:
                 async with self._session.get(url, allow_redirects=False) as response:
-                    body = await response.content.read(MAX_ANSWER_BYTES + 1)
                     status = response.status
+                    body = b""
+                    while len(body) <= MAX_ANSWER_BYTES:
+                        chunk = await response.content.read(MAX_ANSWER_BYTES + 1 - len(body))
+                        if not chunk:
+                            break
+                        body += chunk
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
                 detail = str(error) or type(error).__name__
                 raise _SampleError(UNREACHABLE, f"GET {url}: {detail}") from None

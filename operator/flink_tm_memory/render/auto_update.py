@@ -14,7 +14,9 @@ meets because they are part of its needs:
 - within ``minChangeInterval`` after ``oomKills.lastTime`` nothing is lowered: every component's
   floor is its size in the layout in effect;
 - when ``oomKills.fix`` is newer than the last automatic change, the layout its
-  ``flinkConfiguration`` gives (over the layout in effect) is a floor for every component.
+  ``flinkConfiguration`` gives (over the layout in effect) is a floor for every component; a change
+  made with that floor records the kill (``oomKillTime``), and the floor stays for later changes
+  until a newer kill brings a newer fix (else the next recommendation would undo the fix).
 
 ``OomKills`` reads the raw status through a small accessor, so it works whether or not the status
 model knows the field.
@@ -72,10 +74,11 @@ class OomKills:
 
 @dataclass(frozen=True, slots=True)
 class Floors:
-    """Needs the target must meet beyond the observed ones, and why."""
+    """Needs the target must meet beyond the observed ones, why, and the OOM kill whose fix they hold."""
 
     needs: dict[str, int]
     why: str
+    oom_kill_time: datetime | None = None
 
 
 def oom_floors(
@@ -89,14 +92,17 @@ def oom_floors(
     kills = OomKills.read(status)
     if kills.last_time is None:
         return Floors({}, "")
+    fix_time: datetime | None = None
     needs: dict[str, int] = {}
     reasons = []
     last_change = _last_change(status)
-    if kills.fix_options and (last_change is None or kills.last_time > last_change):
+    carried = _current_field(status, "oomKillTime") == kills.last_time
+    if kills.fix_options and (last_change is None or kills.last_time > last_change or carried):
         fixed = derive_memory_plan(_merged(effective_raw_spec(raw_spec, status), kills.fix_options))
         if fixed.layout is not None:
             needs = {name: size for name, size in fixed.layout.components().items() if name in COMPONENTS}
             reasons.append(f"the OOM kill's fix at {kills.last_time:%Y-%m-%dT%H:%M:%SZ}")
+            fix_time = kills.last_time
     if now - kills.last_time < timedelta(seconds=settings.min_change_interval):
         for name, size in current.components().items():
             if name in COMPONENTS:
@@ -105,7 +111,7 @@ def oom_floors(
             f"nothing is lowered within {format_duration(settings.min_change_interval)} of the OOM kill at "
             f"{kills.last_time:%Y-%m-%dT%H:%M:%SZ}"
         )
-    return Floors(needs, "; ".join(reasons))
+    return Floors(needs, "; ".join(reasons), fix_time)
 
 
 def _merged(raw_spec: Mapping[str, Any], options: Mapping[str, str]) -> dict[str, Any]:
@@ -120,9 +126,13 @@ def _merged(raw_spec: Mapping[str, Any], options: Mapping[str, str]) -> dict[str
 
 
 def _last_change(status: Mapping[str, Any] | None) -> datetime | None:
+    return _current_field(status, "time")
+
+
+def _current_field(status: Mapping[str, Any] | None, name: str) -> datetime | None:
     current = ((status or {}).get("autoUpdates") or {}).get("current") or {}
     try:
-        return _TIME.validate_python(current["time"]) if current.get("time") else None
+        return _TIME.validate_python(current[name]) if current.get(name) else None
     except ValidationError:
         return None
 

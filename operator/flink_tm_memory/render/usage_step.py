@@ -157,6 +157,7 @@ def usage_step(body: Mapping[str, Any], sample: Sample, now: datetime) -> UsageS
             settings=settings,
             now=now,
             sampled=sampled,
+            oom_kill_time=floors.oom_kill_time if floors is not None else None,
         )
         desired["autoUpdates"] = updates.to_manifest()
         if event is not None:
@@ -175,6 +176,7 @@ def _auto_update(
     settings: UsageSettings,
     now: datetime,
     sampled: bool,
+    oom_kill_time: datetime | None,
 ) -> tuple[AutoUpdates, EventSpec | None]:
     """``status.autoUpdates`` after this poll, and the Event of a change applied now (None: none)."""
     target = recommendation.target
@@ -198,6 +200,7 @@ def _auto_update(
             "fromProcessBytes": current.total_process_bytes,
             "processBytes": target.layout.total_process_bytes,
             "set": target.options,
+            "oomKillTime": oom_kill_time,
         }
     )
     history = [updates.current, *updates.history] if updates.current is not None else updates.history
