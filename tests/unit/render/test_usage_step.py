@@ -216,3 +216,17 @@ def test_a_resource_without_recommendations_is_cleared() -> None:
     del body["spec"]["recommendations"]
     body["spec"]["updateMode"] = "Apply"
     assert usage_step(body, sampled(), START).patch == {}
+
+
+def test_a_steady_poll_writes_nothing_until_the_refresh_is_due() -> None:
+    body = body_of("Off")
+    observed(body)
+    quiet = usage_step(body, sampled(), START + timedelta(minutes=12))
+    assert quiet.patch == {}
+    assert quiet.sampled
+    higher = usage_step(body, sampled({**PEAKS, "heap": 900 * MIB}), START + timedelta(minutes=12))
+    assert set(higher.patch) >= {"usage", "recommendation"}  # a new peak is written at once
+    failing = usage_step(body, Sample("JobManagerUnreachable", "refused"), START + timedelta(minutes=12))
+    assert "usage" in failing.patch  # so is a new outcome
+    refreshed = usage_step(body, sampled(), START + timedelta(minutes=17))
+    assert "usage" in refreshed.patch  # and the status is refreshed every five minutes
