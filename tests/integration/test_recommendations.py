@@ -82,8 +82,10 @@ async def test_auto_rolls_the_deployment_to_the_recommendation(
         text = "\n".join(str(value) for value in config_map.get("data", {}).values())
         assert f"{PROCESS}: {target['set'][PROCESS]}" in text
         await eventually(
-            lambda: kubectl.status("job").get("breakdown", {}).get("totalProcess", {}).get("bytes")
-            == target["processBytes"],
+            lambda: (
+                kubectl.status("job").get("breakdown", {}).get("totalProcess", {}).get("bytes")
+                == target["processBytes"]
+            ),
             WAIT,
             what="the status describing the recommended layout",
         )
