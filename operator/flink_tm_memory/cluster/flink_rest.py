@@ -39,6 +39,8 @@ NETWORK = "Status.Shuffle.Netty.UsedMemory"
 DIRECT = "Status.JVM.Memory.Direct.MemoryUsed"
 METRICS = {HEAP: "heap", METASPACE: "metaspace", MANAGED: "managed", NETWORK: "network", DIRECT: "direct"}
 """Flink's metric name, and the peak it gives (``UsagePeaks``)."""
+JOB_MANAGER_TIMEOUT = 10.0
+"""Seconds for one request: a JobManager answers these in milliseconds; a silent one must not hold a slot."""
 MAX_ANSWER_BYTES = 1 << 20
 """A JobManager's answers here are a few KiB; more is not a JobManager."""
 MAX_METRIC_BYTES = 1 << 50
@@ -61,7 +63,7 @@ class _SampleError(Exception):
 class JobManagerClient:
     """Samples JobManagers over one HTTP session; at most ``concurrency`` requests at once."""
 
-    def __init__(self, *, timeout: float = 10.0, concurrency: int = 32) -> None:
+    def __init__(self, *, timeout: float = JOB_MANAGER_TIMEOUT, concurrency: int = 32) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._slots = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None

@@ -95,6 +95,8 @@ class Reconciler:
         """Per resource, the generation the last drift check found not yet reconciled."""
         self._known: dict[Key, None] = {}
         """Every resource kopf's change handlers were given and not found gone since (in order)."""
+        self._recommending: dict[Key, None] = {}
+        """Those of them whose spec, as last reconciled, has ``spec.recommendations`` (the usage loop's)."""
 
     async def on_changed(
         self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, reason: str, retry: int, **_: Any
@@ -154,9 +156,14 @@ class Reconciler:
         """The resources to check for drift."""
         return list(self._known)
 
+    def recommending(self) -> list[Key]:
+        """The resources whose JobManagers the usage loop polls."""
+        return list(self._recommending)
+
     def forget(self, key: Key) -> None:
         """Drops what the operator remembers of a deleted resource."""
         self._known.pop(key, None)
+        self._recommending.pop(key, None)
         self._config_maps.forget(key)
         self._workloads.forget(key)
         self._locks.discard(key)
@@ -165,6 +172,10 @@ class Reconciler:
 
     async def _reconcile(self, body: Mapping[str, Any], logger: kopf.Logger, trigger: Trigger) -> Reconciled:
         memory = MemoryRef.from_body(body)
+        if (body.get("spec") or {}).get("recommendations") is not None:
+            self._recommending[memory.key] = None
+        else:
+            self._recommending.pop(memory.key, None)
         previous: dict[str, Any] = dict(body.get("status") or {})
         # Initial and Auto: the spec with the recommendation the usage loop applied (status.autoUpdates).
         raw_spec: dict[str, Any] = dict(effective_raw_spec(body.get("spec") or {}, previous))

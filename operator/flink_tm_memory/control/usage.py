@@ -9,14 +9,15 @@ its JobManager sampled (``cluster.flink_rest``), and ``render.usage_step`` decid
 Events and whether the reconciler must write an automatic change, which it then does at once
 (``Reconciler.check_drift``: the same path a drift check takes, inside the resource's lock). The
 status patch touches only ``usage``, ``recommendation`` and ``autoUpdates``; the reconciler carries
-those over untouched, so neither overwrites the other.
+those over untouched (and drops them once the spec no longer asks for recommendations), so neither
+overwrites the other.
 
 Bounded: at most ``USAGE_CONCURRENCY`` polls at once (and the client's own bound on requests), a
 timeout on every request, and a poll that failed waits twice as long as the one before, up to
 ``MAX_BACKOFF`` intervals, so an unreachable JobManager costs a request now and then, not a
-retry storm. A resource without ``spec.recommendations`` costs nothing but a look every
-``IDLE_RECHECK`` seconds at its spec. Whatever fails in one poll (an API error, a bug) is logged
-and retried later; it never ends the loop.
+retry storm. Only resources whose spec, as last reconciled, has ``spec.recommendations`` are
+polled (``Reconciler.recommending``): the others cost nothing here. Whatever fails in one poll (an
+API error, a bug) is logged and retried later; it never ends the loop.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.state import Key
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.recommendation import read_settings
-from flink_tm_memory.render.usage_step import clearing_patch, job_manager_url, usage_step
+from flink_tm_memory.render.usage_step import job_manager_url, usage_step
 
 logger = logging.getLogger(__name__)
 
 USAGE_CONCURRENCY = 32
 IDLE_RECHECK = 60.0
-"""Seconds between two looks at a resource without spec.recommendations (it may gain them)."""
+"""Seconds before a resource that could not be polled (an API failure, a spec just edited) is tried again."""
 MAX_BACKOFF = 8
 """A failing JobManager is polled at most every this many poll intervals."""
 TICK = 1.0
@@ -130,10 +131,8 @@ class UsageLoop:
             self._forget(key)
             return IDLE_RECHECK
         settings = read_settings(body.get("spec") or {})
-        if settings is None:
+        if settings is None:  # just edited away (or invalid): the reconciler says why, and drops the fields
             self._failures.pop(key, None)
-            if "recommendations" not in (body.get("spec") or {}):
-                await self._write(key, clearing_patch(body.get("status")))
             return IDLE_RECHECK
         url = job_manager_url(body.get("spec") or {}, key[0])
         assert url is not None  # the spec's model insists on one

@@ -76,9 +76,14 @@ def render_status(given: StatusInput) -> dict[str, Any]:
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)
     rendered = status.to_manifest()
-    for name in USAGE_FIELDS:  # the usage loop's (control.usage): kept as they are
-        if given.previous.get(name) is not None:
-            rendered[name] = given.previous[name]
+    # The usage loop's fields (control.usage): kept as they are while the spec asks for
+    # recommendations (or cannot be read: an edit in progress must not lose the window); dropped once
+    # it no longer does.
+    spec = given.current.spec
+    if spec is None or spec.recommendations is not None:
+        for name in USAGE_FIELDS:
+            if given.previous.get(name) is not None:
+                rendered[name] = given.previous[name]
     return rendered
 
 

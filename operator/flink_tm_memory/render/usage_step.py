@@ -250,11 +250,6 @@ def _auto_update(
     return AutoUpdates(current=change, history=history[:MAX_AUTO_HISTORY], decision=decision.reason), event
 
 
-def clearing_patch(status: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Drops the usage fields of a resource that no longer asks for recommendations."""
-    return {name: None for name in FIELDS if (status or {}).get(name) is not None}
-
-
 def _version_mismatch(reported: str, expected: str) -> str | None:
     try:
         running = parse_flink_version(reported).name

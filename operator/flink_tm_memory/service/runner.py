@@ -32,7 +32,7 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
-from flink_tm_memory.cluster.flink_rest import JobManagerClient
+from flink_tm_memory.cluster.flink_rest import JOB_MANAGER_TIMEOUT, JobManagerClient
 from flink_tm_memory.cluster.objects import Lease
 from flink_tm_memory.control.admission import VALIDATE_ID, authorization_step
 from flink_tm_memory.control.drift import DriftLoop
@@ -160,10 +160,10 @@ async def run_operator(
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
     usage = UsageLoop(
         client,
-        known=reconciler.known,
+        known=reconciler.recommending,
         reconcile=reconciler.check_drift,
         events=events,
-        job_managers=JobManagerClient(timeout=options.request_timeout),
+        job_managers=JobManagerClient(timeout=min(options.request_timeout, JOB_MANAGER_TIMEOUT)),
     )
     registry = kopf.OperatorRegistry()
     register_handlers(

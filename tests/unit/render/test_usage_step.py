@@ -10,7 +10,7 @@ from flink_tm_memory.memory.sizes import MIB
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.pod_mutation import pod_mutation
 from flink_tm_memory.render.recommendation import effective_raw_spec
-from flink_tm_memory.render.usage_step import Sample, UsageStep, clearing_patch, job_manager_url, usage_step
+from flink_tm_memory.render.usage_step import Sample, UsageStep, job_manager_url, usage_step
 
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 PROCESS = "taskmanager.memory.process.size"
@@ -207,11 +207,7 @@ def test_initial_gives_new_pods_the_recommendation() -> None:
     assert resources["value"]["requests"]["memory"] == f"{target['processBytes'] // MIB}Mi"
 
 
-def test_a_resource_without_recommendations_is_cleared() -> None:
-    assert clearing_patch({"usage": {}, "recommendation": {"state": "x"}, "conditions": []}) == {
-        "usage": None,
-        "recommendation": None,
-    }
+def test_a_resource_without_recommendations_gets_no_usage_status() -> None:
     body = body_of()
     del body["spec"]["recommendations"]
     body["spec"]["updateMode"] = "Apply"
