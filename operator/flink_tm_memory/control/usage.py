@@ -48,6 +48,12 @@ TICK = 1.0
 """The loop's longest sleep: a resource that appears is polled within a second."""
 
 
+def poll_delay(interval: int, failures: int) -> float:
+    """Seconds to the next poll after ``failures`` failed polls in a row: doubled each time, at most
+    ``MAX_BACKOFF`` intervals."""
+    return float(interval * min(2 ** min(failures, MAX_BACKOFF), MAX_BACKOFF))
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -142,13 +148,9 @@ class UsageLoop:
         self._events.post(MemoryRef.from_body(body), step.events)
         if step.reconcile and written:
             await self._reconcile(key)
-        failures = 0 if step.sampled else min(self._failures.get(key, 0) + 1, MAX_BACKOFF.bit_length())
+        failures = 0 if step.sampled else min(self._failures.get(key, 0) + 1, MAX_BACKOFF)
         self._failures[key] = failures
-        return (
-            float(settings.poll_interval * min(2**failures, MAX_BACKOFF))
-            if failures
-            else float(settings.poll_interval)
-        )
+        return poll_delay(settings.poll_interval, failures)
 
     async def _write(self, key: Key, patch: dict[str, object]) -> bool:
         if not patch:
