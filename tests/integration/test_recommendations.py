@@ -164,3 +164,30 @@ async def test_the_window_outlives_an_operator_restart(
         after = await eventually(new_peak, WAIT, what="a sample after the restart")
         assert after["since"] == before["since"]
         assert after["peaks"]["heap"] == 900 * MIB
+
+
+async def test_initial_writes_the_config_map_and_leaves_the_running_workload_alone(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [{"name": "taskmanager", "image": "flink"}], for_memory="initial"),
+    )
+    async with FakeJobManager() as job_manager:
+        await kubectl.create(MEMORIES, memory("initial", job_manager.url, mode="Initial"))
+
+        def applied() -> dict[str, Any] | None:
+            status = kubectl.status("initial")
+            return status if (status.get("autoUpdates") or {}).get("current") else None
+
+        status = await eventually(applied, WAIT, what="the recommendation applied")
+        target = status["autoUpdates"]["current"]
+
+        def config_map_holds_it() -> bool:
+            config_map = kubectl.get(CONFIG_MAPS, "initial-flink-tm-memory") or {}
+            text = "\n".join(str(value) for value in config_map.get("data", {}).values())
+            return f"{PROCESS}: {target['set'][PROCESS]}" in text
+
+        await eventually(config_map_holds_it, WAIT, what="the ConfigMap with the recommendation")
+    assert emulator.operator_writes(DEPLOYMENTS) == []
+    assert requested_memory(kubectl) is None
