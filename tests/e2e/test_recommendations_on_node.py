@@ -115,7 +115,7 @@ def test_auto_rolls_the_task_managers_to_the_recommendation_from_a_real_jobs_met
         # the operator's pod calls the JobManager's pod inside the node's network namespace
         "jobManager": {"url": f"http://{job_manager_ip}:8081"},
         "window": "10m",
-        "minObservation": "45s",
+        "minObservation": "90s",  # the job runs a while before the first recommendation
         "pollInterval": "5s",
         "margin": "15%",
         "minChangeInterval": "1h",
