@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flink_tm_memory.cluster.flink_rest import HEAP, METASPACE
+from flink_tm_memory.render.plan import derive_memory_plan
+from flink_tm_memory.render.recommendation import effective_raw_spec
 from tests.fake_job_manager import MIB, FakeJobManager
 from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
@@ -21,6 +23,15 @@ from tests.integration.kubectl import (
     deployment,
     eventually,
     ready,
+)
+from tests.integration.test_mutating_webhook import (  # the webhook's client and the pod helpers
+    MutatingWebhook,
+    apply_patch,
+    decoded_patch,
+    mutating_webhook,  # noqa: F401 (a fixture)
+    pod,
+    pod_review,
+    properties,
 )
 
 PROCESS = "taskmanager.memory.process.size"
@@ -191,3 +202,31 @@ async def test_initial_writes_the_config_map_and_leaves_the_running_workload_alo
         await eventually(config_map_holds_it, WAIT, what="the ConfigMap with the recommendation")
     assert emulator.operator_writes(DEPLOYMENTS) == []
     assert requested_memory(kubectl) is None
+
+
+async def test_pods_of_an_auto_rollout_are_admitted_with_the_recommendation(
+    mutating_webhook: MutatingWebhook,  # noqa: F811 (the fixture imported above)
+    kubectl: Kubectl,
+) -> None:
+    async with FakeJobManager() as job_manager:
+        manifest = memory("admitted", job_manager.url)
+        del manifest["spec"]["targets"]
+        await kubectl.create(MEMORIES, manifest)
+
+        def applied() -> dict[str, Any] | None:
+            status = kubectl.status("admitted")
+            return status if (status.get("autoUpdates") or {}).get("current") else None
+
+        change = (await eventually(applied, WAIT, what="the recommendation applied"))["autoUpdates"][
+            "current"
+        ]
+    before = pod("admitted")
+    response = await mutating_webhook.admit(pod_review(before))
+    after = apply_patch(before, decoded_patch(response))
+    taskmanager = after["spec"]["containers"][0]
+    assert taskmanager["resources"]["requests"]["memory"] == f"{change['processBytes'] // MIB}Mi"
+    layout = derive_memory_plan(
+        effective_raw_spec(manifest["spec"], {"autoUpdates": {"current": change}})
+    ).layout
+    assert layout is not None
+    assert properties(taskmanager) == layout.pinned_options()
