@@ -229,6 +229,18 @@ def test_the_network_policy_opens_the_served_ports_to_the_given_peers_and_egress
     ]
 
 
+def test_the_network_policy_lets_the_operator_read_the_job_managers_it_is_given() -> None:
+    rule = {
+        "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"component": "jobmanager"}}}],
+        "ports": [{"port": 8081, "protocol": "TCP"}],
+    }
+    objects = render(
+        {"networkPolicy": {"enabled": True, "apiServer": API_SERVER, "dns": False, "jobManagers": [rule]}}
+    )
+    policy = find(objects, "NetworkPolicy")["spec"]
+    assert policy["egress"][1:] == [rule]
+
+
 def test_the_network_policy_defaults_admit_the_api_server_from_anywhere_and_follow_the_ports() -> None:
     objects = render(
         {

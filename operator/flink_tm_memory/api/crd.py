@@ -130,6 +130,12 @@ PRINTER_COLUMNS: tuple[Schema, ...] = (
         "jsonPath": ".status.breakdown.network.short",
     },
     {
+        "name": "Recommended",
+        "type": "string",
+        "description": "Total process memory the observed usage recommends (spec.recommendations)",
+        "jsonPath": ".status.recommendation.uncappedTarget.process",
+    },
+    {
         "name": "Ready",
         "type": "string",
         "description": "Whether the derived layout is in place",

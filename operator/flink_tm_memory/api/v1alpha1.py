@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from flink_tm_memory.api.durations import parse_duration, parse_percent
 from flink_tm_memory.api.interpretation import Convention
 from flink_tm_memory.api.quantity import (
     MAX_QUANTITY_LENGTH,
@@ -169,6 +170,20 @@ KubeTime = Annotated[
 LimitFactor = Annotated[float, Strict(), Field(ge=1, allow_inf_nan=False)]
 
 
+def _check_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+def _check_percent(text: str) -> str:
+    parse_percent(text)
+    return text
+
+
+Duration = Annotated[StrictStr, Field(max_length=32), AfterValidator(_check_duration)]
+Percent = Annotated[StrictStr, Field(max_length=16), AfterValidator(_check_percent)]
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -197,6 +212,13 @@ default would pin today's answer into every object.
 class UpdateMode(StrEnum):
     APPLY = "Apply"
     OFF = "Off"
+    INITIAL = "Initial"
+    AUTO = "Auto"
+
+    @property
+    def follows_usage(self) -> bool:
+        """Whether the layout in effect is the recommendation from usage (Initial, Auto)."""
+        return self in (UpdateMode.INITIAL, UpdateMode.AUTO)
 
 
 class StateBackend(StrEnum):
@@ -405,6 +427,119 @@ class Targets(_Spec):
         return self
 
 
+MIN_POLL_SECONDS = 5
+"""The shortest poll interval: Flink's own metric fetcher refreshes every 10 s by default."""
+MAX_MARGIN = 10
+"""At most +1000 %: a larger margin is a typo."""
+
+
+class JobManagerEndpoint(_Spec):
+    """Where the JobManager's REST API answers: a URL, or a Service of the resource's namespace."""
+
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://[^\s/?#]+(:[0-9]+)?(/[^\s?#]*)?$",
+        description=(
+            "The REST API's base URL, http or https: http://my-job-rest.flink.svc:8081. Exclusive with "
+            "service."
+        ),
+    )
+    service: str | None = Field(
+        default=None,
+        max_length=63,
+        pattern=_DNS_LABEL,
+        description=(
+            "A Service in the custom resource's namespace in front of the JobManager (Flink's "
+            "<cluster-id>-rest). The operator calls http://<service>.<namespace>.svc:<port>."
+        ),
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="The Service's port. Unset: 8081, Flink's rest.port."
+    )
+
+    @model_validator(mode="after")
+    def _one_place(self) -> JobManagerEndpoint:
+        if (self.url is None) == (self.service is None):
+            raise ValueError("set exactly one of url and service")
+        if self.url is not None and self.port is not None:
+            raise ValueError("port goes with service; a url carries its own port")
+        return self
+
+
+class Recommendations(_Spec):
+    """Recommendations from what the TaskManagers use, read from the JobManager's REST API."""
+
+    job_manager: JobManagerEndpoint = Field(description="Where the REST API of the job's JobManager answers.")
+    window: Duration | None = Field(
+        default=None,
+        description="How far back the peaks reach: 24h, 7d. Unset: 24h.",
+    )
+    min_observation: Duration | None = Field(
+        default=None,
+        description=(
+            "How long usage must have been observed before anything is recommended, at most the window. "
+            "Unset: the whole window."
+        ),
+    )
+    poll_interval: Duration | None = Field(
+        default=None,
+        description=f"How often the metrics are read, at least {MIN_POLL_SECONDS}s. Unset: 1m.",
+    )
+    margin: Percent | None = Field(
+        default=None,
+        description="Added to every observed peak: +15%. Unset: 15%.",
+    )
+    min_process: MemoryQuantity | None = Field(
+        default=None,
+        description=(
+            "Auto and Initial never apply a total process memory below this (a Kubernetes quantity)."
+        ),
+    )
+    max_process: MemoryQuantity | None = Field(
+        default=None,
+        description=(
+            "Auto and Initial never apply a total process memory above this; needs beyond it are "
+            "reported, not applied."
+        ),
+    )
+    min_change_interval: Duration | None = Field(
+        default=None,
+        description=(
+            "Auto and Initial change the layout at most once per interval, and never lower a component "
+            "within it after an OOM kill. Unset: 1h."
+        ),
+    )
+    change_threshold: Percent | None = Field(
+        default=None,
+        description=(
+            "A recommendation is applied only when it moves the process size by at least this much, or "
+            "the layout in effect misses an observed peak plus the margin. Unset: 10%."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Recommendations:
+        window = parse_duration(self.window) if self.window is not None else None
+        poll = parse_duration(self.poll_interval) if self.poll_interval is not None else None
+        if poll is not None and poll < MIN_POLL_SECONDS:
+            raise ValueError(f"pollInterval: {self.poll_interval} is shorter than {MIN_POLL_SECONDS}s")
+        if window is not None and window < (poll or 60):
+            raise ValueError(f"window: {self.window} is shorter than the poll interval")
+        if self.min_observation is not None and parse_duration(self.min_observation) > (window or 86400):
+            raise ValueError(f"minObservation: {self.min_observation} is longer than the window")
+        if self.margin is not None and parse_percent(self.margin) > MAX_MARGIN:
+            raise ValueError(f"margin: {self.margin} is more than {MAX_MARGIN * 100}%")
+        if self.change_threshold is not None and parse_percent(self.change_threshold) > 1:
+            raise ValueError(f"changeThreshold: {self.change_threshold} is more than 100%")
+        if self.min_process is not None and self.max_process is not None:
+            low = parse_memory_quantity(self.min_process).rounded_up
+            high = parse_memory_quantity(self.max_process).rounded_up
+            if low > high:
+                raise ValueError(f"minProcess: {self.min_process} is more than maxProcess {self.max_process}")
+        return self
+
+
 class FlinkTaskManagerMemorySpec(_Spec):
     """What the user wants: a Flink configuration, a container size, and where to write the results."""
 
@@ -455,14 +590,34 @@ class FlinkTaskManagerMemorySpec(_Spec):
             "Unset: false, which keeps `kubectl describe` short."
         ),
     )
+    recommendations: Recommendations | None = Field(
+        default=None,
+        description=(
+            "Read what the TaskManagers use from the JobManager's REST API and recommend a layout in "
+            "status.recommendation; updateMode Initial and Auto apply it."
+        ),
+    )
     update_mode: UpdateMode | None = Field(
         default=None,
         json_schema_extra={SERVER_DEFAULT: UpdateMode.APPLY.value},
         description=(
             "Apply: write the ConfigMap and the targets. Off: only derive and report in the status, as "
-            "a recommendation. Unset: Apply."
+            "a recommendation. Initial: the recommendation from usage goes to the ConfigMap and to new "
+            "TaskManager pods at admission (flinkmemory.io/profile); running pods and the workloads' "
+            "templates are left alone. Auto: the recommendation from usage is applied to the ConfigMap "
+            "and the targets, within minProcess and maxProcess, at most once per minChangeInterval, only "
+            "when material. Initial and Auto need spec.recommendations. Unset: Apply."
         ),
     )
+
+    @model_validator(mode="after")
+    def _usage_modes_need_recommendations(self) -> FlinkTaskManagerMemorySpec:
+        if self.update_mode is not None and self.update_mode.follows_usage and self.recommendations is None:
+            raise ValueError(
+                f"spec.recommendations: updateMode {self.update_mode.value} applies recommendations from "
+                "usage and needs spec.recommendations.jobManager to read them"
+            )
+        return self
 
     @property
     def resolved_update_mode(self) -> UpdateMode:
@@ -766,6 +921,139 @@ class VersionChange(_Status):
     message: str = Field(description="The change in a sentence, as the FlinkVersionChanged Event says it.")
 
 
+MAX_USAGE_BUCKETS = 24
+"""Per-interval maxima kept over the window: the window's peaks survive a restart in a bounded status."""
+MAX_AUTO_HISTORY = 10
+
+
+class UsagePeaks(_Status):
+    """The largest value of each TaskManager memory metric, over all TaskManagers, in bytes."""
+
+    heap: int = Field(ge=0, description="Status.JVM.Memory.Heap.Used: JVM heap in use.")
+    metaspace: int = Field(ge=0, description="Status.JVM.Memory.Metaspace.Used: JVM metaspace in use.")
+    managed: int = Field(ge=0, description="Status.Flink.Memory.Managed.Used: managed memory in use.")
+    network: int = Field(ge=0, description="Status.Shuffle.Netty.UsedMemory: network buffers in use.")
+    direct: int = Field(
+        ge=0, description="Status.JVM.Memory.Direct.MemoryUsed: JVM direct buffers (network included)."
+    )
+
+
+class UsageBucket(_Status):
+    """The peaks of one interval of the window."""
+
+    start: KubeTime = Field(description="When the interval starts.")
+    samples: int = Field(ge=1, description="How many polls fell into it.")
+    peaks: UsagePeaks = Field(description="The peaks over the interval.")
+
+
+class UsagePoll(_Status):
+    """The last time the JobManager was asked, and what came back."""
+
+    time: KubeTime = Field(description="When.")
+    reason: str = Field(
+        description=(
+            "Sampled, JobManagerUnreachable, UnexpectedAnswer, MetricsMissing, MalformedMetrics, "
+            "NoTaskManagers or VersionMismatch."
+        )
+    )
+    message: str = Field(description="What happened, in a sentence.")
+    task_managers: int | None = Field(default=None, ge=0, description="TaskManagers registered.")
+    flink_version: str | None = Field(default=None, description="The JobManager's Flink version.")
+
+
+class UsageStatus(_Status):
+    """What the TaskManagers used over the window, kept across operator restarts."""
+
+    since: KubeTime | None = Field(default=None, description="The first sample still in the window.")
+    last_poll: UsagePoll | None = Field(default=None, description="The last poll.")
+    buckets: list[UsageBucket] = Field(
+        default_factory=list,
+        max_length=MAX_USAGE_BUCKETS,
+        description=f"Per-interval peaks over the window, oldest first, at most {MAX_USAGE_BUCKETS}.",
+    )
+    peaks: UsagePeaks | None = Field(default=None, description="The peaks over the whole window.")
+
+
+class RecommendedLayout(_Status):
+    """One recommended layout: the options to set and its total process memory."""
+
+    process: str = Field(description="Total process memory, as Flink prints sizes: 2.125gb.")
+    process_bytes: int = Field(ge=0, description="The same, in bytes.")
+    set_options: dict[str, str] = Field(
+        default_factory=dict, alias="set", description="The Flink options that give this layout."
+    )
+
+
+class ComponentMove(_Status):
+    """One component: what the layout in effect gives it, what the target gives it, and why."""
+
+    component: str = Field(description="As in breakdown: taskHeap, managed, ...")
+    current_bytes: int = Field(ge=0, description="In the layout in effect.")
+    target_bytes: int = Field(ge=0, description="In the target.")
+    observed_bytes: int | None = Field(default=None, ge=0, description="The observed peak it answers to.")
+    need_bytes: int | None = Field(default=None, ge=0, description="The observed peak plus the margin.")
+    why: str = Field(description="Why it moved (or did not), in a sentence.")
+
+
+class RecommendationStatus(_Status):
+    """A layout from observed usage, shown as VPA shows one: target, lower and upper bound."""
+
+    state: str = Field(
+        description=(
+            "Recommended, WindowTooShort (not observed long enough), NoUsage (no complete sample), "
+            "Unmeetable, or InvalidSpec."
+        )
+    )
+    message: str = Field(description="The recommendation, or why there is none, in a sentence.")
+    observed_since: KubeTime | None = Field(default=None, description="Usage observed since.")
+    target: RecommendedLayout | None = Field(
+        default=None,
+        description="Peaks plus the margin, within minProcess and maxProcess: what Auto and Initial apply.",
+    )
+    uncapped_target: RecommendedLayout | None = Field(
+        default=None, description="Peaks plus the margin, ignoring minProcess and maxProcess."
+    )
+    lower_bound: RecommendedLayout | None = Field(
+        default=None, description="The observed peaks with no margin: anything smaller misses a peak."
+    )
+    upper_bound: RecommendedLayout | None = Field(
+        default=None, description="The peaks plus twice the margin: anything larger is mostly unused."
+    )
+    components: list[ComponentMove] = Field(
+        default_factory=list, description="Each component, in effect against target, and why it moved."
+    )
+
+
+class AutoUpdate(_Status):
+    """A recommendation the operator applied by itself (updateMode Initial or Auto)."""
+
+    time: KubeTime = Field(description="When.")
+    reason: str = Field(description="Why, in a sentence.")
+    from_process_bytes: int | None = Field(default=None, ge=0, description="Total process memory before.")
+    process_bytes: int = Field(ge=0, description="Total process memory applied.")
+    set_options: dict[str, str] = Field(
+        default_factory=dict, alias="set", description="The Flink options applied over the spec's."
+    )
+    oom_kill_time: KubeTime | None = Field(
+        default=None,
+        description="The OOM kill (status.oomKills.lastTime) whose fix this change meets, kept as a floor.",
+    )
+
+
+class AutoUpdates(_Status):
+    """What updateMode Initial or Auto applied, and why the last recommendation was (not) applied."""
+
+    current: AutoUpdate | None = Field(default=None, description="The recommendation in effect.")
+    history: list[AutoUpdate] = Field(
+        default_factory=list,
+        max_length=MAX_AUTO_HISTORY,
+        description=f"Earlier automatic changes, newest first, at most {MAX_AUTO_HISTORY}.",
+    )
+    decision: str | None = Field(
+        default=None, description="Why the last recommendation was applied or held back."
+    )
+
+
 class FlinkTaskManagerMemoryStatus(_Status):
     """What the operator derived, wrote and found; written only by the operator."""
 
@@ -839,6 +1127,15 @@ class FlinkTaskManagerMemoryStatus(_Status):
             "What the last upgrade (or downgrade) of spec.flinkVersion on an otherwise unchanged spec "
             "changes in the layout, against the layout applied before it; kept until the next one."
         ),
+    )
+    usage: UsageStatus | None = Field(
+        default=None, description="What the TaskManagers used over the window (spec.recommendations)."
+    )
+    recommendation: RecommendationStatus | None = Field(
+        default=None, description="The layout the observed usage recommends (spec.recommendations)."
+    )
+    auto_updates: AutoUpdates | None = Field(
+        default=None, description="What updateMode Initial or Auto applied, and why."
     )
 
 

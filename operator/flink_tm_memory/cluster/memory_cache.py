@@ -5,8 +5,9 @@ cluster when it serves every namespace. A namespace given as a glob (``flink-*``
 own (it would take a cluster-wide list right the chart does not grant for a namespaced install): its
 resources are read from the API server when a pod asks for one, as any miss is.
 
-Only what the pod mutation reads is kept (``slim_memory``: kind, identity, generation, spec), so
-10 000 resources cost the cache a few MiB, not their whole bodies with status and managed fields.
+Only what the pod mutation reads is kept (``slim_memory``: kind, identity, generation, spec, and of
+the status only the options of the recommendation updateMode Initial or Auto applied), so 10 000
+resources cost the cache a few MiB, not their whole bodies with status and managed fields.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from flink_tm_memory.api.v1alpha1 import GROUP, PLURAL, VERSION
 from flink_tm_memory.cluster.client import ClusterClient, Json
 from flink_tm_memory.cluster.watch import ListWatch, WatchedCache
+from flink_tm_memory.render.recommendation import applied_options
 
 _GLOB = frozenset("*?[")
 
@@ -27,12 +29,17 @@ def slim_memory(body: Json) -> Json:
     metadata = body.get("metadata") or {}
     kept = {key: metadata[key] for key in ("name", "namespace", "uid", "generation") if key in metadata}
     spec = body.get("spec")
-    return {
+    slim: Json = {
         "apiVersion": body.get("apiVersion"),
         "kind": body.get("kind"),
         "metadata": kept,
         "spec": copy.deepcopy(spec) if isinstance(spec, dict) else {},
     }
+    status = body.get("status")
+    applied = applied_options(status if isinstance(status, dict) else None)
+    if applied is not None:  # new pods get the applied recommendation, as the ConfigMap holds it
+        slim["status"] = {"autoUpdates": {"current": {"set": applied}}}
+    return slim
 
 
 class MemoryCache:

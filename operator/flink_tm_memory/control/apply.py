@@ -74,16 +74,17 @@ def desired_config_map(memory: MemoryRef, plan: MemoryPlan) -> DesiredConfigMap:
 
 
 async def apply_plan(
-    client: ClusterClient, memory: MemoryRef, plan: MemoryPlan, generation: int
+    client: ClusterClient, memory: MemoryRef, plan: MemoryPlan, generation: int, *, targets: bool = True
 ) -> AppliedPlan:
-    """Writes the ConfigMap and the workloads of a valid plan, the layout of spec ``generation``."""
+    """Writes the ConfigMap and (unless ``targets`` is false) the workloads of a valid plan, the layout
+    of spec ``generation``. ``updateMode: Initial`` writes only the ConfigMap: new pods get the
+    layout at admission, running ones and the workloads' templates are left alone."""
     assert plan.spec is not None
     config_map = desired_config_map(memory, plan)
     config_map_outcome = await _apply_config_map(client, config_map)
-    targets = await asyncio.gather(
-        *(_apply_target(client, memory, target, plan) for target in plan.spec.targets.workloads)
-    )
-    return AppliedPlan(ApplyOutcome(generation, config_map_outcome, tuple(targets)), config_map)
+    workloads = plan.spec.targets.workloads if targets else []
+    outcomes = await asyncio.gather(*(_apply_target(client, memory, target, plan) for target in workloads))
+    return AppliedPlan(ApplyOutcome(generation, config_map_outcome, tuple(outcomes)), config_map)
 
 
 async def _apply_config_map(client: ClusterClient, desired: DesiredConfigMap) -> ConfigMapOutcome:

@@ -10,7 +10,11 @@ server per pod would be most of its latency (and load on the API server at every
 replica keeps the FlinkTaskManagerMemories of the served namespaces in a cache fed by a list+watch
 of its own (``cluster.memory_cache``; kopf runs only where reconciliation runs), so a pod is answered
 from memory. A miss (a namespace not watched, a resource created an instant ago) is read from the
-API server (absent: None), so the cache is never the authority on absence.
+API server (absent: None), so the cache is never the authority on absence. A resource in
+``updateMode`` Initial or Auto is always read afresh: its layout is the recommendation the usage loop
+records in the status just before the reconciler rolls the workload, and the pods of that rollout
+must not be admitted from a cache the status write has not reached yet (a read after the write sees
+it; a watch event may still be on its way).
 
 The operations ``pod_mutation`` emits are applied here, to a copy of the pod, before they are sent:
 one that would not apply (the API server would refuse the whole patch, and the pod with it) becomes a
@@ -33,6 +37,8 @@ from flink_tm_memory.render.pod_mutation import PROFILE_LABEL, Operation, pod_mu
 from flink_tm_memory.render.webhook_configurations import MUTATE_POD_PATH
 from flink_tm_memory.runtime.admission.review import AdmissionAnswer
 
+FOLLOW_USAGE = frozenset({"Initial", "Auto"})
+"""Update modes whose layout is in the status (the applied recommendation): always read afresh."""
 MUTATE_ID = MUTATE_POD_PATH
 """The webhook's URL path (``/mutate-pod``) on the admission server, and its label in the metrics."""
 PODS = ("", "pods")
@@ -79,7 +85,7 @@ class PodMutator:
 
     async def _memory(self, namespace: str, name: str) -> Json | None:
         cached = self._cache.get(namespace, name) if self._cache is not None else None
-        if cached is not None:
+        if cached is not None and (cached.get("spec") or {}).get("updateMode") not in FOLLOW_USAGE:
             return cached
         return await memory_api(self._client).read(namespace, name)
 

@@ -55,6 +55,7 @@ from flink_tm_memory.render.metadata import (
 )
 from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
+from flink_tm_memory.render.recommendation import effective_raw_spec
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
 from flink_tm_memory.render.version_change import render_version_change
 from flink_tm_memory.render.writes import MERGE_PATCH
@@ -95,6 +96,8 @@ class Reconciler:
         """Per resource, the generation the last drift check found not yet reconciled."""
         self._known: dict[Key, None] = {}
         """Every resource kopf's change handlers were given and not found gone since (in order)."""
+        self._recommending: dict[Key, None] = {}
+        """Those of them whose spec, as last reconciled, has ``spec.recommendations`` (the usage loop's)."""
 
     async def on_changed(
         self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, reason: str, retry: int, **_: Any
@@ -154,9 +157,14 @@ class Reconciler:
         """The resources to check for drift."""
         return list(self._known)
 
+    def recommending(self) -> list[Key]:
+        """The resources whose JobManagers the usage loop polls."""
+        return list(self._recommending)
+
     def forget(self, key: Key) -> None:
         """Drops what the operator remembers of a deleted resource."""
         self._known.pop(key, None)
+        self._recommending.pop(key, None)
         self._config_maps.forget(key)
         self._workloads.forget(key)
         self._locks.discard(key)
@@ -165,8 +173,13 @@ class Reconciler:
 
     async def _reconcile(self, body: Mapping[str, Any], logger: kopf.Logger, trigger: Trigger) -> Reconciled:
         memory = MemoryRef.from_body(body)
-        raw_spec: dict[str, Any] = dict(body.get("spec") or {})
+        if (body.get("spec") or {}).get("recommendations") is not None:
+            self._recommending[memory.key] = None
+        else:
+            self._recommending.pop(memory.key, None)
         previous: dict[str, Any] = dict(body.get("status") or {})
+        # Initial and Auto: the spec with the recommendation the usage loop applied (status.autoUpdates).
+        raw_spec: dict[str, Any] = dict(effective_raw_spec(body.get("spec") or {}, previous))
         annotations: Mapping[str, str] = (body.get("metadata") or {}).get("annotations") or {}
         done = await self._converge(memory, raw_spec, annotations)
         done = replace(
@@ -219,7 +232,13 @@ class Reconciler:
                 return Reconciliation(
                     memory.generation, current, kept, kept_generation, None, not_recorded=not_recorded
                 )
-        applied = await apply_plan(self._client, memory, effective, effective_generation)
+        applied = await apply_plan(
+            self._client,
+            memory,
+            effective,
+            effective_generation,
+            targets=current.update_mode is not UpdateMode.INITIAL,
+        )
         if applied.outcome.config_map.state is WriteState.DENIED:
             self._config_maps.forget(memory.key)  # another's (or not opted in): never repaired to this one
         else:

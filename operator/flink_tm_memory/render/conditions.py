@@ -113,7 +113,7 @@ def _ready(given: ConditionInput, config_valid: Verdict, applied: Verdict) -> Ve
     if config_valid.status is not ConditionStatus.TRUE:
         kept = (
             f" the ConfigMap and targets keep generation {given.applied_generation}."
-            if given.applied_generation is not None and given.update_mode is UpdateMode.APPLY
+            if given.applied_generation is not None and given.update_mode is not UpdateMode.OFF
             else ""
         )
         count = len(given.conflicts)

@@ -243,7 +243,10 @@ def _limit_conflicts(resolved: ResolvedSpec, layout: MemoryLayout | None) -> lis
 
 def _raw_update_mode(raw_spec: Mapping[str, Any]) -> UpdateMode:
     # An unreadable spec still says whether it may be written: Off must never write, even then.
-    return UpdateMode.OFF if raw_spec.get("updateMode") == UpdateMode.OFF.value else UpdateMode.APPLY
+    if raw_spec.get("updateMode") == UpdateMode.OFF.value:
+        return UpdateMode.OFF
+    # Initial writes no targets: an unreadable spec in Initial must not start writing them.
+    return UpdateMode.INITIAL if raw_spec.get("updateMode") == UpdateMode.INITIAL.value else UpdateMode.APPLY
 
 
 def _managed_memory_notes(

@@ -45,6 +45,7 @@ from typing import Any
 from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, PodResources, UpdateMode
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.pod_resources import container_resources, render_pod_resources, same_quantity
+from flink_tm_memory.render.recommendation import effective_raw_spec
 from flink_tm_memory.render.workloads import select_container
 from flink_tm_memory.render.writes import Refused
 
@@ -81,7 +82,10 @@ def pod_mutation(pod: Mapping[str, Any], resource: Mapping[str, Any] | None) -> 
     if resource is None:
         namespace = metadata.get("namespace") or "the pod's namespace"
         return _unchanged(f"{subject} (label {PROFILE_LABEL}) does not exist in {namespace}.")
-    plan = derive_memory_plan(_mapping(resource.get("spec")))
+    # Initial and Auto: new pods get the recommendation the operator applied (status.autoUpdates).
+    plan = derive_memory_plan(
+        effective_raw_spec(_mapping(resource.get("spec")), _mapping(resource.get("status")))
+    )
     if plan.update_mode is UpdateMode.OFF:
         return _unchanged(f"{subject} has updateMode Off: it recommends a layout but does not apply it.")
     if plan.layout is None or plan.resolved is None:

@@ -38,6 +38,8 @@ from flink_tm_memory.render.managed_memory import share_reason
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
 from flink_tm_memory.render.plan import MemoryPlan
 
+USAGE_FIELDS = ("usage", "recommendation", "autoUpdates")
+"""Status fields the usage loop writes; the reconciler's status carries them over untouched."""
 _STATUS_FIELDS = frozenset(
     field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items()
 )
@@ -78,7 +80,16 @@ def render_status(given: StatusInput) -> dict[str, Any]:
     )
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)
-    return status.to_manifest()
+    rendered = status.to_manifest()
+    # The usage loop's fields (control.usage): kept as they are while the spec asks for
+    # recommendations (or cannot be read: an edit in progress must not lose the window); dropped once
+    # it no longer does.
+    spec = given.current.spec
+    if spec is None or spec.recommendations is not None:
+        for name in USAGE_FIELDS:
+            if given.previous.get(name) is not None:
+                rendered[name] = given.previous[name]
+    return rendered
 
 
 def status_patch(previous: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,7 +110,7 @@ def _condition_input(given: StatusInput) -> ConditionInput:
         conflicts=given.current.conflicts,
         outcome=given.outcome,
         applied_generation=given.effective_generation
-        if given.current.update_mode is UpdateMode.APPLY
+        if given.current.update_mode is not UpdateMode.OFF
         else None,
         previous=given.previous.get("conditions") or [],
         now=given.now,

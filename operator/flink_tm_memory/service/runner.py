@@ -32,6 +32,7 @@ from flink_tm_memory.cluster.client import (
     load_configuration,
     read_credentials,
 )
+from flink_tm_memory.cluster.flink_rest import JOB_MANAGER_TIMEOUT, JobManagerClient
 from flink_tm_memory.cluster.objects import Lease
 from flink_tm_memory.control.admission import VALIDATE_ID
 from flink_tm_memory.control.drift import DriftLoop
@@ -41,6 +42,7 @@ from flink_tm_memory.control.new_workloads import NewWorkloads
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
+from flink_tm_memory.control.usage import UsageLoop
 from flink_tm_memory.handlers.registration import OPTIONAL_GROUPS, register_handlers
 from flink_tm_memory.runtime.certificate_metrics import CertificateExpiryCollector
 from flink_tm_memory.runtime.certificates import ServingCertificates, mounted_certificates
@@ -154,6 +156,13 @@ async def run_operator(
         workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
+    usage = UsageLoop(
+        client,
+        known=reconciler.recommending,
+        reconcile=reconciler.check_drift,
+        events=events,
+        job_managers=JobManagerClient(timeout=min(options.request_timeout, JOB_MANAGER_TIMEOUT)),
+    )
     registry = kopf.OperatorRegistry()
     register_handlers(
         registry,
@@ -169,7 +178,7 @@ async def run_operator(
 
     async def reconcile(kopf_stop: StopFlag | None) -> None:
         """kopf and the writers beside it, until kopf stops."""
-        async with _background(*events.senders()), _background(drift.run()):
+        async with _background(*events.senders()), _background(drift.run()), _background(usage.run()):
             await kopf.operator(
                 registry=registry,
                 settings=settings,

@@ -133,7 +133,7 @@ def test_limit_factors_are_numbers_of_at_least_one(schema: Schema) -> None:
 
 
 def test_enums_are_listed_for_the_api_server(schema: Schema) -> None:
-    assert at(schema, "spec.updateMode")["enum"] == ["Apply", "Off"]
+    assert at(schema, "spec.updateMode")["enum"] == ["Apply", "Off", "Initial", "Auto"]
     assert at(schema, "spec.targets.workloads.[].kind")["enum"] == [
         "Deployment",
         "StatefulSet",
@@ -180,10 +180,10 @@ def test_the_crd_names_scope_and_status_subresource() -> None:
     assert version["subresources"] == {"status": {}}
 
 
-def test_kubectl_get_shows_process_heap_managed_network_ready_and_age() -> None:
+def test_kubectl_get_shows_process_heap_managed_network_recommended_ready_and_age() -> None:
     [version] = render_crd()["spec"]["versions"]
     columns = [column["name"] for column in version["additionalPrinterColumns"] if "priority" not in column]
-    assert columns == ["Process", "Heap", "Managed", "Network", "Ready", "Age"]
+    assert columns == ["Process", "Heap", "Managed", "Network", "Recommended", "Ready", "Age"]
 
 
 @pytest.mark.parametrize(

@@ -267,3 +267,18 @@ def test_the_memory_cache_watches_each_plain_namespace_and_leaves_globs_to_the_f
     ]
     assert not some.synced
     assert "not listed yet" in some.describe()
+
+
+def test_the_cache_keeps_the_applied_recommendation_for_new_pods() -> None:
+    body = memory("a", "9")
+    body["status"] = {
+        "conditions": [],
+        "usage": {"buckets": []},
+        "autoUpdates": {
+            "current": {"time": "2026-12-07T00:00:00Z", "set": {"taskmanager.memory.process.size": "820m"}}
+        },
+    }
+    kept = slim_memory(body)
+    assert kept["status"] == {
+        "autoUpdates": {"current": {"set": {"taskmanager.memory.process.size": "820m"}}}
+    }

@@ -98,3 +98,20 @@ async def test_pods_without_the_label_and_operations_other_than_create_are_left_
         assert answer.patch == ()
         assert answer.warnings == ()
     assert client.reads == 0
+
+
+async def test_a_resource_following_usage_is_read_afresh_for_the_applied_recommendation() -> None:
+    stale = resource()
+    stale["spec"]["updateMode"] = "Auto"
+    stale["spec"]["recommendations"] = {"jobManager": {"url": "http://127.0.0.1:8081"}}
+    fresh = {
+        **stale,
+        "status": {"autoUpdates": {"current": {"set": {"taskmanager.memory.process.size": "1g"}}}},
+    }
+    client = Client(fresh)
+
+    answer = await PodMutator(client, Cache(stale))(request())  # type: ignore[arg-type]
+
+    assert client.reads == 1
+    patched = apply_operations(request()["object"], list(answer.patch))
+    assert patched["spec"]["containers"][0]["resources"]["limits"]["memory"] == "1Gi"

@@ -1,0 +1,185 @@
+"""Whether ``updateMode`` Initial or Auto applies a recommendation now, and the floors it must respect.
+
+The rules, in order (the first that holds back wins, and the status says which):
+
+1. Only Initial and Auto apply anything; only a target within ``minProcess``/``maxProcess``.
+2. Only from a fresh poll: while the JobManager cannot be read, the peaks may be stale.
+3. At most one change per ``minChangeInterval``.
+4. Only a material change: the layout in effect misses an observed peak plus the margin (a raise is
+   always material), or the process size moves by at least ``changeThreshold``.
+
+An OOM kill (``status.oomKills``, written by the OOMKilled attribution) adds floors, which the target
+meets because they are part of its needs:
+
+- within ``minChangeInterval`` after ``oomKills.lastTime`` nothing is lowered: every component's
+  floor is its size in the layout in effect;
+- when ``oomKills.fix`` is newer than the last automatic change, the layout its
+  ``flinkConfiguration`` gives (over the layout in effect) is a floor for every component; a change
+  made with that floor records the kill (``oomKillTime``), and the floor stays for later changes
+  until a newer kill brings a newer fix (else the next recommendation would undo the fix).
+
+``OomKills`` reads the raw status through a small accessor, so it works whether or not the status
+model knows the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from flink_tm_memory.api.durations import format_duration
+from flink_tm_memory.memory.layout import MemoryLayout
+from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.render.plan import derive_memory_plan
+from flink_tm_memory.render.recommendation import (
+    COMPONENTS,
+    UsageSettings,
+    applied_options,
+    effective_raw_spec,
+)
+
+_TIME = TypeAdapter(datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class OomKills:
+    """What the OOMKilled attribution recorded: when the last kill was, and the fix it proposes."""
+
+    last_time: datetime | None
+    fix_options: dict[str, str]
+
+    @classmethod
+    def read(cls, status: Mapping[str, Any] | None) -> OomKills:
+        raw = (status or {}).get("oomKills")
+        if not isinstance(raw, Mapping):
+            return cls(None, {})
+        try:
+            last = _TIME.validate_python(raw.get("lastTime")) if raw.get("lastTime") else None
+        except ValidationError:
+            last = None
+        fix = raw.get("fix") if isinstance(raw.get("fix"), Mapping) else {}
+        configuration = fix.get("flinkConfiguration") if isinstance(fix, Mapping) else None
+        options = (
+            {str(key): str(value) for key, value in configuration.items()}
+            if isinstance(configuration, Mapping)
+            else {}
+        )
+        return cls(last, options)
+
+
+@dataclass(frozen=True, slots=True)
+class Floors:
+    """Needs the target must meet beyond the observed ones, why, and the OOM kill whose fix they hold."""
+
+    needs: dict[str, int]
+    why: str
+    oom_kill_time: datetime | None = None
+
+
+def oom_floors(
+    raw_spec: Mapping[str, Any],
+    status: Mapping[str, Any] | None,
+    current: MemoryLayout,
+    settings: UsageSettings,
+    now: datetime,
+) -> Floors:
+    """The floors an OOM kill sets (none without one)."""
+    kills = OomKills.read(status)
+    if kills.last_time is None:
+        return Floors({}, "")
+    fix_time: datetime | None = None
+    needs: dict[str, int] = {}
+    reasons = []
+    last_change = _last_change(status)
+    carried = _current_field(status, "oomKillTime") == kills.last_time
+    if kills.fix_options and (last_change is None or kills.last_time > last_change or carried):
+        fixed = derive_memory_plan(_merged(effective_raw_spec(raw_spec, status), kills.fix_options))
+        if fixed.layout is not None:
+            needs = {name: size for name, size in fixed.layout.components().items() if name in COMPONENTS}
+            reasons.append(f"the OOM kill's fix at {kills.last_time:%Y-%m-%dT%H:%M:%SZ}")
+            fix_time = kills.last_time
+    if now - kills.last_time < timedelta(seconds=settings.min_change_interval):
+        for name, size in current.components().items():
+            if name in COMPONENTS:
+                needs[name] = max(needs.get(name, 0), size)
+        reasons.append(
+            f"nothing is lowered within {format_duration(settings.min_change_interval)} of the OOM kill at "
+            f"{kills.last_time:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    return Floors(needs, "; ".join(reasons), fix_time)
+
+
+def _merged(raw_spec: Mapping[str, Any], options: Mapping[str, str]) -> dict[str, Any]:
+    """The spec in effect with a fix's options set over its own."""
+    spec = dict(raw_spec)
+    spec["flinkConfiguration"] = {**(raw_spec.get("flinkConfiguration") or {}), **options}
+    if "taskmanager.memory.process.size" in options:
+        resources = dict(raw_spec.get("resources") or {})
+        resources.pop("memory", None)
+        spec["resources"] = resources
+    return spec
+
+
+def _last_change(status: Mapping[str, Any] | None) -> datetime | None:
+    return _current_field(status, "time")
+
+
+def _current_field(status: Mapping[str, Any] | None, name: str) -> datetime | None:
+    current = ((status or {}).get("autoUpdates") or {}).get("current") or {}
+    try:
+        return _TIME.validate_python(current[name]) if current.get(name) else None
+    except ValidationError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    apply: bool
+    reason: str
+
+
+def decide(
+    *,
+    target_options: Mapping[str, str] | None,
+    target: MemoryLayout | None,
+    needs: Mapping[str, int],
+    current: MemoryLayout,
+    status: Mapping[str, Any] | None,
+    settings: UsageSettings,
+    fresh: bool,
+    now: datetime,
+) -> Decision:
+    """Whether to apply ``target`` (over the layout ``current`` in effect) now, and why (not)."""
+    if target is None or target_options is None:
+        return Decision(False, "no target within minProcess and maxProcess to apply")
+    if applied_options(status) == dict(target_options):
+        return Decision(False, "the target is already in effect")
+    if not fresh:
+        return Decision(False, "held: the last poll of the JobManager failed, the peaks may be stale")
+    last = _last_change(status)
+    if last is not None and now - last < timedelta(seconds=settings.min_change_interval):
+        return Decision(
+            False,
+            f"held: the last automatic change was at {last:%Y-%m-%dT%H:%M:%SZ}, less than "
+            f"{format_duration(settings.min_change_interval)} ago",
+        )
+    components = current.components()
+    short = [name for name, need in needs.items() if components.get(name, 0) < need]
+    before, after = current.total_process_bytes, target.total_process_bytes
+    if short:
+        return Decision(True, f"{', '.join(short)} below the observed peak plus the margin")
+    change = Decimal(abs(after - before)) / Decimal(max(before, 1))
+    if change < settings.change_threshold:
+        return Decision(
+            False,
+            f"held: the process size would move by {change * 100:.1f}%, less than "
+            f"{(settings.change_threshold * 100).normalize():f}%",
+        )
+    word = "raised" if after > before else "lowered"
+    human = format_human(after).split(" (", 1)[0]
+    return Decision(True, f"process size {word} to {human} ({change * 100:.1f}%) to fit the observed peaks")

@@ -1,0 +1,228 @@
+"""One poll decided: the status, the Events, and Initial/Auto's automatic changes with their rules."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flink_tm_memory.memory.sizes import MIB
+from flink_tm_memory.render.plan import derive_memory_plan
+from flink_tm_memory.render.pod_mutation import pod_mutation
+from flink_tm_memory.render.recommendation import effective_raw_spec
+from flink_tm_memory.render.usage_step import Sample, UsageStep, job_manager_url, usage_step
+
+START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+PROCESS = "taskmanager.memory.process.size"
+PEAKS = {"heap": 500 * MIB, "metaspace": 80 * MIB, "managed": 200 * MIB, "network": 8 * MIB, "direct": 0}
+
+
+def body_of(mode: str = "Auto", process: str = "4g", **recommendations: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "flinkmemory.io/v1alpha1",
+        "kind": "FlinkTaskManagerMemory",
+        "metadata": {"name": "job", "namespace": "flink", "generation": 1, "uid": "u"},
+        "spec": {
+            "flinkVersion": "2.2",
+            "flinkConfiguration": {PROCESS: process},
+            "updateMode": mode,
+            "recommendations": {
+                "jobManager": {"service": "job-rest"},
+                "window": "1h",
+                "minObservation": "10m",
+                "minChangeInterval": "30m",
+                **recommendations,
+            },
+        },
+        "status": {},
+    }
+
+
+def sampled(peaks: dict[str, int] | None = None, version: str = "2.2.1") -> Sample:
+    return Sample("Sampled", "1 TaskManager sampled", dict(peaks or PEAKS), 1, version)
+
+
+def poll(body: dict[str, Any], sample: Sample, at: datetime) -> UsageStep:
+    """One step, its patch merged into ``body``'s status as the API server would."""
+    step = usage_step(body, sample, at)
+    for key, value in step.patch.items():
+        if value is None:
+            body["status"].pop(key, None)
+        else:
+            body["status"][key] = copy.deepcopy(value)
+    return step
+
+
+def observed(body: dict[str, Any], minutes: int = 11) -> UsageStep:
+    poll(body, sampled(), START)
+    return poll(body, sampled(), START + timedelta(minutes=minutes))
+
+
+def test_the_job_manager_is_found_by_url_or_service() -> None:
+    assert job_manager_url({"recommendations": {"jobManager": {"url": "http://a:1/"}}}, "ns") == "http://a:1/"
+    assert job_manager_url(body_of()["spec"], "flink") == "http://job-rest.flink.svc:8081"
+
+
+def test_auto_applies_a_material_recommendation_once_observed_long_enough() -> None:
+    body = body_of()
+    first = poll(body, sampled(), START)
+    assert body["status"]["recommendation"]["state"] == "WindowTooShort"
+    assert not first.reconcile
+    assert "autoUpdates" in body["status"]  # the decision is said even when nothing is applied
+    step = poll(body, sampled(), START + timedelta(minutes=11))
+    recommendation = body["status"]["recommendation"]
+    assert recommendation["state"] == "Recommended"
+    assert step.reconcile
+    current = body["status"]["autoUpdates"]["current"]
+    assert current["set"] == recommendation["target"]["set"]
+    assert current["fromProcessBytes"] == 4 << 30
+    assert [event.reason for event in step.events] == ["Recommended", "AutoUpdated"]
+    # the reconciler derives the spec with it: the layout in effect is the target
+    layout = derive_memory_plan(effective_raw_spec(body["spec"], body["status"])).layout
+    assert layout is not None
+    assert layout.total_process_bytes == recommendation["target"]["processBytes"]
+    # the next poll changes nothing and says nothing
+    again = poll(body, sampled(), START + timedelta(minutes=12))
+    assert not again.reconcile
+    assert again.events == []
+    assert body["status"]["autoUpdates"]["decision"] == "the target is already in effect"
+
+
+def test_at_most_one_change_per_interval_and_only_material_ones() -> None:
+    body = body_of()
+    observed(body)
+    applied = body["status"]["autoUpdates"]["current"]
+    bigger = {**PEAKS, "heap": 2000 * MIB}
+    held = poll(body, sampled(bigger), START + timedelta(minutes=20))
+    assert not held.reconcile
+    assert body["status"]["autoUpdates"]["current"] == applied
+    assert "less than 30m ago" in body["status"]["autoUpdates"]["decision"]
+    later = poll(body, sampled(bigger), START + timedelta(minutes=45))
+    assert later.reconcile
+    assert body["status"]["autoUpdates"]["history"] == [applied]
+    assert (
+        "taskHeap below the observed peak plus the margin"
+        in body["status"]["autoUpdates"]["current"]["reason"]
+    )
+
+
+def test_a_small_move_is_not_material() -> None:
+    body = body_of(changeThreshold="90%")
+    step = observed(body)
+    assert not step.reconcile
+    assert "less than 90%" in body["status"]["autoUpdates"]["decision"]
+
+
+def test_never_lower_right_after_an_oom_kill_and_the_fix_is_a_floor() -> None:
+    body = body_of()
+    body["status"]["oomKills"] = {
+        "count": 1,
+        "lastTime": (START + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fix": {
+            "flinkConfiguration": {
+                "taskmanager.memory.jvm-overhead.min": "700m",
+                "taskmanager.memory.jvm-overhead.max": "700m",
+            }
+        },
+    }
+    observed(body)
+    target = body["status"]["recommendation"]["target"]
+    current = derive_memory_plan(body["spec"]).layout
+    assert current is not None
+    moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
+    for name, size in current.components().items():
+        if name in moves:
+            assert moves[name]["targetBytes"] >= size, name
+    assert moves["jvmOverhead"]["targetBytes"] >= 700 * MIB
+    assert "OOM kill" in moves["jvmOverhead"]["why"]
+    assert target["processBytes"] >= 4 << 30
+    # once the interval has passed, lowering is allowed again, but the fix still holds as a floor
+    poll(body, sampled(), START + timedelta(minutes=50))
+    moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
+    assert moves["jvmOverhead"]["targetBytes"] >= 700 * MIB
+
+
+def test_a_job_manager_of_another_release_is_not_sampled() -> None:
+    body = body_of()
+    step = poll(body, sampled(version="1.20.5"), START)
+    poll_status = body["status"]["usage"]["lastPoll"]
+    assert poll_status["reason"] == "VersionMismatch"
+    assert "runs Flink 1.20, not 2.2" in poll_status["message"]
+    assert body["status"]["usage"].get("buckets", []) == []
+    assert [event.reason for event in step.events] == ["VersionMismatch"]
+    assert not step.sampled
+
+
+def test_missing_metrics_are_said_and_nothing_is_guessed() -> None:
+    body = body_of()
+    step = poll(
+        body, Sample("MetricsMissing", "the JobManager reports no Status.JVM.Memory.Heap.Used"), START
+    )
+    assert body["status"]["usage"]["lastPoll"]["reason"] == "MetricsMissing"
+    assert body["status"]["recommendation"]["state"] == "NoUsage"
+    assert not step.reconcile
+    # a Warning once per new reason, not on every poll
+    again = poll(body, Sample("MetricsMissing", "still"), START + timedelta(minutes=1))
+    assert again.events == []
+
+
+def test_stale_peaks_are_not_applied() -> None:
+    body = body_of()
+    poll(body, sampled(), START)
+    step = poll(body, Sample("JobManagerUnreachable", "GET x: refused"), START + timedelta(minutes=11))
+    assert body["status"]["recommendation"]["state"] == "Recommended"
+    assert not step.reconcile
+    assert "last poll of the JobManager failed" in body["status"]["autoUpdates"]["decision"]
+
+
+def test_apply_and_off_recommend_but_change_nothing() -> None:
+    for mode in ("Apply", "Off"):
+        body = body_of(mode)
+        step = observed(body)
+        assert body["status"]["recommendation"]["state"] == "Recommended"
+        assert "autoUpdates" not in body["status"]
+        assert not step.reconcile
+
+
+def test_the_history_is_bounded() -> None:
+    body = body_of(minChangeInterval="0s", changeThreshold="0%")
+    poll(body, sampled(), START)
+    at = START + timedelta(minutes=11)
+    for index in range(14):
+        at += timedelta(minutes=1)
+        poll(body, sampled({**PEAKS, "heap": (500 + 100 * index) * MIB}), at)
+    assert len(body["status"]["autoUpdates"]["history"]) == 10
+
+
+def test_initial_gives_new_pods_the_recommendation() -> None:
+    body = body_of("Initial")
+    observed(body)
+    target = body["status"]["recommendation"]["target"]
+    pod = {
+        "metadata": {"name": "tm-1", "namespace": "flink", "labels": {"flinkmemory.io/profile": "job"}},
+        "spec": {"containers": [{"name": "taskmanager", "image": "flink"}]},
+    }
+    mutation = pod_mutation(pod, body)
+    resources = next(op for op in mutation.patch if op["path"].endswith("/resources"))
+    assert resources["value"]["requests"]["memory"] == f"{target['processBytes'] // MIB}Mi"
+
+
+def test_a_resource_without_recommendations_gets_no_usage_status() -> None:
+    body = body_of()
+    del body["spec"]["recommendations"]
+    body["spec"]["updateMode"] = "Apply"
+    assert usage_step(body, sampled(), START).patch == {}
+
+
+def test_a_steady_poll_writes_nothing_until_the_refresh_is_due() -> None:
+    body = body_of("Off")
+    observed(body)
+    quiet = usage_step(body, sampled(), START + timedelta(minutes=12))
+    assert quiet.patch == {}
+    assert quiet.sampled
+    higher = usage_step(body, sampled({**PEAKS, "heap": 900 * MIB}), START + timedelta(minutes=12))
+    assert set(higher.patch) >= {"usage", "recommendation"}  # a new peak is written at once
+    failing = usage_step(body, Sample("JobManagerUnreachable", "refused"), START + timedelta(minutes=12))
+    assert "usage" in failing.patch  # so is a new outcome
+    refreshed = usage_step(body, sampled(), START + timedelta(minutes=17))
+    assert "usage" in refreshed.patch  # and the status is refreshed every five minutes
