@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,9 @@ METRICS = {HEAP: "heap", METASPACE: "metaspace", MANAGED: "managed", NETWORK: "n
 """Flink's metric name, and the peak it gives (``UsagePeaks``)."""
 JOB_MANAGER_TIMEOUT = 10.0
 """Seconds for one request: a JobManager answers these in milliseconds; a silent one must not hold a slot."""
+_VERSION = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){1,3}([-.+][A-Za-z0-9]{1,16}){0,3}")
+"""A Flink release as /config names it (2.2.1, 1.20-SNAPSHOT): the only text of the answer kept, so a
+URL pointing elsewhere cannot carry anything else into the status."""
 MAX_ANSWER_BYTES = 1 << 20
 """A JobManager's answers here are a few KiB; more is not a JobManager."""
 MAX_METRIC_BYTES = 1 << 50
@@ -81,7 +85,9 @@ class JobManagerClient:
         try:
             config = await self._get(f"{base}/config")
             raw_version = config.get("flink-version") if isinstance(config, dict) else None
-            version = raw_version if isinstance(raw_version, str) and raw_version else None
+            version = (
+                raw_version if isinstance(raw_version, str) and _VERSION.fullmatch(raw_version) else None
+            )
             overview = await self._get(f"{base}/taskmanagers")
             managers = overview.get("taskmanagers") if isinstance(overview, dict) else None
             if not isinstance(managers, list):

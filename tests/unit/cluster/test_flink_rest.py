@@ -140,3 +140,18 @@ async def test_an_answer_that_is_not_json() -> None:
         sample = await sample_of(job_manager)
     assert sample.reason == "UnexpectedAnswer"
     assert "not JSON" in sample.message
+
+
+@pytest.mark.parametrize("version", ["<html>" + "x" * 5000, "2.2.1; rm -rf /", "", "secret-token-abc"])
+async def test_only_a_version_shaped_text_of_the_answer_reaches_the_sample(version: str) -> None:
+    async with FakeJobManager(version=version) as job_manager:
+        sample = await sample_of(job_manager)
+    assert sample.ok
+    assert sample.flink_version is None
+
+
+@pytest.mark.parametrize("version", ["1.17.2", "1.20-SNAPSHOT", "2.0.0-rc1"])
+async def test_a_release_name_is_kept(version: str) -> None:
+    async with FakeJobManager(version=version) as job_manager:
+        sample = await sample_of(job_manager)
+    assert sample.flink_version == version
