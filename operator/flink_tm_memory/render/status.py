@@ -36,8 +36,11 @@ from flink_tm_memory.render.conditions import ConditionInput, render_conditions
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
 from flink_tm_memory.render.plan import MemoryPlan
 
-_STATUS_FIELDS = frozenset(
-    field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items()
+OWN_WRITERS = frozenset({"oomKills"})
+"""Status fields another part of the operator writes (the pod watch, ``control.oom``): never dropped here."""
+_STATUS_FIELDS = (
+    frozenset(field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items())
+    - OWN_WRITERS
 )
 
 

@@ -159,6 +159,8 @@ class OperatorOptions:
     """Watch the workload kinds, so a target created after its resource is sized at once."""
     workload_selector: str | None = None
     """A label selector the API server applies to the workload watch (``None``: every workload)."""
+    oom_watch: bool = True
+    """Watch the TaskManager pods for OOM kills (``control.oom``): status.oomKills, Events, metrics."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

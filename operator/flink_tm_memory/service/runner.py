@@ -4,9 +4,10 @@
 loop (against an emulated API server), so the tested operator is the shipped one.
 
 Without leader election kopf (reconciliation, the ConfigMap repair watch, kopf's Events) and its
-companions (the drift loop, the Event senders) start at once: the process assumes it is the only
-writer (development, tests). With ``options.leader_election`` every replica serves health and
-metrics (and admission, which needs no leadership), but the writers run only inside
+companions (the drift loop, the Event senders, the pod watch for OOM kills) start at once: the
+process assumes it is the only writer (development, tests). With ``options.leader_election`` every
+replica serves health and metrics (and admission, which needs no leadership), but the writers run
+only inside
 ``LeaderElector.lead``: while this replica holds the Lease. A graceful stop ends kopf first and then
 releases the Lease; a lost Lease cancels kopf at once and raises ``LeadershipLostError``.
 """
@@ -38,6 +39,7 @@ from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID
 from flink_tm_memory.control.new_workloads import NewWorkloads
+from flink_tm_memory.control.oom import OomWatch
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
@@ -156,6 +158,18 @@ async def run_operator(
         workloads=workloads,
     )
     drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
+    oom = (
+        OomWatch(
+            client,
+            namespaces=options.namespaces,
+            workloads=workloads,
+            locks=locks,
+            events=events,
+            metrics=metrics,
+        )
+        if options.oom_watch
+        else None
+    )
     registry = kopf.OperatorRegistry()
     register_handlers(
         registry,
@@ -171,7 +185,8 @@ async def run_operator(
 
     async def reconcile(kopf_stop: StopFlag | None) -> None:
         """kopf and the writers beside it, until kopf stops."""
-        async with _background(*events.senders()), _background(drift.run()):
+        oom_works = oom.works() if oom is not None else []
+        async with _background(*events.senders()), _background(drift.run()), _background(*oom_works):
             await kopf.operator(
                 registry=registry,
                 settings=settings,
