@@ -81,6 +81,9 @@ class OomWatch:
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[list[OomSighting], PodOwner]] = asyncio.Queue(CAPACITY)
         self._handled: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()
+        self._unclaimed: OrderedDict[tuple[str, str], tuple[list[OomSighting], PodOwner]] = OrderedDict()
+        """Pods with OOM kills no resource was known to target yet (e.g. listed before kopf resumed)."""
+        workloads.listeners.append(self._targeted)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
         plain = [namespace for namespace in namespaces if not _GLOB & set(namespace)]
@@ -117,10 +120,24 @@ class OomWatch:
         except asyncio.QueueFull:
             self.dropped += 1
 
+    def _targeted(self, workloads: frozenset[tuple[WorkloadKind, str, str]]) -> None:
+        """A resource now targets ``workloads``: its pods' OOM kills seen before are handled now."""
+        for pod, (sightings, owner) in list(self._unclaimed.items()):
+            if any((kind, pod[0], name) in workloads for kind, name in owner.workloads):
+                del self._unclaimed[pod]
+                self._enqueue(sightings, owner)
+
     async def _record_loop(self) -> None:
         while True:
             sightings, owner = await self._queue.get()
             resources = self._resources(sightings[0].namespace, owner)
+            if not resources:
+                pod = (sightings[0].namespace, sightings[0].uid)
+                self._unclaimed[pod] = (sightings, owner)
+                self._unclaimed.move_to_end(pod)
+                while len(self._unclaimed) > CAPACITY:
+                    self._unclaimed.popitem(last=False)
+                continue
             for sighting in sightings:
                 if sighting.key() in self._handled:
                     continue

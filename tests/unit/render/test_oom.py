@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,10 +31,9 @@ def facts(limit: str | None = "4Gi", request: str | None = "4Gi", **more: Any) -
 def status_of(spec: dict[str, Any]) -> dict[str, Any]:
     """The status the operator writes for ``spec`` (its layout and pod resources)."""
     plan = derive_memory_plan(spec)
-    assert plan.layout is not None and plan.resolved is not None
+    assert plan.layout is not None
+    assert plan.resolved is not None
     resources = render_pod_resources(plan.layout, plan.resolved.memory_limit_factor, 1.0)
-    from datetime import UTC, datetime
-
     return render_status(
         StatusInput(
             generation=1,
@@ -173,7 +173,8 @@ def test_resources_memory_is_changed_as_a_quantity() -> None:
     spec = {"resources": {"memory": "4Gi"}}
     found = attribute(spec, status_of(spec), ran_facts(spec), restart_count=0, kills_of_pod=1)
     fix = found.fixes[0]
-    assert fix.resources is not None and fix.resources.memory == "4199Mi"
+    assert fix.resources is not None
+    assert fix.resources.memory == "4199Mi"
     assert "spec.resources.memory from 4Gi to 4199Mi" in fix.summary
     assert "spec.resources.memory" in fix.fields
 
@@ -199,7 +200,8 @@ def test_the_step_is_read_from_the_spec() -> None:
     large = {"flinkConfiguration": {PROCESS: "4g"}, "oomKills": {"step": 1}}
     fix_small = attribute(small, status_of(small), ran_facts(small), restart_count=0, kills_of_pod=1).fixes[0]
     fix_large = attribute(large, status_of(large), ran_facts(large), restart_count=0, kills_of_pod=1).fixes[0]
-    assert fix_small.budget_bytes is not None and fix_large.budget_bytes is not None
+    assert fix_small.budget_bytes is not None
+    assert fix_large.budget_bytes is not None
     assert fix_small.budget_bytes < fix_large.budget_bytes
 
 
@@ -234,18 +236,21 @@ def test_every_fix_is_accepted_by_the_engine_and_gives_the_room(
     found = attribute(spec, status_of(spec), ran_facts(spec), restart_count=1, kills_of_pod=1)
     assert found.fixes, found.evidence
     before_plan = derive_memory_plan(spec)
-    assert before_plan.layout is not None and before_plan.resolved is not None
+    assert before_plan.layout is not None
+    assert before_plan.resolved is not None
     room = room_wanted(found.budget_bytes, step)
     for fix in found.fixes:
         resources = fix.resources.to_manifest() if fix.resources is not None else {}
         after_plan = derive_memory_plan(applied_fix(spec, fix.flink_configuration, resources))
         assert after_plan.layout is not None, (fix.summary, after_plan.conflicts)
         assert not after_plan.conflicts
-        assert fix.budget_bytes is not None and fix.budget_bytes - found.budget_bytes >= room
+        assert fix.budget_bytes is not None
+        assert fix.budget_bytes - found.budget_bytes >= room
         assert fix.budget_bytes - found.budget_bytes >= step * found.budget_bytes
     overhead_fix = found.fixes[0]
     after = derive_memory_plan(applied_fix(spec, overhead_fix.flink_configuration, {})).layout
-    assert after is not None and "JVM overhead" in overhead_fix.summary
+    assert after is not None
+    assert "JVM overhead" in overhead_fix.summary
     layout = before_plan.layout
     assert after.jvm_heap_bytes == layout.jvm_heap_bytes
     assert after.managed_bytes == layout.managed_bytes

@@ -133,7 +133,8 @@ def test_malformed_pods_never_raise(value: Any) -> None:
 def test_unreadable_fields_are_dropped_not_fatal(status: dict[str, Any]) -> None:
     pod = {"metadata": {"namespace": "ns", "name": "p", "uid": "u"}, "status": status}
     (seen,) = oom_sightings(pod)
-    assert seen.termination.restart_count == 0 and seen.termination.finished_at is None
+    assert seen.termination.restart_count == 0
+    assert seen.termination.finished_at is None
 
 
 def attribution() -> Attribution:
@@ -144,7 +145,8 @@ def test_the_status_deduplicates_across_restarts_of_the_operator() -> None:
     seen = oom_sightings(oom_pod(state="state", restarts=0))[0]
     status = next_oom_status(None, seen, attribution())
     stored = read_oom_status(status.to_manifest())
-    assert stored is not None and stored.count == 1
+    assert stored is not None
+    assert stored.count == 1
     assert stored.last_time == datetime(2026, 12, 7, 20, tzinfo=UTC)
     assert already_recorded(stored, oom_sightings(oom_pod(state="lastState", restarts=1))[0])
     another = oom_sightings(oom_pod(restarts=2, finished="2026-12-07T20:05:00Z", cid="containerd://b"))[0]
@@ -160,7 +162,9 @@ def test_only_the_last_incidents_are_kept_and_older_ones_stay_recorded() -> None
     ]
     for seen in sightings:
         status = next_oom_status(status, seen, attribution())
-    assert status is not None and status.count == 8 and len(status.incidents) == 5
+    assert status is not None
+    assert status.count == 8
+    assert len(status.incidents) == 5
     stored = read_oom_status(status.to_manifest())
     assert all(already_recorded(stored, seen) for seen in sightings)
 
@@ -174,4 +178,6 @@ def test_the_event_names_the_budget_and_the_pod() -> None:
     seen = oom_sightings(oom_pod())[0]
     event = oom_event(seen, next_oom_status(None, seen, attribution()))
     assert (event.type, event.reason) == ("Warning", "OOMKilled")
-    assert "tm-7d9f-abcde" in event.message and "JVM overhead" in event.message and "4Gi" in event.message
+    assert "tm-7d9f-abcde" in event.message
+    assert "JVM overhead" in event.message
+    assert "4Gi" in event.message
