@@ -111,7 +111,8 @@ def specs(version: str) -> list[tuple[str, Case]]:
 def ran_layout(spec: Case) -> tuple[ContainerFacts, dict[str, Any]]:
     """What a pod that ran the operator's layout carries, and the status it was written with."""
     plan = derive_memory_plan(spec)
-    assert plan.layout is not None and plan.resolved is not None, plan.conflicts
+    assert plan.layout is not None, plan.conflicts
+    assert plan.resolved is not None
     pod = render_pod_resources(plan.layout, plan.resolved.memory_limit_factor, plan.resolved.cpu_limit_factor)
     status = {"podResources": pod.to_manifest(), "dynamicConfigs": plan.layout.dynamic_configs()}
     return ContainerFacts(pod.limits.memory, pod.requests.memory, None, ()), status
