@@ -167,7 +167,7 @@ def ask(oracle: Path, version: str, cases: list[Case]) -> list[Case]:
 
 
 def _answer(answer: Case) -> Case:
-    kept = {key: answer[key] for key in ("ok", "bytes") if key in answer}
+    kept: Case = {key: answer[key] for key in ("ok", "bytes") if key in answer}
     if not answer.get("ok"):
         kept["message"] = (answer.get("error") or {}).get("message")
     return kept
