@@ -179,7 +179,10 @@ class OomWatch:
             previous = read_oom_status(status.get("oomKills"))
             if already_recorded(previous, sighting):
                 return True
-            attribution = attribute(
+            # About 10 ms of derivations (the fixes' search): in a worker thread, so the event loop
+            # (reconciliations, the other watches) is held at most a GIL switch interval at a time.
+            attribution = await asyncio.to_thread(
+                attribute,
                 spec,
                 status,
                 sighting.facts,
