@@ -27,6 +27,7 @@ from tests.integration.kubectl import (
     eventually,
     ready,
     sample,
+    stays,
 )
 from tests.integration.test_targets import TASKMANAGER
 from tests.integration.webhooks import free_port
@@ -234,3 +235,30 @@ async def test_a_sidecar_killed_for_memory_is_not_the_task_managers(
     )
     assert kills["count"] == 1
     assert kills["lastPod"] == POD
+
+
+async def test_an_incident_from_before_the_operator_started_is_recorded_once(
+    start_operator: StartOperator, kubectl: Kubectl
+) -> None:
+    # Everything exists before the operator starts: its pod list may come before the resource is
+    # reconciled (and indexed), so the sighting waits for the resource to target the Deployment.
+    await kubectl.create(MEMORIES, sample("deployment-target"))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
+    await kubectl.create(
+        PODS, taskmanager_pod(resources={"limits": {"memory": "4Gi"}, "requests": {"memory": "4Gi"}})
+    )
+    await kubectl.patch(PODS, POD, oom_status(1, "2026-12-07T20:00:00Z", "containerd://one"))
+    await start_operator(drift_interval=HOUR)
+    kills = await eventually(
+        lambda: kubectl.status("deployment-target").get("oomKills"),
+        10.0,
+        what="the earlier OOM kill recorded",
+    )
+    assert kills["count"] == 1
+    assert kills["lastPod"] == POD
+    await eventually(lambda: oom_events(kubectl, "deployment-target"), what="its Event")
+    await stays(lambda: len(oom_events(kubectl, "deployment-target")) == 1, 1.0, what="one Event")
+    assert kubectl.status("deployment-target")["oomKills"]["count"] == 1
