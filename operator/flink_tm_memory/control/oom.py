@@ -87,15 +87,13 @@ class OomWatch:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
         plain = [namespace for namespace in namespaces if not _GLOB & set(namespace)]
-        paths = (
+        self._paths = (
             [(None, "/api/v1/pods")]
             if not namespaces
             else [(ns, f"/api/v1/namespaces/{ns}/pods") for ns in dict.fromkeys(plain)]
         )
-        self.watches = [
-            ListWatch(client, path, _PodSink(self._offer), namespace=ns, **watch_options)
-            for ns, path in paths
-        ]
+        self._watch_options = watch_options
+        self.watches: list[ListWatch] = []
 
     def works(self) -> list[Coroutine[Any, Any, None]]:
         """The watches and the recording loop, to run as tasks for as long as this replica leads.
@@ -103,6 +101,11 @@ class OomWatch:
         Called on the event loop the works will run on.
         """
         self._loop = asyncio.get_running_loop()
+        # Fresh watches for every term of leadership: a cancelled ListWatch stays cancelled.
+        self.watches = [
+            ListWatch(self._client, path, _PodSink(self._offer), namespace=ns, **self._watch_options)
+            for ns, path in self._paths
+        ]
         return [self._record_loop(), *(watch.run() for watch in self.watches)]
 
     def _offer(self, sightings: list[OomSighting], owner: PodOwner) -> None:
