@@ -366,11 +366,17 @@ def test_a_task_manager_using_native_memory_beyond_its_limit_is_oom_killed(
     # The operator attributes it: the hashmap backend keeps no state natively and the limit is the
     # process size, so the budget that ran out is the JVM overhead, as the status's breakdown sizes it.
     killed = {pod["metadata"]["name"] for pod in pods.pods(f"app={name}-taskmanager")}
-    kills = eventually(
-        lambda: (pods.get("ftmm", name) or {}).get("status", {}).get("oomKills"),
-        timeout=READY_TIMEOUT,
-        what=f"status.oomKills of {name}",
-    )
+    try:
+        kills = eventually(
+            lambda: (pods.get("ftmm", name) or {}).get("status", {}).get("oomKills"),
+            timeout=READY_TIMEOUT,
+            what=f"status.oomKills of {name}",
+        )
+    except AssertionError as error:
+        logs = pods.cluster.control_plane.kubectl(
+            "-n", SYSTEM, "logs", f"deployment/{RELEASE}", "--tail=60", check=False
+        )
+        raise AssertionError(f"{error}; the operator's last lines:\n{logs.stdout}{logs.stderr}") from None
     assert kills["count"] >= 1
     assert kills["lastPod"] in killed
     assert kills["lastContainer"] == "taskmanager"

@@ -56,6 +56,7 @@ from flink_tm_memory.api.v1alpha1 import (
     Resources,
 )
 from flink_tm_memory.memory import options as opt
+from flink_tm_memory.memory.failures import JavaError
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human, parse_memory_size
 from flink_tm_memory.memory.weights_parsing import ManagedMemoryUseCase
@@ -515,7 +516,7 @@ def _option_bytes(value: str) -> int | float | str:
     """A pinned value compared by meaning (``1024m`` is ``1g``, ``2.0`` cores is ``2``); else as text."""
     try:
         return parse_memory_size(value)
-    except ValueError:
+    except (JavaError, ValueError):  # not a size (cores, slots, any text): compared as a number or text
         pass
     try:
         return float(value)

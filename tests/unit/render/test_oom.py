@@ -59,7 +59,13 @@ def ran_facts(spec: dict[str, Any]) -> ContainerFacts:
         )
     )
     assert status["podResources"]
-    return facts(limit=amounts["limits"]["memory"], request=amounts["requests"]["memory"])
+    layout = derive_memory_plan(spec).layout
+    assert layout is not None
+    # As the mutating webhook writes them: every pinned option, one `key: value` line each.
+    properties = "\n".join(f"{key}: {value}" for key, value in layout.pinned_options().items())
+    return facts(
+        limit=amounts["limits"]["memory"], request=amounts["requests"]["memory"], flink_properties=properties
+    )
 
 
 def test_hashmap_budget_is_the_jvm_overhead_and_the_fix_pins_it_keeping_every_cap() -> None:
@@ -131,6 +137,24 @@ def test_a_pod_that_did_not_run_the_layout_gets_no_fix() -> None:
     assert any("did not run the layout" in line and "3Gi" in line for line in found.evidence)
 
 
+def test_pinned_options_that_are_not_sizes_are_compared_as_numbers() -> None:
+    spec = {
+        "flinkConfiguration": {
+            PROCESS: "1g",
+            "taskmanager.cpu.cores": 0.25,
+            "taskmanager.numberOfTaskSlots": 2,
+        }
+    }
+    ran = ran_facts(spec)
+    webhook = "taskmanager.cpu.cores: 0.25\ntaskmanager.numberOfTaskSlots: 2"
+    same = facts(limit=ran.limit, request=ran.request, flink_properties=webhook)
+    assert attribute(spec, status_of(spec), same, restart_count=0, kills_of_pod=1).ran_derived_layout is True
+    other = facts(limit=ran.limit, request=ran.request, flink_properties="taskmanager.cpu.cores: 0.5")
+    assert (
+        attribute(spec, status_of(spec), other, restart_count=0, kills_of_pod=1).ran_derived_layout is False
+    )
+
+
 def test_a_pinned_option_that_differs_means_another_layout() -> None:
     spec = {"flinkConfiguration": {PROCESS: "4g"}}
     ran = ran_facts(spec)
@@ -142,6 +166,7 @@ def test_a_pinned_option_that_differs_means_another_layout() -> None:
     same = facts(
         limit=ran.limit,
         request=ran.request,
+        flink_properties="taskmanager.cpu.cores: 1.0\nenv.java.opts.taskmanager: -Xss1m\nnot a line",
         arguments=["-Dtaskmanager.memory.jvm-metaspace.size=256m", "-D", "taskmanager.numberOfTaskSlots=1"],
     )
     assert attribute(spec, status_of(spec), same, restart_count=0, kills_of_pod=1).ran_derived_layout is True
