@@ -38,7 +38,7 @@ from flink_tm_memory.cluster.watch import ListWatch
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.state import Key, KeyedLocks, WatchedWorkloads
 from flink_tm_memory.render.metadata import MemoryRef
-from flink_tm_memory.render.oom import attribute
+from flink_tm_memory.render.oom import attribute, unattributed
 from flink_tm_memory.render.oom_pods import OomSighting, PodOwner, oom_sightings, pod_owner
 from flink_tm_memory.render.oom_status import (
     already_recorded,
@@ -184,14 +184,18 @@ class OomWatch:
                 return True
             # About 10 ms of derivations (the fixes' search): in a worker thread, so the event loop
             # (reconciliations, the other watches) is held at most a GIL switch interval at a time.
-            attribution = await asyncio.to_thread(
-                attribute,
-                spec,
-                status,
-                sighting.facts,
-                restart_count=sighting.termination.restart_count,
-                kills_of_pod=kills_of_pod(previous, sighting),
-            )
+            try:
+                attribution = await asyncio.to_thread(
+                    attribute,
+                    spec,
+                    status,
+                    sighting.facts,
+                    restart_count=sighting.termination.restart_count,
+                    kills_of_pod=kills_of_pod(previous, sighting),
+                )
+            except Exception as error:  # a bug must not lose the incident: it is recorded unattributed
+                logger.exception(f"Attributing an OOM kill of pod {sighting.pod} failed")
+                attribution = unattributed(f"{type(error).__name__}: {error}")
             recorded = next_oom_status(previous, sighting, attribution)
             try:
                 await memory_api(self._client).patch_status(*key, {"oomKills": recorded.to_manifest()})

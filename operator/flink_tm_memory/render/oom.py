@@ -99,6 +99,14 @@ class Attribution:
     fixes: list[OomFix]
 
 
+UNATTRIBUTED = "memory outside the JVM's caps"
+
+
+def unattributed(why: str) -> Attribution:
+    """What is recorded when the attribution itself failed: the incident, without a budget or a fix."""
+    return Attribution(UNATTRIBUTED, 0, [f"the attribution failed ({why[:512]}): no budget or fix"], None, [])
+
+
 def native_managed_consumers(plan: MemoryPlan) -> list[str]:
     """The consumers that allocate their managed memory natively and may outgrow it, by display name."""
     if plan.split is None:

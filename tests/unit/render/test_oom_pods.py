@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flink_tm_memory.api.workloads import WorkloadKind
-from flink_tm_memory.render.oom import Attribution
+from flink_tm_memory.render.oom import Attribution, unattributed
 from flink_tm_memory.render.oom_pods import oom_sightings, oom_terminations, pod_owner
 from flink_tm_memory.render.oom_status import already_recorded, next_oom_status, oom_event, read_oom_status
 
@@ -181,3 +181,14 @@ def test_the_event_names_the_budget_and_the_pod() -> None:
     assert "tm-7d9f-abcde" in event.message
     assert "JVM overhead" in event.message
     assert "4Gi" in event.message
+
+
+def test_an_incident_whose_attribution_failed_is_still_recorded() -> None:
+    seen = oom_sightings(oom_pod())[0]
+    status = next_oom_status(None, seen, unattributed("KeyError: 'x'"))
+    stored = read_oom_status(status.to_manifest())
+    assert stored is not None
+    assert stored.count == 1
+    assert stored.budget == "memory outside the JVM's caps"
+    assert stored.fix is None
+    assert "KeyError" in stored.evidence[0]
