@@ -17,7 +17,9 @@ TaskManager:
 
 Last, a TaskManager whose process uses native memory beyond what its limit leaves (a Java agent that
 allocates outside the heap, direct and metaspace caps, as a native library or a leaking RocksDB
-would) is OOMKilled by the kernel under the kubelet's limit, and the pod's status says so.
+would) is OOMKilled by the kernel under the kubelet's limit, and the pod's status says so; the
+operator records it in ``status.oomKills``, attributed to the JVM overhead (the budget outside the
+JVM's caps), with an engine-checked fix, and posts a Warning Event per incident.
 """
 
 from __future__ import annotations
@@ -360,6 +362,51 @@ def test_a_task_manager_using_native_memory_beyond_its_limit_is_oom_killed(
     found = eventually(oom_killed, timeout=READY_TIMEOUT, what=f"an OOMKilled TaskManager of {name}")
     assert found["terminated"]["exitCode"] == 137
     assert _cgroup_memory_limit_of_pod(found["pod"]) == _quantity_bytes(resources["limits"]["memory"])
+
+    # The operator attributes it: the hashmap backend keeps no state natively and the limit is the
+    # process size, so the budget that ran out is the JVM overhead, as the status's breakdown sizes it.
+    killed = {pod["metadata"]["name"] for pod in pods.pods(f"app={name}-taskmanager")}
+    try:
+        kills = eventually(
+            lambda: (pods.get("ftmm", name) or {}).get("status", {}).get("oomKills"),
+            timeout=READY_TIMEOUT,
+            what=f"status.oomKills of {name}",
+        )
+    except AssertionError as error:
+        logs = pods.cluster.control_plane.kubectl(
+            "-n", SYSTEM, "logs", f"deployment/{RELEASE}", "--tail=60", check=False
+        )
+        raise AssertionError(f"{error}; the operator's last lines:\n{logs.stdout}{logs.stderr}") from None
+    assert kills["count"] >= 1
+    assert kills["lastPod"] in killed
+    assert kills["lastContainer"] == "taskmanager"
+    assert _quantity_bytes(kills["containerLimit"]) == _quantity_bytes(resources["limits"]["memory"])
+    assert kills["budget"] == "JVM overhead"
+    assert kills["budgetBytes"] == status["breakdown"]["jvmOverhead"]["bytes"]
+    assert kills["ranDerivedLayout"] is True, kills["evidence"]
+    fix = kills["fix"]
+    assert (
+        fix["flinkConfiguration"]["taskmanager.memory.jvm-overhead.min"]
+        == (fix["flinkConfiguration"]["taskmanager.memory.jvm-overhead.max"])
+    )
+    assert fix["budgetBytes"] >= kills["budgetBytes"] * 1.25
+    events = eventually(lambda: _oom_events(pods, name), timeout=60, what=f"an OOMKilled Event about {name}")
+    count = ((pods.get("ftmm", name) or {}).get("status", {}).get("oomKills") or {})["count"]
+    assert len(events) <= count  # one per incident, never more (read before the count)
+    assert all(event["type"] == "Warning" for event in events)
+    assert all("JVM overhead" in event["message"] for event in events)
+    assert any(any(pod in event["message"] for pod in killed) for event in events)
+
+
+def _oom_events(pods: Pods, name: str) -> list[Json]:
+    listed = json.loads(pods.kubectl("get", "events", "-o", "json").stdout)["items"]
+    return [
+        event
+        for event in listed
+        if event.get("reason") == "OOMKilled"
+        and event.get("involvedObject", {}).get("kind") == "FlinkTaskManagerMemory"
+        and event.get("involvedObject", {}).get("name") == name
+    ]
 
 
 def _cgroup_memory_limit_of_pod(pod: Json) -> int:

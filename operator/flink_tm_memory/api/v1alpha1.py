@@ -540,6 +540,27 @@ class Recommendations(_Spec):
         return self
 
 
+OOM_STEP_DEFAULT = 0.25
+"""The room an OOMKilled fix adds to the budget that ran out, as a fraction of that budget: +25 %."""
+OomStep = Annotated[float, Strict(), Field(gt=0, le=4, allow_inf_nan=False)]
+
+
+class OomKillsSpec(_Spec):
+    """How the operator answers a TaskManager container the kernel killed for memory (OOMKilled)."""
+
+    step: OomStep | None = Field(
+        default=None,
+        description=(
+            "How much room the proposed fix adds to the memory budget that ran out, as a fraction of "
+            "that budget: 0.25 is +25 %. More than 0, at most 4. Unset: 0.25."
+        ),
+    )
+
+    @property
+    def resolved_step(self) -> float:
+        return self.step if self.step is not None else OOM_STEP_DEFAULT
+
+
 class FlinkTaskManagerMemorySpec(_Spec):
     """What the user wants: a Flink configuration, a container size, and where to write the results."""
 
@@ -581,6 +602,13 @@ class FlinkTaskManagerMemorySpec(_Spec):
     targets: Targets = Field(
         default_factory=Targets,
         description="The ConfigMap and the workloads the results are written to.",
+    )
+    oom_kills: OomKillsSpec = Field(
+        default_factory=OomKillsSpec,
+        description=(
+            "How TaskManager containers killed for memory (OOMKilled) are answered: the room the "
+            "fix in status.oomKills adds to the budget that ran out."
+        ),
     )
     explain: bool | None = Field(
         default=None,
@@ -891,6 +919,88 @@ class Applied(_Status):
     )
 
 
+class OomFix(_Status):
+    """The smallest Flink-valid change giving the budget that ran out more room, checked by the engine."""
+
+    flink_configuration: dict[str, str] = Field(
+        default_factory=dict,
+        description="Flink options to set on top of spec.flinkConfiguration, in Flink's syntax.",
+    )
+    resources: Resources | None = Field(
+        default=None,
+        description="Container changes, in the shape of spec.resources (only the fields that change).",
+    )
+    fields: list[str] = Field(default_factory=list, description="The spec fields the change is made in.")
+    summary: str = Field(description="The change in one line, in the spec's terms.")
+    budget_bytes: int | None = Field(
+        default=None, ge=0, description="The budget's size in bytes after the change."
+    )
+
+
+class OomIncident(_Status):
+    """One OOM kill of a TaskManager container."""
+
+    pod: str = Field(description="The pod's name.")
+    uid: str = Field(description="The pod's UID.")
+    container: str = Field(description="The container the kernel killed.")
+    restart_count: int = Field(ge=0, description="The container's restartCount when it was seen.")
+    time: KubeTime | None = Field(
+        default=None, description="When it was killed (terminated.finishedAt), if the kubelet said."
+    )
+    container_id: str | None = Field(
+        default=None,
+        description="The terminated container's ID (terminated.containerID), if the kubelet said.",
+    )
+
+
+OOM_INCIDENTS_KEPT = 5
+"""Incidents kept in status.oomKills.incidents, newest last."""
+
+
+class OomKillsStatus(_Status):
+    """TaskManager containers killed for memory (OOMKilled), and which of Flink's budgets ran out."""
+
+    count: int = Field(ge=0, description="Incidents seen for this resource, ever.")
+    last_time: KubeTime | None = Field(
+        default=None, description="When the last one was killed (terminated.finishedAt)."
+    )
+    last_pod: str = Field(description="The pod of the last incident.")
+    last_container: str = Field(description="The container of the last incident.")
+    container_limit: str | None = Field(
+        default=None, description="The memory limit it ran with, as a Kubernetes quantity; absent if none."
+    )
+    budget: str = Field(
+        description=(
+            "The budget that ran out: memory outside the JVM's caps (heap, direct, metaspace), i.e. "
+            "'JVM overhead', or 'JVM overhead + managed (RocksDB)' when the state backend lives in "
+            "managed memory."
+        )
+    )
+    budget_bytes: int = Field(ge=0, description="The budget's size in bytes, as the pod ran it.")
+    budget_human: str = Field(description="The same, as Flink prints sizes.")
+    ran_derived_layout: bool | None = Field(
+        default=None,
+        description=(
+            "Whether the pod ran the layout in status.breakdown (its resources and pinned options); "
+            "false: it is not this layout that failed, and no fix is proposed."
+        ),
+    )
+    evidence: list[str] = Field(default_factory=list, description="What the attribution rests on.")
+    fix: OomFix | None = Field(
+        default=None,
+        description="The smallest Flink-valid change giving the budget room; absent if none is proposed.",
+    )
+    alternatives: list[OomFix] = Field(
+        default_factory=list,
+        description="Other changes that give the budget as much room, each engine-checked.",
+    )
+    incidents: list[OomIncident] = Field(
+        default_factory=list,
+        max_length=OOM_INCIDENTS_KEPT,
+        description=f"The last {OOM_INCIDENTS_KEPT} incidents, oldest first.",
+    )
+
+
 class VersionComponentChange(_Status):
     """One component whose size a change of Flink release moves."""
 
@@ -1120,6 +1230,14 @@ class FlinkTaskManagerMemoryStatus(_Status):
     )
     applied: Applied | None = Field(
         default=None, description="What was last written, and from which generation."
+    )
+    oom_kills: OomKillsStatus | None = Field(
+        default=None,
+        description=(
+            "TaskManager containers of the targets (and of pods sized through the profile label) killed "
+            "for memory: how often, the last one, which budget ran out and the fix. Written by the "
+            "operator's pod watch, kept by reconciliation."
+        ),
     )
     last_version_change: VersionChange | None = Field(
         default=None,

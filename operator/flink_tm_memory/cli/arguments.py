@@ -348,6 +348,12 @@ def _add_run(commands: argparse._SubParsersAction[_Parser]) -> None:
         "resource is sized by the next drift check",
     )
     run.add_argument(
+        "--no-oom-watch",
+        dest="oom_watch",
+        action="store_false",
+        help="do not watch pods for OOM-killed TaskManagers (no status.oomKills, Events or metric)",
+    )
+    run.add_argument(
         "--workload-selector",
         metavar="SELECTOR",
         help="label selector for the workload watch, applied by the API server (e.g. "

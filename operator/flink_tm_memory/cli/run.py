@@ -43,6 +43,7 @@ def operator_options(arguments: argparse.Namespace) -> OperatorOptions:
         per_resource_metrics=arguments.per_resource_metrics,
         leader_election=leader_election_options(arguments),
         workload_watch=arguments.workload_watch,
+        oom_watch=arguments.oom_watch,
         workload_selector=arguments.workload_selector or None,
         reconcile_nice=arguments.reconcile_nice,
         log_format=arguments.log_format,

@@ -30,7 +30,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from urllib3 import BaseHTTPResponse
@@ -53,6 +53,19 @@ _PIECE = 64 << 10
 
 class WatchGoneError(Exception):
     """The watch's ``resourceVersion`` is too old (410 Gone): list again."""
+
+
+class WatchSink(Protocol):
+    """What a ``ListWatch`` feeds: a list's whole collection, then each object put or removed.
+
+    ``put`` and ``remove`` are called from the watch's worker thread, ``replace`` from the event loop.
+    """
+
+    def replace(self, namespace: str | None, items: Iterable[Json]) -> None: ...
+
+    def put(self, obj: Json) -> None: ...
+
+    def remove(self, obj: Json) -> None: ...
 
 
 class WatchedCache:
@@ -110,7 +123,7 @@ class ListWatch:
         self,
         client: ClusterClient,
         path: str,
-        cache: WatchedCache,
+        cache: WatchSink,
         *,
         namespace: str | None = None,
         watch_timeout: int = WATCH_TIMEOUT,

@@ -13,7 +13,7 @@ created after its resource is sized as soon as it appears (``control.new_workloa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -90,6 +90,8 @@ class WatchedWorkloads:
     def __init__(self) -> None:
         self._by_memory: dict[Key, frozenset[WorkloadKey]] = {}
         self._by_workload: dict[WorkloadKey, set[Key]] = {}
+        self.listeners: list[Callable[[frozenset[WorkloadKey]], None]] = []
+        """Called with the workloads a resource newly targets (the OOM watch's pods waiting for them)."""
 
     def watch(self, memory: Key, workloads: Iterable[tuple[WorkloadKind, str]]) -> None:
         """Records the workloads ``memory`` targets (in its own namespace), replacing its earlier ones."""
@@ -102,6 +104,8 @@ class WatchedWorkloads:
         self._by_memory[memory] = wanted
         for workload in wanted:
             self._by_workload.setdefault(workload, set()).add(memory)
+        for listener in self.listeners:
+            listener(wanted)
 
     def forget(self, memory: Key) -> None:
         for workload in self._by_memory.pop(memory, frozenset()):

@@ -25,7 +25,7 @@ model knows the field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -52,6 +52,8 @@ class OomKills:
 
     last_time: datetime | None
     fix_options: dict[str, str]
+    fix_resources: dict[str, Any] = field(default_factory=dict)
+    """The fix's container changes (``spec.resources`` fields), when the spec sizes through them."""
 
     @classmethod
     def read(cls, status: Mapping[str, Any] | None) -> OomKills:
@@ -69,7 +71,8 @@ class OomKills:
             if isinstance(configuration, Mapping)
             else {}
         )
-        return cls(last, options)
+        resources = fix.get("resources") if isinstance(fix, Mapping) else None
+        return cls(last, options, dict(resources) if isinstance(resources, Mapping) else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,10 @@ def oom_floors(
     reasons = []
     last_change = _last_change(status)
     carried = _current_field(status, "oomKillTime") == kills.last_time
-    if kills.fix_options and (last_change is None or kills.last_time > last_change or carried):
-        fixed = derive_memory_plan(_merged(effective_raw_spec(raw_spec, status), kills.fix_options))
+    has_fix = bool(kills.fix_options or kills.fix_resources)
+    if has_fix and (last_change is None or kills.last_time > last_change or carried):
+        merged = _merged(effective_raw_spec(raw_spec, status), kills.fix_options, kills.fix_resources)
+        fixed = derive_memory_plan(merged)
         if fixed.layout is not None:
             needs = {name: size for name, size in fixed.layout.components().items() if name in COMPONENTS}
             reasons.append(f"the OOM kill's fix at {kills.last_time:%Y-%m-%dT%H:%M:%SZ}")
@@ -114,14 +119,20 @@ def oom_floors(
     return Floors(needs, "; ".join(reasons), fix_time)
 
 
-def _merged(raw_spec: Mapping[str, Any], options: Mapping[str, str]) -> dict[str, Any]:
-    """The spec in effect with a fix's options set over its own."""
+def _merged(
+    raw_spec: Mapping[str, Any], options: Mapping[str, str], resources: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The spec in effect with a fix's options (and container changes) set over its own."""
     spec = dict(raw_spec)
-    spec["flinkConfiguration"] = {**(raw_spec.get("flinkConfiguration") or {}), **options}
+    configuration = {**(raw_spec.get("flinkConfiguration") or {}), **options}
+    if "memory" in (resources or {}):  # the fix's container memory is its process size
+        configuration.pop("taskmanager.memory.process.size", None)
+    spec["flinkConfiguration"] = configuration
+    merged_resources = {**(raw_spec.get("resources") or {}), **(resources or {})}
     if "taskmanager.memory.process.size" in options:
-        resources = dict(raw_spec.get("resources") or {})
-        resources.pop("memory", None)
-        spec["resources"] = resources
+        merged_resources.pop("memory", None)
+    if merged_resources or "resources" in raw_spec:
+        spec["resources"] = merged_resources
     return spec
 
 

@@ -40,8 +40,11 @@ from flink_tm_memory.render.plan import MemoryPlan
 
 USAGE_FIELDS = ("usage", "recommendation", "autoUpdates")
 """Status fields the usage loop writes; the reconciler's status carries them over untouched."""
-_STATUS_FIELDS = frozenset(
-    field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items()
+OWN_WRITERS = frozenset({"oomKills"})
+"""Status fields another part of the operator writes (the pod watch, ``control.oom``): never dropped here."""
+_STATUS_FIELDS = (
+    frozenset(field.alias or name for name, field in FlinkTaskManagerMemoryStatus.model_fields.items())
+    - OWN_WRITERS
 )
 
 

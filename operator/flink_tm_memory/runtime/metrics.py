@@ -33,6 +33,7 @@ written only from the main loop.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -214,6 +215,23 @@ class OperatorMetrics:
             self._webhooks = WebhookMetrics(self.registry, webhooks)
         else:  # the admission process's, read from its files at each scrape
             MultiProcessCollector(self.registry, path=str(webhook_metrics_dir))  # type: ignore[no-untyped-call]
+        self._per_resource = per_resource
+        self._oom_kills = Counter(
+            f"{PREFIX}_oom_kills",
+            "TaskManager containers killed for memory (OOMKilled), each incident once, by the budget that ran out.",
+            ["budget"],
+            registry=self.registry,
+        )
+        self._resource_oom_kills = (
+            Counter(
+                f"{PREFIX}_resource_oom_kills",
+                "TaskManager containers killed for memory (OOMKilled), each incident once, by resource.",
+                ["namespace", "name"],
+                registry=self.registry,
+            )
+            if per_resource
+            else None
+        )
         self._state = _StateCollector(self._resources, contact, per_resource=per_resource)
         self.registry.register(self._state)
         if runtime_collectors:
@@ -253,6 +271,15 @@ class OperatorMetrics:
     def forget(self, key: Key) -> None:
         """Drops a deleted resource's series."""
         self._resources.pop(key, None)
+        if self._resource_oom_kills is not None:
+            with contextlib.suppress(KeyError):
+                self._resource_oom_kills.remove(*key)
+
+    def oom_killed(self, memory: Key, budget: str) -> None:
+        """Counts one OOM kill of a TaskManager container of ``memory`` (``budget``: a closed set of names)."""
+        self._oom_kills.labels(budget).inc()
+        if self._resource_oom_kills is not None:
+            self._resource_oom_kills.labels(*memory).inc()
 
     # ------------------------------------------------------------------------------- webhooks
 

@@ -166,6 +166,8 @@ class OperatorOptions:
     """How the admission process writes its log lines (``runtime.log_format``), as the command line says."""
     verbose: bool = False
     """The admission process logs DEBUG lines too."""
+    oom_watch: bool = True
+    """Watch the TaskManager pods for OOM kills (``control.oom``): status.oomKills, Events, metrics."""
 
     def retry_delay_after(self, retries: int) -> float:
         """The delay before retry number ``retries + 1``: ``retry_delay``, doubled per retry, capped."""

@@ -4,9 +4,10 @@
 loop (against an emulated API server), so the tested operator is the shipped one.
 
 Without leader election kopf (reconciliation, the ConfigMap repair watch, kopf's Events) and its
-companions (the drift loop, the Event senders) start at once: the process assumes it is the only
-writer (development, tests). With ``options.leader_election`` every replica serves health and
-metrics (and admission, which needs no leadership), but the writers run only inside
+companions (the drift loop, the Event senders, the pod watch for OOM kills) start at once: the
+process assumes it is the only writer (development, tests). With ``options.leader_election`` every
+replica serves health and metrics (and admission, which needs no leadership), but the writers run
+only inside
 ``LeaderElector.lead``: while this replica holds the Lease. A graceful stop ends kopf first and then
 releases the Lease; a lost Lease cancels kopf at once and raises ``LeadershipLostError``.
 """
@@ -39,6 +40,7 @@ from flink_tm_memory.control.drift import DriftLoop
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.mutation import MUTATE_ID
 from flink_tm_memory.control.new_workloads import NewWorkloads
+from flink_tm_memory.control.oom import OomWatch
 from flink_tm_memory.control.reconcile import Reconciler
 from flink_tm_memory.control.repair import ConfigMapRepairer
 from flink_tm_memory.control.state import KeyedLocks, WatchedConfigMaps, WatchedWorkloads
@@ -155,13 +157,14 @@ async def run_operator(
         events=events,
         workloads=workloads,
     )
-    drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
-    usage = UsageLoop(
+    writers = _leader_writers(
         client,
-        known=reconciler.recommending,
-        reconcile=reconciler.check_drift,
+        options,
+        reconciler=reconciler,
         events=events,
-        job_managers=JobManagerClient(timeout=min(options.request_timeout, JOB_MANAGER_TIMEOUT)),
+        workloads=workloads,
+        locks=locks,
+        metrics=metrics,
     )
     registry = kopf.OperatorRegistry()
     register_handlers(
@@ -178,7 +181,7 @@ async def run_operator(
 
     async def reconcile(kopf_stop: StopFlag | None) -> None:
         """kopf and the writers beside it, until kopf stops."""
-        async with _background(*events.senders()), _background(drift.run()), _background(usage.run()):
+        async with _background(*events.senders()), _background(*writers()):
             await kopf.operator(
                 registry=registry,
                 settings=settings,
@@ -207,6 +210,47 @@ async def run_operator(
         client.close()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _leader_writers(
+    client: ClusterClient,
+    options: OperatorOptions,
+    *,
+    reconciler: Reconciler,
+    events: EventPoster,
+    workloads: WatchedWorkloads,
+    locks: KeyedLocks,
+    metrics: OperatorMetrics,
+) -> Callable[[], list[Coroutine[Any, Any, None]]]:
+    """What runs beside kopf while this replica leads: the drift loop, the usage polls, the OOM watch.
+
+    A function, because each term of leadership needs fresh coroutines (and fresh watches).
+    """
+    drift = DriftLoop(options, known=reconciler.known, check=reconciler.check_drift)
+    usage = UsageLoop(
+        client,
+        known=reconciler.recommending,
+        reconcile=reconciler.check_drift,
+        events=events,
+        job_managers=JobManagerClient(timeout=min(options.request_timeout, JOB_MANAGER_TIMEOUT)),
+    )
+    oom = (
+        OomWatch(
+            client,
+            namespaces=options.namespaces,
+            workloads=workloads,
+            locks=locks,
+            events=events,
+            metrics=metrics,
+        )
+        if options.oom_watch
+        else None
+    )
+
+    def works() -> list[Coroutine[Any, Any, None]]:
+        return [drift.run(), usage.run(), *(oom.works() if oom is not None else [])]
+
+    return works
 
 
 @contextlib.asynccontextmanager

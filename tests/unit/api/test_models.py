@@ -69,6 +69,7 @@ def test_an_empty_spec_is_valid_and_leaves_everything_unset() -> None:
         "consumers": {},
         "sizing": {"needs": {}},
         "targets": {"configMap": {}, "workloads": []},
+        "oomKills": {},
     }
 
 

@@ -226,3 +226,30 @@ def test_a_steady_poll_writes_nothing_until_the_refresh_is_due() -> None:
     assert "usage" in failing.patch  # so is a new outcome
     refreshed = usage_step(body, sampled(), START + timedelta(minutes=17))
     assert "usage" in refreshed.patch  # and the status is refreshed every five minutes
+
+
+def test_an_oom_fix_sized_through_spec_resources_keeps_its_container_change_as_a_floor() -> None:
+    body = body_of()
+    body["spec"]["flinkConfiguration"] = {}
+    body["spec"]["resources"] = {"memory": "4Gi"}
+    before = derive_memory_plan(body["spec"]).layout
+    assert before is not None
+    raised = before.jvm_overhead_bytes + 512 * MIB
+    fix = {
+        "flinkConfiguration": {
+            "taskmanager.memory.jvm-overhead.min": f"{raised}b",
+            "taskmanager.memory.jvm-overhead.max": f"{raised}b",
+        },
+        "resources": {"memory": f"{(4 << 30) + 512 * MIB}"},
+    }
+    fixed = derive_memory_plan(
+        {**body["spec"], "resources": fix["resources"], "flinkConfiguration": fix["flinkConfiguration"]}
+    ).layout
+    assert fixed is not None
+    assert fixed.task_heap_bytes == before.task_heap_bytes  # the fix gives the overhead room, heap kept
+    body["status"]["oomKills"] = {"count": 1, "lastTime": START.strftime("%Y-%m-%dT%H:%M:%SZ"), "fix": fix}
+    observed(body)
+    poll(body, sampled(), START + timedelta(minutes=50))  # past the interval: only the fix's floor holds
+    moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
+    assert moves["jvmOverhead"]["targetBytes"] >= raised
+    assert moves["taskHeap"]["targetBytes"] >= fixed.task_heap_bytes

@@ -287,7 +287,7 @@ def test_every_metric_is_prefixed_documented_and_named_by_the_conventions() -> N
     metrics.reconciled(ORDERS, Trigger.CREATED, CONFLICTING, None)
     metrics.webhook_answered("mutate-pod", WebhookOutcome.ALLOWED, 0.001)
     families = list(metrics.registry.collect())
-    assert len(families) == 13
+    assert len(families) == 15
     for family in families:
         assert family.name.startswith(f"{P}_"), family.name
         assert family.documentation, family.name
@@ -308,3 +308,21 @@ def test_two_operators_in_one_process_never_share_a_counter() -> None:
     first.reconciled(ORDERS, Trigger.CREATED, VALID, outcome(WriteState.CREATED))
     assert value(first, f"{P}_reconciliations_total", trigger="created", result="applied") == 1
     assert value(second, f"{P}_reconciliations_total", trigger="created", result="applied") is None
+
+
+def test_oom_kills_are_counted_by_budget_and_optionally_by_resource() -> None:
+    metrics = quiet_metrics()
+    metrics.oom_killed(("flink", "orders"), "JVM overhead")
+    metrics.oom_killed(("flink", "orders"), "JVM overhead + managed (RocksDB)")
+    metrics.oom_killed(("flink", "payments"), "JVM overhead")
+    assert value(metrics, f"{P}_oom_kills_total", budget="JVM overhead") == 2
+    assert value(metrics, f"{P}_oom_kills_total", budget="JVM overhead + managed (RocksDB)") == 1
+    assert value(metrics, f"{P}_resource_oom_kills_total", namespace="flink", name="orders") == 2
+    metrics.forget(("flink", "orders"))
+    assert value(metrics, f"{P}_resource_oom_kills_total", namespace="flink", name="orders") is None
+    assert value(metrics, f"{P}_oom_kills_total", budget="JVM overhead") == 2  # no name: kept
+
+    unnamed = quiet_metrics(per_resource=False)
+    unnamed.oom_killed(("flink", "orders"), "JVM overhead")
+    assert value(unnamed, f"{P}_oom_kills_total", budget="JVM overhead") == 1
+    assert not any(name.startswith(f"{P}_resource_oom_kills") for name, _ in samples(unnamed))
