@@ -228,6 +228,11 @@ def _size_layout(
         opt.NETWORK_MIN.key: format_size(network),
         opt.NETWORK_MAX.key: format_size(network),
     }
+    if "jvmOverhead" in wanted:
+        # Only a floor asks for overhead (an OOM kill's fix; it has no metric): pinned to it, as the fix
+        # pins it, rather than reached through the overhead fraction by a process size many times larger.
+        overhead = format_size(wanted["jvmOverhead"])
+        pins |= {opt.OVERHEAD_MIN.key: overhead, opt.OVERHEAD_MAX.key: overhead}
     base = derive_memory_plan(with_options(raw_spec, pins))
     if base.resolved is None:
         raise NotSizedError("the spec cannot be read")

@@ -249,6 +249,9 @@ def test_an_oom_fix_sized_through_spec_resources_keeps_its_container_change_as_a
     assert fixed.task_heap_bytes == before.task_heap_bytes  # the fix gives the overhead room, heap kept
     body["status"]["oomKills"] = {"count": 1, "lastTime": START.strftime("%Y-%m-%dT%H:%M:%SZ"), "fix": fix}
     observed(body)
+    # within the interval nothing is lowered and the fix holds: its layout exactly, overhead pinned as it
+    # pins it (not a process size many times larger that reaches the overhead through its fraction)
+    assert body["status"]["autoUpdates"]["current"]["processBytes"] == fixed.total_process_bytes
     poll(body, sampled(), START + timedelta(minutes=50))  # past the interval: only the fix's floor holds
     moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
     assert moves["jvmOverhead"]["targetBytes"] >= raised
