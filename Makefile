@@ -48,8 +48,8 @@ types: $(STAMP) ## mypy --strict
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) ## unit, property, conformance, integration, reliability and meta tests (no Go needed)
-	$(BIN)/pytest -q --ignore=tests/e2e -m "not helm"
+unit: $(STAMP) ## unit, property, conformance, integration, reliability and meta tests (no Go needed); branch coverage of memory/ and api/ >= 98 %
+	$(BIN)/pytest -q --ignore=tests/e2e -m "not helm" --cov --cov-report=term
 
 chart: $(STAMP) tools ## The chart rendered by real Helm: schemas, RBAC coverage, hygiene, install.yaml (builds Helm)
 	$(BIN)/pytest -q --ignore=tests/e2e -m helm
