@@ -31,7 +31,10 @@ and why the operator needs it:
     from an older ``resourceVersion`` gets that 410 at once, as after etcd's compaction: the client
     must list again.
 12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
-    uid (background cascading deletion), so an owned ConfigMap goes with its resource.
+    uid (background cascading deletion), so an owned ConfigMap goes with its resource; and an object
+    written with owner references of which none names a live object is deleted at once, as the
+    garbage collector deletes a dependent whose owners are all absent ("dangling" references): a
+    ConfigMap a reconciliation re-creates just after its resource was deleted does not outlive it.
 13. **PUT replaces** the whole object (kmock would merge it), refused with 409 when the body's
     ``resourceVersion`` is not the stored one: the leader election writes its Lease that way.
 14. **The annotations' size limit**: a create or write leaving an object with more than 256 KiB of
@@ -107,6 +110,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
     _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
     _revision: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
+    _uids: set[str] = attrs.field(factory=set, init=False)
+    """The uid of every live object (extension 12)."""
     expired: list[Any] = attrs.field(factory=list, init=False)
     """The resource of every watch answered with 410 Expired, in order."""
     access_policy: Callable[[Json], bool] = attrs.field(default=lambda _spec: True, init=False)
@@ -176,7 +181,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 self.objects[key].create(body)
             else:
                 self.objects[key] = body
+            self._uids.add(metadata["uid"])
             await self._publish(resource, "ADDED", body)
+            await self._collect_if_orphaned(key, body)
         created: Json = body
         return created
 
@@ -255,6 +262,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
             await self._remove((resource, namespace, name))
         else:
             await self._publish(resource, "MODIFIED", new)
+            await self._collect_if_orphaned(key, new)
         return new
 
     def _within_subresource(
@@ -292,9 +300,16 @@ class ApiEmulator(kmock.KubernetesEmulator):
         stored = self.objects[key]
         body = copy.deepcopy(stored.raw)
         stored.delete()
+        self._uids.discard(body["metadata"].get("uid"))
         await self._publish(key[0], "DELETED", body)
         for dependent in self._dependents(body["metadata"]["uid"]):
             await self._remove(dependent)
+
+    async def _collect_if_orphaned(self, key: tuple[Any, str | None, str], body: Json) -> None:
+        """Deletes an object whose owner references all name absent objects (extension 12)."""
+        owners = body["metadata"].get("ownerReferences") or []
+        if owners and not any(owner.get("uid") in self._uids for owner in owners):
+            await self._remove(key)
 
     def _dependents(self, uid: str) -> list[tuple[Any, str | None, str]]:
         return [

@@ -118,6 +118,8 @@ class Reconciler:
         newest, never one a change handler has already moved past.
         """
         async with self._turns, self._locks.hold(key):
+            if key not in self._known:
+                return False  # deleted (its watch event came) since the pass that scheduled it began
             try:
                 body = await memory_api(self._client).read(*key)
             except ApiError:
