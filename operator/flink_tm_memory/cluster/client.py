@@ -11,8 +11,8 @@ and a request that hangs must surface as a timeout instead of stalling a reconci
 
 Requests go through the client's ``ApiClient`` (authentication, the kubeconfig's TLS settings, the
 REST layer) by path, never through its typed API classes: those wrap each of their ~700 methods in
-a pydantic validator, and merely touching the five the operator would use costs 31 MiB of memory,
-a fifth of the operator's at 1 000 resources, and a validation per call. The operator reads and
+a pydantic validator, and merely touching the five the operator would use costs a large share of
+the operator's memory (``benchmarks/README.md``, "Operator"), and a validation per call. The operator reads and
 writes JSON anyway (it never used the client's models).
 """
 
