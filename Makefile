@@ -102,4 +102,4 @@ bench-webhook: $(STAMP) ## Admission webhook latency over HTTPS at 200 requests/
 	$(BIN)/python benchmarks/webhook_latency.py --reference main
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
