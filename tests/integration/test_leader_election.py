@@ -47,7 +47,7 @@ from tests.integration.webhooks import free_port
 LEASES = "coordination.k8s.io/v1/leases"
 LEASE_NAMESPACE = "default"
 LEASE = "flink-tm-memory-operator"
-TAKEOVER_TIMEOUT = 30.0
+TAKEOVER_TIMEOUT = 60.0  # a deadline, not a wait: generous for a busy machine
 """Generous: a takeover after a kill waits out the 3 s lease; a loaded machine may be slow to start kopf."""
 Json = dict[str, Any]
 
