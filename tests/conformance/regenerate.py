@@ -16,6 +16,9 @@ as ``expect`` next to each input:
   Flink rejects, each fix and each fix 1 MiB closer to the user's sizes asked of Flink ->
   ``vectors-fixes/<version>.jsonl`` (see ``fix_vectors.py``). Built from the tm vectors as they are
   before this run: after a change of those, run again.
+* release (mode ``release``): for every public tm vector Flink lays out with managed memory, the
+  change the ``ManagedMemoryUnused`` note advises, asked of Flink (``release_vectors.py``) ->
+  ``vectors-release/<version>.jsonl``.
 * sizing (mode ``sizing``): the engine's answers to the seeded needs of ``cases/sizing.jsonl``
   (``sizing_vectors.py``), each answer and each answer 1 MiB smaller asked of Flink ->
   ``vectors-sizing/<version>.jsonl``.
@@ -40,12 +43,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conformance import sizing_vectors
+from tests.conformance import release_vectors, sizing_vectors
 from tests.conformance.file_vectors import FLAVOUR_VERSIONS, oracle_case
 from tests.conformance.fix_vectors import FIX_ROOT, build
 from tests.conformance.jsonl import parse_jsonl, read_jsonl
@@ -70,7 +73,8 @@ MODES: dict[str, tuple[str, tuple[str, ...]]] = {
 """mode -> (sub-folder of the vector roots, flink-oracle flags)."""
 FIXES = "fixes"
 SIZING = "sizing"
-ALL_MODES = (*MODES, FILES_MODE, FIXES, SIZING)
+RELEASE = "release"
+ALL_MODES = (*MODES, FILES_MODE, FIXES, SIZING, RELEASE)
 
 SUITES = ("public", "own")
 SHOWN_IDS = 5
@@ -184,6 +188,11 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
                 destination = sizing_vectors.SIZING_ROOT / f"{version}.jsonl"
                 targets.append(Target(version, mode, "own", sizing_vectors.CASES, destination))
                 continue
+            if mode == RELEASE:
+                inputs = vector_file(PUBLIC_ROOT, "tm", version)
+                destination = release_vectors.RELEASE_ROOT / f"{version}.jsonl"
+                targets.append(Target(version, mode, "public", inputs, destination))
+                continue
             if mode == FIXES:
                 inputs = vector_file(PUBLIC_ROOT, "tm", version)
                 targets.append(Target(version, mode, "public+own", inputs, FIX_ROOT / f"{version}.jsonl"))
@@ -234,7 +243,7 @@ def oracle_command(oracle: Path, target: Target) -> list[str]:
     if target.flavour is not None:
         flags: tuple[str, ...] = ("--channel", "file", "--conf-file", target.flavour)
     else:
-        flags = () if target.mode in (FIXES, SIZING) else MODES[target.mode][1]
+        flags = () if target.mode in (FIXES, SIZING, RELEASE) else MODES[target.mode][1]
     return [*launcher, str(oracle), "--flink", target.version, *flags]
 
 
@@ -337,6 +346,8 @@ def generate(oracle: Path, targets: list[Target], staging: Path) -> dict[str, fl
             text, count = generate_fixes(oracle, target)
         elif target.mode == SIZING:
             text, count = generate_sizing(oracle, target)
+        elif target.mode == RELEASE:
+            text, count = generate_release(oracle, target)
         else:
             cases = load_inputs(target.inputs)
             text, count = render(cases, run_oracle(oracle, target, cases)), len(cases)
@@ -351,25 +362,30 @@ def generate(oracle: Path, targets: list[Target], staging: Path) -> dict[str, fl
 
 def generate_fixes(oracle: Path, target: Target) -> tuple[str, int]:
     """The fix vector file's text, and how many configurations Flink was asked about."""
-    asked: list[int] = []
-
-    def ask(questions: list[Case]) -> list[Case]:
-        asked.append(len(questions))
-        return run_oracle(oracle, target, questions)
-
-    lines = build(target.version, ask)
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), sum(asked)
+    return generate_asking(oracle, target, build)
 
 
 def generate_sizing(oracle: Path, target: Target) -> tuple[str, int]:
     """The sizing vector file's text, and how many configurations Flink was asked about."""
+    return generate_asking(oracle, target, sizing_vectors.build)
+
+
+def generate_release(oracle: Path, target: Target) -> tuple[str, int]:
+    """The release vector file's text, and how many configurations Flink was asked about."""
+    return generate_asking(oracle, target, release_vectors.build)
+
+
+def generate_asking(
+    oracle: Path, target: Target, build_lines: Callable[[str, Callable[[list[Case]], list[Case]]], list[Case]]
+) -> tuple[str, int]:
+    """A vector file whose lines ``build_lines`` makes, asking Flink its questions in one batch or more."""
     asked: list[int] = []
 
     def ask(questions: list[Case]) -> list[Case]:
         asked.append(len(questions))
         return run_oracle(oracle, target, questions)
 
-    lines = sizing_vectors.build(target.version, ask)
+    lines = build_lines(target.version, ask)
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), sum(asked)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from tests.integration.conftest import StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import (
     CONFIG_MAPS,
@@ -152,6 +153,28 @@ async def test_a_missing_target_is_reported_and_written_when_it_appears(
     status = await ready(kubectl, "deployment-target")
     assert status["applied"]["targets"][0]["state"] == "Applied"
     await eventually(lambda: _events(kubectl, "WorkloadUpdated"))
+
+
+async def test_a_flinkdeployment_target_on_a_cluster_without_its_crd_says_the_kind_is_not_served(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    del emulator.resources[FLINK_DEPLOYMENTS]  # the Flink Kubernetes Operator is not installed
+    await start_operator()
+    await kubectl.create(MEMORIES, sample("flinkdeployment-target"))
+    status = await observed(kubectl, "flinkdeployment-target", 1)
+
+    [target] = status["applied"]["targets"]
+    assert target["state"] == "Missing"
+    expected = (
+        "FlinkDeployment orders-job cannot be written: this cluster does not serve the kind FlinkDeployment "
+        "(flinkdeployments.flink.apache.org/v1beta1); install its CRD (the Flink Kubernetes Operator's) or "
+        "target the TaskManager Deployment instead."
+    )
+    assert target["message"] == expected
+    applied = kubectl.condition("flinkdeployment-target", "Applied")
+    assert (applied["reason"], applied["message"]) == ("KindNotServed", expected)
+    [warning] = await eventually(lambda: _events(kubectl, "KindNotServed"))
+    assert (warning["type"], warning["message"]) == ("Warning", expected)
 
 
 async def test_a_pod_template_without_the_named_container_is_reported_not_guessed(

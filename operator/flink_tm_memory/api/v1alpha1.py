@@ -447,6 +447,14 @@ class FlinkTaskManagerMemorySpec(_Spec):
         default_factory=Targets,
         description="The ConfigMap and the workloads the results are written to.",
     )
+    explain: bool | None = Field(
+        default=None,
+        description=(
+            "true: the status also holds explain, for each component whether it was configured, a "
+            "default or derived, and by which rule (what `flink-tm-memory derive` prints under Explain). "
+            "Unset: false, which keeps `kubectl describe` short."
+        ),
+    )
     update_mode: UpdateMode | None = Field(
         default=None,
         json_schema_extra={SERVER_DEFAULT: UpdateMode.APPLY.value},
@@ -578,6 +586,10 @@ class ManagedMemoryShare(_Status):
     fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
     bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
     human_per_slot: str = Field(description="The same, as Flink prints sizes.")
+    reason: str | None = Field(
+        default=None,
+        description="Why it gets no managed memory, when it gets none (e.g. a state backend on the heap).",
+    )
 
 
 class NeedStatus(_Status):
@@ -724,6 +736,36 @@ class Applied(_Status):
     )
 
 
+class VersionComponentChange(_Status):
+    """One component whose size a change of Flink release moves."""
+
+    component: str = Field(description="The component, as in breakdown (managed, jvmOverhead, ...).")
+    before: int | None = Field(
+        default=None, ge=0, description="Bytes under the previous release; absent if it refused the options."
+    )
+    after: int | None = Field(
+        default=None, ge=0, description="Bytes under the new release; absent if it refuses the options."
+    )
+    summary: str = Field(description="Both sizes as Flink prints them: 512.000mb -> 540.000mb.")
+
+
+class VersionChange(_Status):
+    """What the last change of spec.flinkVersion alone (every other field as applied) did to the layout."""
+
+    from_version: str = Field(description="The Flink release of the spec applied before (major.minor).")
+    to_version: str = Field(description="The Flink release of the spec now (major.minor).")
+    generation: int = Field(ge=0, description="The metadata.generation whose flinkVersion changed.")
+    same: bool = Field(description="Whether the layout stays the same to the byte.")
+    changes: list[VersionComponentChange] = Field(
+        default_factory=list, description="Every component that moves (none when same)."
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why: keys one release reads and the other does not, changed readings, a refusal.",
+    )
+    message: str = Field(description="The change in a sentence, as the FlinkVersionChanged Event says it.")
+
+
 class FlinkTaskManagerMemoryStatus(_Status):
     """What the operator derived, wrote and found; written only by the operator."""
 
@@ -781,14 +823,22 @@ class FlinkTaskManagerMemoryStatus(_Status):
     notes: list[NoteStatus] = Field(
         default_factory=list, description="Rules Flink applied silently, and warnings."
     )
-    explain: list[ExplainStep] = Field(
-        default_factory=list, description="For each component: configured, default or derived, and how."
+    explain: list[ExplainStep] | None = Field(
+        default=None,
+        description="For each component: configured, default or derived, and how (with spec.explain: true).",
     )
     interpretations: list[Interpretation] = Field(
         default_factory=list, description="Every size string of the spec, and the bytes it became."
     )
     applied: Applied | None = Field(
         default=None, description="What was last written, and from which generation."
+    )
+    last_version_change: VersionChange | None = Field(
+        default=None,
+        description=(
+            "What the last upgrade (or downgrade) of spec.flinkVersion on an otherwise unchanged spec "
+            "changes in the layout, against the layout applied before it; kept until the next one."
+        ),
     )
 
 

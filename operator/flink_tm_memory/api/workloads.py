@@ -44,6 +44,8 @@ class WorkloadKindSpec:
     """The path to the pod template (``PatchShape.POD_TEMPLATE``)."""
     default_containers: tuple[str, ...] = ()
     """Containers tried, in order, when the target names none (then the only container, if just one)."""
+    custom: bool = False
+    """Served only where its CRD is installed (a missing target may then mean a missing kind)."""
 
     @property
     def api_version(self) -> str:
@@ -106,6 +108,7 @@ class WorkloadKind(StrEnum):
         version="v1beta1",
         plural="flinkdeployments",
         shape=PatchShape.FLINK_DEPLOYMENT,
+        custom=True,
         written="spec.taskManager.resource and spec.flinkConfiguration are set (the Flink Kubernetes Operator)",
     )
 

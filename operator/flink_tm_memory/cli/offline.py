@@ -22,7 +22,7 @@ from typing import Any
 
 from flink_tm_memory.cli.errors import CONFIGURATION_EXIT, UsageError
 from flink_tm_memory.cli.manifests import Manifest, Manifests, read_manifests
-from flink_tm_memory.render.admission import admission_verdict
+from flink_tm_memory.render.admission import admission_verdict, one_line
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 
 Json = dict[str, Any]
@@ -106,7 +106,7 @@ def _check_text(document: Json) -> str:
 def _other_fixes(report: Json) -> list[str]:
     """The fixes after the first (which the denial message already ends with)."""
     return [
-        " ".join(fix["summary"].split())
+        one_line(fix["summary"])
         for conflict in report["conflicts"]
         if conflict.get("primary")
         for fix in conflict.get("fixes", [])[1:]

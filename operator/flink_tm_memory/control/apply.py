@@ -18,6 +18,7 @@ from flink_tm_memory.api.v1alpha1 import PodResources, WorkloadTarget
 from flink_tm_memory.api.workloads import PatchShape, WorkloadKind
 from flink_tm_memory.cluster.apply import apply_object
 from flink_tm_memory.cluster.client import ClusterClient, Json
+from flink_tm_memory.cluster.discovery import kind_is_served
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.objects import config_map_api, workload_api
 from flink_tm_memory.render.claims import claim_denial
@@ -29,6 +30,7 @@ from flink_tm_memory.render.configmap import (
 )
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import (
+    KIND_NOT_SERVED,
     ApplyOutcome,
     ConfigMapOutcome,
     TargetOutcome,
@@ -42,7 +44,7 @@ from flink_tm_memory.render.workloads import (
     plan_flink_deployment_write,
     render_flink_deployment_resources,
 )
-from flink_tm_memory.render.writes import Decision, Denied, Patch, Refused, Unchanged
+from flink_tm_memory.render.writes import Absent, Decision, Denied, Patch, Refused, Unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ async def _apply_target(
             target.kind, target.name, WriteState.FAILED, message=str(error), transient=error.transient
         )
     decision = applied.decision
+    if isinstance(decision, Absent) and target.kind.spec.custom:
+        return await _absent_target(client, target)
     return TargetOutcome(
         target.kind,
         target.name,
@@ -118,6 +122,28 @@ async def _apply_target(
         container=decision.container if isinstance(decision, Patch | Unchanged) else None,
         message=decision.message if isinstance(decision, Refused | Denied) else None,
         reason=decision.reason if isinstance(decision, Denied) else None,
+    )
+
+
+async def _absent_target(client: ClusterClient, target: WorkloadTarget) -> TargetOutcome:
+    """A custom-resource target that is not there: missing, or its kind not served by this cluster."""
+    spec = target.kind.spec
+    try:
+        served = await kind_is_served(client, spec)
+    except ApiError:
+        served = True  # unsure: the usual "does not exist", and the next check asks again
+    if served:
+        return TargetOutcome(target.kind, target.name, WriteState.MISSING)
+    return TargetOutcome(
+        target.kind,
+        target.name,
+        WriteState.MISSING,
+        message=(
+            f"{spec.kind} {target.name} cannot be written: this cluster does not serve the kind "
+            f"{spec.kind} ({spec.plural}.{spec.group}/{spec.version}); install its CRD (the Flink "
+            "Kubernetes Operator's) or target the TaskManager Deployment instead."
+        ),
+        reason=KIND_NOT_SERVED,
     )
 
 

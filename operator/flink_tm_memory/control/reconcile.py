@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
-from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode
+from flink_tm_memory.api.v1alpha1 import PodResources, UpdateMode, VersionChange
 from flink_tm_memory.cluster.client import ClusterClient
 from flink_tm_memory.cluster.errors import ApiError, ObjectNotFoundError
 from flink_tm_memory.cluster.objects import memory_api
@@ -56,6 +56,7 @@ from flink_tm_memory.render.metadata import (
 from flink_tm_memory.render.outcomes import ApplyOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status, status_patch
+from flink_tm_memory.render.version_change import render_version_change
 from flink_tm_memory.render.writes import MERGE_PATCH
 from flink_tm_memory.runtime.logs import log_reconciliation, object_logger
 from flink_tm_memory.runtime.metrics import OperatorMetrics, Trigger
@@ -170,6 +171,12 @@ class Reconciler:
         previous: dict[str, Any] = dict(body.get("status") or {})
         annotations: Mapping[str, str] = (body.get("metadata") or {}).get("annotations") or {}
         done = await self._converge(memory, raw_spec, annotations)
+        done = replace(
+            done,
+            version_change=render_version_change(
+                done.current, raw_spec, parse_applied_spec(annotations), memory.generation, previous
+            ),
+        )
         self._metrics.reconciled(memory, trigger, done.current, done.outcome)
         status = render_status(done.status_input(previous, self._clock()))
         events = done.events(previous, status)
@@ -270,6 +277,7 @@ class Reconciliation:
     effective_generation: int | None
     outcome: ApplyOutcome | None
     not_recorded: str | None = None
+    version_change: VersionChange | None = None
 
     @property
     def resources(self) -> PodResources | None:
@@ -286,6 +294,7 @@ class Reconciliation:
             previous=previous,
             now=now,
             not_recorded=self.not_recorded,
+            version_change=self.version_change,
         )
 
     def events(self, previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[EventSpec]:

@@ -116,18 +116,25 @@ def _conflict_message(conflicts: tuple[Conflict, ...]) -> str:
 
 def _fix(conflict: Conflict) -> str:
     # Only Flink's primary conflict carries fixes; the first changes least.
-    return f" Fix: {' '.join(conflict.fixes[0].summary.split())}" if conflict.fixes else ""
+    return f" Fix: {one_line(conflict.fixes[0].summary)}" if conflict.fixes else ""
 
 
 def conflict_line(conflict: Conflict) -> str:
     """One conflict on one line, opening with the spec fields (or Flink keys) it names."""
-    prefix = " ".join(_prefix(conflict.fields, conflict.keys).split())  # a key may hold a line break
-    text = " ".join(conflict.message.split())  # one conflict, one line
-    if text.startswith(f"{prefix}:") or any(
-        text.startswith(" ".join(field.split())) for field in conflict.fields
-    ):
+    prefix = one_line(_prefix(conflict.fields, conflict.keys))  # a key may hold a line break
+    text = one_line(conflict.message)  # one conflict, one line
+    if text.startswith(f"{prefix}:") or any(text.startswith(one_line(field)) for field in conflict.fields):
         return text  # the message already opens with its field
     return f"{prefix}: {text}"
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each line break a space, every other character as it was.
+
+    Flink's messages are quoted exactly, double spaces included ("JVM Metaspace size  (256.000mb"):
+    a reader comparing our denial with Flink's log finds the same text.
+    """
+    return " ".join(text.splitlines())
 
 
 def _prefix(fields: list[str], keys: list[str]) -> str:
@@ -144,7 +151,7 @@ def _warnings(plan: MemoryPlan) -> Iterator[str]:
             yield fit(_ambiguity_warning(reading))
     for note in plan.notes:
         if note.code in _WARNED_NOTES:
-            text = " ".join(note.message.split())
+            text = one_line(note.message)
             yield fit(f"{_warning_prefix(_prefix(note.fields[:1], note.keys[:1]), text)}: {text}")
     if plan.layout is not None:
         yield from map(fit, _tiny_layout_warnings(plan.layout))

@@ -147,8 +147,9 @@ def _problems(outcome: ApplyOutcome) -> list[tuple[str, str]]:
         if target.state is WriteState.MISSING:
             problems.append(
                 (
-                    "TargetMissing",
-                    f"{target.kind} {target.name} does not exist; it is written when it appears.",
+                    target.reason or "TargetMissing",
+                    target.message
+                    or f"{target.kind} {target.name} does not exist; it is written when it appears.",
                 )
             )
         elif target.state is WriteState.DENIED:

@@ -23,6 +23,8 @@ from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.render.admission import conflict_line
 from flink_tm_memory.render.metadata import MemoryRef
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome, WriteState
+from flink_tm_memory.render.version_change import EVENT_REASON as VERSION_EVENT_REASON
+from flink_tm_memory.render.version_change import STATUS_FIELD as VERSION_STATUS_FIELD
 
 NORMAL = "Normal"
 WARNING = "Warning"
@@ -105,11 +107,21 @@ def render_events(
 ) -> list[EventSpec]:
     """The Events for one reconciliation that moved the status from ``previous`` to ``status``."""
     events = _conflict_events(previous, status, conflicts)
+    events.extend(_version_change_events(previous, status))
     if not_recorded is not None and not _still_reported(previous, not_recorded):
         events.append(EventSpec(WARNING, "SpecNotRecorded", not_recorded))
     if outcome is not None:
         events.extend(_write_events(previous, outcome, layout, resources))
     return events
+
+
+def _version_change_events(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[EventSpec]:
+    """One Event per version change: when ``status.lastVersionChange`` is new."""
+    change = status.get(VERSION_STATUS_FIELD)
+    if not isinstance(change, Mapping) or change == previous.get(VERSION_STATUS_FIELD):
+        return []
+    refused = any(component.get("after") is None for component in change.get("changes") or [])
+    return [EventSpec(WARNING if refused else NORMAL, VERSION_EVENT_REASON, str(change.get("message") or ""))]
 
 
 def render_repair_event(config_map: str, deleted: bool) -> EventSpec:

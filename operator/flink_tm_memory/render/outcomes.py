@@ -13,6 +13,9 @@ from flink_tm_memory.api.v1alpha1 import TargetState
 from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.writes import Absent, Create, Decision, Denied, Patch, Refused, Unchanged
 
+KIND_NOT_SERVED = "KindNotServed"
+"""The reason of a target whose kind the cluster does not serve (its CRD is not installed)."""
+
 
 class WriteState(StrEnum):
     CREATED = "Created"
@@ -80,7 +83,7 @@ class TargetOutcome:
     message: str | None = None
     transient: bool = False
     reason: str | None = None
-    """Why it was denied (``render.claims``), when it was."""
+    """Why it was denied (``render.claims``), or ``KIND_NOT_SERVED``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ from flink_tm_memory.memory.weights import (
     split_managed_memory,
 )
 from flink_tm_memory.render.fixes import render_fixes, render_spec_problem_fixes
+from flink_tm_memory.render.managed_memory import unused_managed_memory
 from flink_tm_memory.render.sizing import plan_sizing
 
 INVALID_SPEC = "InvalidSpec"
@@ -132,7 +133,10 @@ def derive_memory_plan(raw_spec: Mapping[str, Any]) -> MemoryPlan:
             *_limit_conflicts(resolved, memory.layout),
             *sizing.conflicts(memory.layout),
         ),
-        notes=tuple(_note(note, resolved) for note in (*memory.notes, *weights.notes)),
+        notes=(
+            *(_note(note, resolved) for note in (*memory.notes, *weights.notes)),
+            *_managed_memory_notes(split, memory.layout, spec, resolved),
+        ),
         interpretations=tuple(_interpretation(reading) for reading in resolved.interpretations),
         sizing=sizing.status(memory.layout),
     )
@@ -240,6 +244,18 @@ def _limit_conflicts(resolved: ResolvedSpec, layout: MemoryLayout | None) -> lis
 def _raw_update_mode(raw_spec: Mapping[str, Any]) -> UpdateMode:
     # An unreadable spec still says whether it may be written: Off must never write, even then.
     return UpdateMode.OFF if raw_spec.get("updateMode") == UpdateMode.OFF.value else UpdateMode.APPLY
+
+
+def _managed_memory_notes(
+    split: ManagedMemorySplit | None,
+    layout: MemoryLayout | None,
+    spec: FlinkTaskManagerMemorySpec,
+    resolved: ResolvedSpec,
+) -> tuple[NoteStatus, ...]:
+    if layout is None:
+        return ()
+    note = unused_managed_memory(split, layout.managed_bytes, spec, resolved)
+    return () if note is None else (note,)
 
 
 def _split(weights: ManagedMemoryWeights, layout: MemoryLayout | None) -> ManagedMemorySplit | None:

@@ -29,10 +29,12 @@ from flink_tm_memory.api.v1alpha1 import (
     ManagedMemoryShare,
     PodResources,
     UpdateMode,
+    VersionChange,
 )
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.render.conditions import ConditionInput, render_conditions
+from flink_tm_memory.render.managed_memory import share_reason
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
 from flink_tm_memory.render.plan import MemoryPlan
 
@@ -55,6 +57,8 @@ class StatusInput:
     now: datetime
     not_recorded: str | None = None
     """Why the valid spec's record could not be written (nothing was written then), if it could not."""
+    version_change: VersionChange | None = None
+    """What the last change of flinkVersion alone did to the layout (``render.version_change``)."""
 
 
 def render_status(given: StatusInput) -> dict[str, Any]:
@@ -70,6 +74,7 @@ def render_status(given: StatusInput) -> dict[str, Any]:
         interpretations=list(given.current.interpretations),
         applied=_applied(given),
         sizing=given.current.sizing,
+        last_version_change=given.version_change,
     )
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)
@@ -115,7 +120,7 @@ def _describe_layout(
     status.dynamic_configs = layout.dynamic_configs()
     status.pod_resources = resources
     status.managed_memory_split = _split(plan)
-    if plan.memory is not None:
+    if plan.memory is not None and plan.spec is not None and plan.spec.explain:
         status.explain = [
             ExplainStep(component=step.component, origin=step.origin, rule=step.rule, keys=list(step.keys))
             for step in plan.memory.trace
@@ -134,9 +139,10 @@ def _breakdown(layout: MemoryLayout) -> Breakdown:
 
 
 def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
-    if plan.split is None or plan.weights is None:
+    if plan.split is None or plan.weights is None or plan.spec is None or plan.resolved is None:
         return []
     weights = plan.weights.weights
+    spec, resolved = plan.spec, plan.resolved
     return [
         ManagedMemoryShare(
             consumer=share.use_case.value,
@@ -144,6 +150,7 @@ def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
             fraction=share.fraction,
             bytes_per_slot=share.bytes,
             human_per_slot=format_human(share.bytes),
+            reason=share_reason(share, spec, resolved),
         )
         for share in plan.split.shares
         if share.bytes is not None

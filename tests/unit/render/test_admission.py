@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flink_tm_memory.render.admission import WARNING_LIMIT, admission_verdict, fit
+from flink_tm_memory.render.admission import WARNING_LIMIT, admission_verdict, fit, one_line
 from flink_tm_memory.render.plan import derive_memory_plan
 
 SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
@@ -235,3 +235,12 @@ def test_every_warning_fits_what_the_api_server_keeps(version: str) -> None:
                 assert len(warning) <= WARNING_LIMIT, warning
                 checked += 1
     assert checked > 1000  # the cases do warn: ambiguous sizes, explicit sizes with totals, deprecated keys
+
+
+def test_flinks_message_is_quoted_with_its_own_spacing_and_line_breaks_become_spaces() -> None:
+    spec = {"flinkConfiguration": {PROCESS_SIZE: "300m", TASK_HEAP: "1g", MANAGED: "1g"}}
+    flinks = derive_memory_plan(spec).conflicts[0].message
+    assert "JVM Metaspace size  (" in flinks  # Flink's own double space
+    verdict = admission_verdict(with_spec(spec))
+    assert flinks in verdict.message
+    assert one_line("first\nsecond  third\r\nfourth") == "first second  third fourth"

@@ -48,6 +48,23 @@ def test_a_valid_applied_plan_is_described_whole(valid_plan: MemoryPlan) -> None
     assert rendered["conflicts"] == []
 
 
+def test_the_explain_trace_is_in_the_status_only_when_the_spec_asks_for_it() -> None:
+    spec = {"flinkConfiguration": {PROCESS_SIZE: "4g"}}
+    assert "explain" not in status(plan_of(spec), plan_of(spec), None)
+    asked = plan_of({**spec, "explain": True})
+    explain = status(asked, asked, None)["explain"]
+    assert asked.memory is not None
+    assert [(step["component"], step["origin"]) for step in explain] == [
+        (step.component, step.origin.value) for step in asked.memory.trace
+    ]
+    assert explain[-1] == {
+        "component": "totalProcess",
+        "origin": "Configured",
+        "rule": "configured total process memory",
+        "keys": [PROCESS_SIZE],
+    }
+
+
 def test_while_the_spec_conflicts_the_layout_of_the_last_applied_spec_is_described(
     valid_plan: MemoryPlan,
 ) -> None:
