@@ -10,7 +10,8 @@ as ``expect`` next to each input:
 * our own cases: ``cases/<mode>.jsonl`` (inputs only) -> ``vectors-own/[local/|weights/]<version>.jsonl``.
 * configuration files (mode ``files``): ``cases/files/<flavour>.jsonl``, written by the seeded fuzzer
   ``fuzz_config_files.py`` -> ``vectors-files/<flavour>/<version>.jsonl`` for every release that reads
-  that file, through the oracle's file channel (``--channel file --conf-file <flavour>``).
+  that file, through the oracle's file channel (``--channel file --conf-file <flavour>``); the same for
+  the hand-written ``cases/files/syntax/<flavour>.jsonl`` -> ``vectors-files/syntax/<flavour>/<version>.jsonl``.
 * fixes (mode ``fixes``): the engine's fixes for every case the tm vectors on file (both suites) say
   Flink rejects, each fix and each fix 1 MiB closer to the user's sizes asked of Flink ->
   ``vectors-fixes/<version>.jsonl`` (see ``fix_vectors.py``). Built from the tm vectors as they are
@@ -58,6 +59,11 @@ OWN_ROOT = HERE / "vectors-own"
 CASES_ROOT = HERE / "cases"
 FILES_ROOT = HERE / "vectors-files"
 FILES_MODE = "files"
+FILE_CASE_SETS = (
+    (CASES_ROOT / "files", FILES_ROOT),
+    (CASES_ROOT / "files" / "syntax", FILES_ROOT / "syntax"),
+)
+"""(cases folder, vectors folder) of each set of configuration-file cases."""
 
 MODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tm": ("", ()),
@@ -202,18 +208,21 @@ def plan(versions: Sequence[str], modes: Sequence[str], suites: Sequence[str]) -
 
 
 def file_targets(version: str) -> list[Target]:
-    """One vector file per configuration-file flavour this release reads."""
+    """One vector file per configuration-file flavour this release reads, and per case set of it: the
+    fuzzer's (``cases/files/<flavour>.jsonl``) and the hand-written syntax cases
+    (``cases/files/syntax/<flavour>.jsonl`` -> ``vectors-files/syntax/<flavour>/<version>.jsonl``)."""
     return [
         Target(
             version,
             FILES_MODE,
             "own",
-            CASES_ROOT / "files" / f"{flavour}.jsonl",
-            FILES_ROOT / flavour / f"{version}.jsonl",
+            cases / f"{flavour}.jsonl",
+            vectors / flavour / f"{version}.jsonl",
             flavour,
         )
+        for cases, vectors in FILE_CASE_SETS
         for flavour, readers in FLAVOUR_VERSIONS.items()
-        if version in readers and (CASES_ROOT / "files" / f"{flavour}.jsonl").exists()
+        if version in readers and (cases / f"{flavour}.jsonl").exists()
     ]
 
 

@@ -25,7 +25,7 @@ from flink_tm_memory.service.runner import run_operator
 from tests.integration.emulator import ApiEmulator, declare_cluster
 from tests.integration.kubectl import Kubectl
 
-STARTUP_TIMEOUT = 10.0
+STARTUP_TIMEOUT = 30.0  # generous: the machine may be busy (a deadline, not a wait)
 # Cluster-wide, as `flink-tm-memory run` by default: kmock 0.8 cannot serve /api/v1/namespaces, which
 # kopf lists to resolve namespace names (v1/namespaces is still declared: kopf's discovery waits for it).
 TEST_OPTIONS = OperatorOptions(

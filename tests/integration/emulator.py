@@ -1,12 +1,13 @@
 """kmock's Kubernetes emulator, extended with the API server semantics the operator relies on.
 
 kmock 0.8's ``KubernetesEmulator`` is a dict store behind the Kubernetes URL scheme. The operator
-depends on more of the API server's contract than that, so this subclass adds it. Each extension,
-and why the operator needs it:
+depends on more of the API server's contract than that, so this emulator builds its own store on
+kmock's ``KubernetesScaffold`` (the URL scheme, discovery and errors), through kmock's public API
+only: the store's answers are kmock fallback reactions. Each extension, and why the operator needs it:
 
-1. **Scripted faults never touch the store.** kmock applies a write to its store *before* the
-   reactions a test scripted (``emulator[...] << 500``) are consulted, so a scripted 500 would still
-   change the object. Here the store changes only in the fallback reactions, i.e. only when no
+1. **Scripted faults never touch the store.** kmock's emulator applies a write to its store *before*
+   the reactions a test scripted (``emulator[...] << 500``) are consulted, so a scripted 500 would
+   still change the object. Here the store changes only in the fallback reactions, i.e. only when no
    scripted reaction answered first: a scripted 500 or 409 changes nothing, as on a real server.
 2. **``metadata.uid``**, set on create: owner references and the "is it still the same resource"
    check before re-creating a ConfigMap need it.
@@ -31,7 +32,10 @@ and why the operator needs it:
     from an older ``resourceVersion`` gets that 410 at once, as after etcd's compaction: the client
     must list again.
 12. **Garbage collection**: deleting an object deletes the objects whose owner references name its
-    uid (background cascading deletion), so an owned ConfigMap goes with its resource.
+    uid (background cascading deletion), so an owned ConfigMap goes with its resource; and an object
+    written with owner references of which none names a live object is deleted at once, as the
+    garbage collector deletes a dependent whose owners are all absent ("dangling" references): a
+    ConfigMap a reconciliation re-creates just after its resource was deleted does not outlive it.
 13. **PUT replaces** the whole object (kmock would merge it), refused with 409 when the body's
     ``resourceVersion`` is not the stored one: the leader election writes its Lease that way.
 14. **The annotations' size limit**: a create or write leaving an object with more than 256 KiB of
@@ -68,7 +72,7 @@ import aiohttp.web
 import attrs
 import jsonpatch  # kmock's own dependency, for RFC 6902
 import kmock
-from kmock._internal import rendering
+from kmock._internal import rendering  # DirectApiEmulator only: see its docstring
 
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
@@ -82,8 +86,8 @@ MERGE_KEYS = {
     "imagePullSecrets": "name",
 }
 """The patchMergeKey of the lists a strategic merge patch merges item by item (Pod spec)."""
-_DROP = {"type": "__DROP__"}
-_EXPIRE = {"type": "__EXPIRE__"}
+_DROP: dict[str, Any] = {"type": "__DROP__"}
+_EXPIRE: dict[str, Any] = {"type": "__EXPIRE__"}
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Json = dict[str, Any]
 
@@ -100,13 +104,42 @@ def kubernetes_status(code: int, reason: str, message: str) -> Json:
     }
 
 
+class Broadcast:
+    """One resource's watch events, to every stream open on it (each has its queue, drained as it sends)."""
+
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[Json]] = []
+
+    def subscribe(self) -> asyncio.Queue[Json]:
+        """A queue that gets every event put from now on."""
+        queue: asyncio.Queue[Json] = asyncio.Queue()
+        self._queues.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Json]) -> None:
+        self._queues.remove(queue)
+
+    def put(self, event: Json) -> None:
+        for queue in self._queues:
+            queue.put_nowait(event)
+
+
 @attrs.define(kw_only=True)
-class ApiEmulator(kmock.KubernetesEmulator):
+class ApiEmulator(kmock.KubernetesScaffold):
     """An API server emulator with uid, resourceVersion, generation, conflicts, subresources and GC."""
+
+    objects: kmock.ObjectsArray = attrs.field(factory=kmock.ObjectsArray, init=False)
+    """Every object by (resource, namespace, name), with its history (deleted ones too)."""
+    _lock: asyncio.Lock = attrs.field(factory=asyncio.Lock, init=False)
+    _buses: collections.defaultdict[kmock.resource, Broadcast] = attrs.field(
+        factory=lambda: collections.defaultdict(Broadcast), init=False
+    )
 
     _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
     _revision: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
+    _uids: set[str] = attrs.field(factory=set, init=False)
+    """The uid of every live object (extension 12)."""
     expired: list[Any] = attrs.field(factory=list, init=False)
     """The resource of every watch answered with 410 Expired, in order."""
     access_policy: Callable[[Json], bool] = attrs.field(default=lambda _spec: True, init=False)
@@ -116,10 +149,15 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     # ------------------------------------------------------------------------------------ plumbing
 
-    async def _handle(self, request: rendering.Request) -> Any:
-        # Skip KubernetesEmulator._handle, which writes to the store before scripted reactions run
-        # (extension 1); the writes happen in the fallback reactions below instead.
-        return await super(kmock.KubernetesEmulator, self)._handle(request)
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        # The store answers only what no scripted reaction answered first (extension 1).
+        self.fallback[kmock.action.LIST] << self._serve_list
+        self.fallback[kmock.action.WATCH] << self._serve_watch
+        self.fallback[kmock.action.FETCH] << self._serve_fetch
+        self.fallback[kmock.action.CREATE] << self._serve_create
+        self.fallback[kmock.action.UPDATE] << self._serve_update
+        self.fallback[kmock.action.DELETE] << self._serve_delete
 
     def _next_revision(self) -> str:
         self._revision = next(self._revisions)
@@ -131,7 +169,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         return None
 
     @staticmethod
-    def _named(request: rendering.Request) -> tuple[kmock.resource, str | None, str]:
+    def _named(request: kmock.Request) -> tuple[kmock.resource, str | None, str]:
         """The object a request names; a request without one is the client's mistake (400)."""
         if request.resource is None or request.name is None:
             raise kmock.KubernetesError(400, "BadRequest", "the request names no object")
@@ -141,11 +179,11 @@ class ApiEmulator(kmock.KubernetesEmulator):
         return resource in self.resources and "status" in self.resources[resource].subresources
 
     async def _publish(self, resource: kmock.resource, kind: str, body: Json) -> None:
-        await self._buses[resource].put({"type": kind, "object": copy.deepcopy(body)})
+        self._buses[resource].put({"type": kind, "object": copy.deepcopy(body)})
 
     # ------------------------------------------------------------------------------------ writes
 
-    async def _serve_create(self, request: rendering.Request) -> Json:
+    async def _serve_create(self, request: kmock.Request) -> Json:
         if request.resource == kmock.resource(ACCESS_REVIEWS):
             return self._review_access(copy.deepcopy(request.data))
         async with self._lock:
@@ -176,7 +214,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 self.objects[key].create(body)
             else:
                 self.objects[key] = body
+            self._uids.add(metadata["uid"])
             await self._publish(resource, "ADDED", body)
+            await self._collect_if_orphaned(key, body)
         created: Json = body
         return created
 
@@ -187,7 +227,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         review["status"] = {"allowed": allowed, **({} if allowed else {"reason": "no RBAC rule allows it"})}
         return review
 
-    async def _serve_update(self, request: rendering.Request) -> Json:
+    async def _serve_update(self, request: kmock.Request) -> Json:
         async with self._lock:
             return await self.apply_patch(
                 *self._named(request),
@@ -196,7 +236,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 subresource=request.subresource,
             )
 
-    async def _serve_replace(self, request: rendering.Request) -> Json:
+    async def _serve_replace(self, request: kmock.Request) -> Json:
         """A PUT of a named object (kmock gives PUT no action of its own)."""
         if request.name is None:
             raise kmock.KubernetesError(405, "MethodNotAllowed", "PUT needs an object's name")
@@ -255,6 +295,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
             await self._remove((resource, namespace, name))
         else:
             await self._publish(resource, "MODIFIED", new)
+            await self._collect_if_orphaned(key, new)
         return new
 
     def _within_subresource(
@@ -273,7 +314,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
             new["status"] = copy.deepcopy(old["status"])
         return new
 
-    async def _serve_delete(self, request: rendering.Request) -> Json:
+    async def _serve_delete(self, request: kmock.Request) -> Json:
         async with self._lock:
             key = self._named(request)
             stored = self._live(key)
@@ -292,9 +333,16 @@ class ApiEmulator(kmock.KubernetesEmulator):
         stored = self.objects[key]
         body = copy.deepcopy(stored.raw)
         stored.delete()
+        self._uids.discard(body["metadata"].get("uid"))
         await self._publish(key[0], "DELETED", body)
         for dependent in self._dependents(body["metadata"]["uid"]):
             await self._remove(dependent)
+
+    async def _collect_if_orphaned(self, key: tuple[Any, str | None, str], body: Json) -> None:
+        """Deletes an object whose owner references all name absent objects (extension 12)."""
+        owners = body["metadata"].get("ownerReferences") or []
+        if owners and not any(owner.get("uid") in self._uids for owner in owners):
+            await self._remove(key)
 
     def _dependents(self, uid: str) -> list[tuple[Any, str | None, str]]:
         return [
@@ -308,15 +356,15 @@ class ApiEmulator(kmock.KubernetesEmulator):
 
     # ------------------------------------------------------------------------------------ reads
 
-    async def _serve_fetch(self, request: rendering.Request) -> Json:
+    async def _serve_fetch(self, request: kmock.Request) -> Json:
         async with self._lock:
             stored = self._live(self._named(request))
             if stored is None:
                 raise kmock.KubernetesError(404, "NotFound", f"{request.name} not found")
             return copy.deepcopy(stored.raw)
 
-    async def _serve_list(self, request: rendering.Request) -> Json:
-        if request.resource not in self._get_resources():
+    async def _serve_list(self, request: kmock.Request) -> Json:
+        if request.resource is None or request.resource not in self.resources:
             raise kmock.KubernetesResourceNotFoundError()
         selector = parse_label_selector(request.params.get("labelSelector"))
         async with self._lock:
@@ -324,7 +372,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
             revision = str(self._revision)
         return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": revision}, "items": items}
 
-    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[Any]:
+    async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
         yield b""  # the headers go out now, even if nothing happens for a while
         selector = parse_label_selector(request.params.get("labelSelector"))
         since = _revision_param(request.params.get("resourceVersion"))
@@ -335,8 +383,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
             raise kmock.KubernetesError(400, "BadRequest", "the request names no resource")
         bus = self._buses[request.resource]
         async with self._lock:
-            mark = await bus.mark()  # under the lock: no change can slip between the replay and the stream
-            replay = [
+            events = bus.subscribe()  # under the lock: no change can slip between the replay and the stream
+            replay: list[Json] = [
                 {"type": "ADDED", "object": copy.deepcopy(body)}
                 for body in self._matching(request, selector)
                 if int(body["metadata"]["resourceVersion"]) > since
@@ -344,7 +392,8 @@ class ApiEmulator(kmock.KubernetesEmulator):
         try:
             for event in replay:
                 yield event
-            async for event in bus.stream(since=mark):
+            while True:
+                event = await events.get()
                 if event is _DROP:
                     return
                 if event is _EXPIRE:
@@ -353,11 +402,9 @@ class ApiEmulator(kmock.KubernetesEmulator):
                 if _in_scope(request, event["object"]) and _selected(selector, event["object"]):
                     yield event
         finally:
-            await bus.unmark(mark)
+            bus.unsubscribe(events)
 
-    def _matching(
-        self, request: rendering.Request, selector: list[tuple[str, str, str | None]]
-    ) -> list[Json]:
+    def _matching(self, request: kmock.Request, selector: list[tuple[str, str, str | None]]) -> list[Json]:
         return [
             stored.raw
             for (resource, _, _), stored in self.objects.items()
@@ -367,7 +414,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
             and _selected(selector, stored.raw)
         ]
 
-    def _expired(self, request: rendering.Request, since: int) -> Json:
+    def _expired(self, request: kmock.Request, since: int) -> Json:
         self.expired.append(request.resource)
         message = f"too old resource version: {since} ({self._compacted})"
         return {"type": "ERROR", "object": kubernetes_status(410, "Expired", message)}
@@ -377,7 +424,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
     async def drop_watches(self) -> None:
         """Ends every open watch stream, as a dropped connection does; clients must reconnect."""
         for bus in list(self._buses.values()):
-            await bus.put(_DROP)
+            bus.put(_DROP)
 
     async def expire_watches(self) -> None:
         """Compacts the history and ends every open stream with ``410 Expired``; clients must list again.
@@ -387,7 +434,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         async with self._lock:
             self._compacted = self._revision
         for bus in list(self._buses.values()):
-            await bus.put(_EXPIRE)
+            bus.put(_EXPIRE)
 
     def stored(self, resource: str, namespace: str | None, name: str) -> Json | None:
         """The stored object, or ``None`` when it does not exist."""
@@ -407,7 +454,7 @@ class ApiEmulator(kmock.KubernetesEmulator):
         """The requests of one verb to one resource (its objects, or one subresource), to script reactions on."""
         return self[kmock.method(verb), kmock.resource(resource), kmock.subresource(subresource)]
 
-    def operator_writes(self, resource: str | None = None) -> list[rendering.Request]:
+    def operator_writes(self, resource: str | None = None) -> list[kmock.Request]:
         """Write requests the operator (not the test, which uses kmock's client) sent."""
         return [
             request
@@ -426,10 +473,13 @@ class DirectApiEmulator(ApiEmulator):
     each reaction's filters, which is quadratic in the number of requests: fine for a test's hundred,
     not for a benchmark's hundred thousand. Here object requests go straight to the handlers above
     (discovery still goes through kmock); scripting faults is not possible.
+
+    This is the one place that still uses kmock's internals (its ``_handle`` and ``Response``): kmock
+    0.8 answers only through its reaction DSL, and has no public hook to serve a request directly.
     """
 
-    async def _handle(self, request: rendering.Request) -> Any:
-        servers: dict[kmock.action, Callable[[rendering.Request], Any]] = {
+    async def _handle(self, request: kmock.Request) -> Any:
+        servers: dict[kmock.action, Callable[[kmock.Request], Any]] = {
             kmock.action.LIST: self._serve_list,
             kmock.action.WATCH: self._serve_watch,
             kmock.action.FETCH: self._serve_fetch,
@@ -441,7 +491,7 @@ class DirectApiEmulator(ApiEmulator):
         serve = servers.get(request.action) if named and request.action is not None else None
         if serve is None:  # discovery (/api/v1, /apis/<group>/<version>, ...) stays kmock's
             return await super()._handle(request)
-        payload: rendering.Payload = serve
+        payload: kmock.Payload = serve
         return await rendering.Response(payload=payload)(request)
 
 
@@ -488,7 +538,7 @@ class FaultyApiEmulator(DirectApiEmulator):
     """(request id, fault) of every fault, in order: which request got which."""
     _attempts: collections.Counter[str] = attrs.field(factory=collections.Counter, init=False)
 
-    async def _handle(self, request: rendering.Request) -> Any:
+    async def _handle(self, request: kmock.Request) -> Any:
         fault = self._fault_for(request)
         if fault is None:
             return await super()._handle(request)
@@ -506,7 +556,7 @@ class FaultyApiEmulator(DirectApiEmulator):
             request._raw_request.transport.abort()
         return aiohttp.web.Response(status=504)  # nobody reads it: the client gave up, or the socket is gone
 
-    async def _write_concurrently(self, request: rendering.Request) -> None:
+    async def _write_concurrently(self, request: kmock.Request) -> None:
         """Another client changes the object first (an annotation), as the API server then sees it."""
         if request.resource is None or request.name is None:
             return
@@ -517,7 +567,7 @@ class FaultyApiEmulator(DirectApiEmulator):
             touch = {"metadata": {"annotations": {CONCURRENT_WRITER: str(self.concurrent_writes)}}}
             await self.apply_patch(request.resource, request.namespace, request.name, touch)
 
-    def _fault_for(self, request: rendering.Request) -> Fault | None:
+    def _fault_for(self, request: kmock.Request) -> Fault | None:
         if (
             self.rate <= 0
             or request.method.value not in _WRITES
@@ -636,7 +686,7 @@ def _selected(selector: Iterable[tuple[str, str, str | None]], body: Mapping[str
     return all(checks[operator](key, value) for key, operator, value in selector)
 
 
-def _in_scope(request: rendering.Request, body: Mapping[str, Any]) -> bool:
+def _in_scope(request: kmock.Request, body: Mapping[str, Any]) -> bool:
     metadata = body.get("metadata") or {}
     if request.namespace is not None and metadata.get("namespace") != request.namespace:
         return False

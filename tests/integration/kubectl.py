@@ -33,6 +33,11 @@ T = TypeVar("T")
 Json = dict[str, Any]
 
 
+PATIENCE = 20.0
+"""How long a test waits for something that must happen: generous, for a machine busy with other work.
+A deadline, not a duration: a condition met returns at once, so only a failing test waits it out."""
+
+
 def sample(name: str) -> Json:
     """A manifest of ``manifests/samples/``."""
     document: Json = yaml.safe_load((SAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
@@ -102,7 +107,7 @@ class Kubectl:
             return document
 
 
-async def ready(kubectl: Kubectl, name: str, timeout: float = 5.0) -> Json:
+async def ready(kubectl: Kubectl, name: str, timeout: float = PATIENCE) -> Json:
     """The status, once it says Ready for the resource's current generation."""
 
     def check() -> Json | None:
@@ -114,7 +119,7 @@ async def ready(kubectl: Kubectl, name: str, timeout: float = 5.0) -> Json:
     return await eventually(check, timeout, what=f"{name} Ready")
 
 
-async def observed(kubectl: Kubectl, name: str, generation: int, timeout: float = 5.0) -> Json:
+async def observed(kubectl: Kubectl, name: str, generation: int, timeout: float = PATIENCE) -> Json:
     """The status, once it describes spec generation ``generation``."""
 
     def check() -> Json | None:
@@ -157,7 +162,7 @@ def opt_in(memory: str | None) -> Json:
 
 
 async def eventually(
-    check: Callable[[], T | None], timeout: float = 5.0, *, what: str = "the condition"
+    check: Callable[[], T | None], timeout: float = PATIENCE, *, what: str = "the condition"
 ) -> T:
     """Polls ``check`` until it returns something truthy; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -32,61 +32,26 @@ def kubeconfig(server: str) -> dict[str, object]:
 async def test_the_run_command_reconciles_logs_what_it_did_and_stops_cleanly_on_sigterm(
     emulator: ApiEmulator, kubectl: Kubectl, tmp_path: Path
 ) -> None:
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(kubeconfig(str(emulator.url))), encoding="utf-8")
-    environment = {**os.environ, "KUBECONFIG": str(config)}
-    environment.pop("KUBERNETES_SERVICE_HOST", None)
-    process = await asyncio.create_subprocess_exec(
-        SCRIPT,
-        "run",
-        "--log-format",
-        "plain",
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    returncode, text = await _run_until_a_resource_is_ready(
+        emulator, kubectl, tmp_path, ["--log-format", "plain"]
     )
-    try:
-        await kubectl.create(MEMORIES, sample("process-size"))
-        await ready(kubectl, "process-size", timeout=30)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
 
-    assert process.returncode == 0, output.decode()
-    assert "Created ConfigMap name=process-size-flink-tm-memory generation=1" in output.decode()
+    assert returncode == 0, text
+    assert "Created ConfigMap name=process-size-flink-tm-memory generation=1" in text
 
 
 async def test_with_leader_election_the_run_command_releases_the_lease_right_after_kopf_stops_on_sigterm(
     emulator: ApiEmulator, kubectl: Kubectl, tmp_path: Path
 ) -> None:
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(kubeconfig(str(emulator.url))), encoding="utf-8")
-    environment = {
-        **os.environ,
-        "KUBECONFIG": str(config),
-        "POD_NAME": "operator-0",
-        "POD_NAMESPACE": "default",
-    }
-    environment.pop("KUBERNETES_SERVICE_HOST", None)
-    process = await asyncio.create_subprocess_exec(
-        SCRIPT,
-        "run",
-        "--log-format",
-        "full",
-        "--leader-election",
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    returncode, text = await _run_until_a_resource_is_ready(
+        emulator,
+        kubectl,
+        tmp_path,
+        ["--log-format", "full", "--leader-election"],
+        {"POD_NAME": "operator-0", "POD_NAMESPACE": "default"},
     )
-    try:
-        await kubectl.create(MEMORIES, sample("process-size"))
-        await ready(kubectl, "process-size", timeout=30)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
 
-    text = output.decode()
-    assert process.returncode == 0, text
+    assert returncode == 0, text
     lease = emulator.stored("coordination.k8s.io/v1/leases", "default", "flink-tm-memory-operator")
     assert lease is not None
     assert lease["spec"]["holderIdentity"] == ""
@@ -96,6 +61,31 @@ async def test_with_leader_election_the_run_command_releases_the_lease_right_aft
         _logged_at(text, line) for line in ("Signal SIGTERM is received", "Released the Lease")
     )
     assert 0 <= (released - stopping).total_seconds() < 5.0, text
+
+
+async def _run_until_a_resource_is_ready(
+    emulator: ApiEmulator,
+    kubectl: Kubectl,
+    tmp_path: Path,
+    options: list[str],
+    environment: dict[str, str] | None = None,
+) -> tuple[int | None, str]:
+    """``flink-tm-memory run`` through a kubeconfig of the emulator until a new resource is Ready, then
+    SIGTERM: its exit code and output."""
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(kubeconfig(str(emulator.url))), encoding="utf-8")
+    env = {**os.environ, "KUBECONFIG": str(config), **(environment or {})}
+    env.pop("KUBERNETES_SERVICE_HOST", None)
+    process = await asyncio.create_subprocess_exec(
+        SCRIPT, "run", *options, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        await kubectl.create(MEMORIES, sample("process-size"))
+        await ready(kubectl, "process-size", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    return process.returncode, output.decode()
 
 
 def _logged_at(output: str, line: str) -> datetime.datetime:

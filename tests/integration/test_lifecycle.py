@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import yaml
 
 from flink_tm_memory.memory import derive_task_manager_memory
@@ -102,6 +104,31 @@ async def test_a_deleted_resource_takes_its_configmap_along_and_is_not_recreated
     await stays(lambda: kubectl.get(CONFIG_MAPS, CONFIG_MAP) is None, 1.0, what="the deleted ConfigMap")
 
 
+async def test_a_configmap_re_created_just_after_its_resource_was_deleted_does_not_outlive_it(
+    operator: object, kubectl: Kubectl, emulator: ApiEmulator
+) -> None:
+    # The race behind a ConfigMap seen back after its resource's deletion: a drift check reads the
+    # resource, the resource goes (and the garbage collector takes the ConfigMap), then the check
+    # writes the ConfigMap for the resource it read. Here the deletion is made to fall in between.
+    await kubectl.create(MEMORIES, sample("process-size"))
+    await ready(kubectl, "process-size")
+    reads = emulator.matching("GET", CONFIG_MAPS)
+
+    async def delete_the_resource_first(request: Any) -> object:
+        await kubectl.delete(MEMORIES, "process-size")
+        return NotImplemented  # then the emulator answers the read: the ConfigMap is gone
+
+    created = _operator_creates(emulator, CONFIG_MAPS)
+    reads[len(list(reads)) :][:1] << cast(Any, delete_the_resource_first)
+    await eventually(lambda: _operator_creates(emulator, CONFIG_MAPS) > created, what="the re-creation")
+
+    # The write succeeds, as on a real API server; the garbage collector then deletes a dependent
+    # whose owners are all gone, so what the operator wrote for a deleted resource does not stay.
+    assert kubectl.get(MEMORIES, "process-size") is None
+    assert kubectl.get(CONFIG_MAPS, CONFIG_MAP) is None
+    await stays(lambda: kubectl.get(CONFIG_MAPS, CONFIG_MAP) is None, 1.0, what="the deleted ConfigMap")
+
+
 async def test_a_restarted_operator_resumes_without_writing_anything(
     start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
@@ -125,6 +152,10 @@ def _ready_since(status: dict[str, object]) -> object:
 
 def _two(events: list[dict[str, object]]) -> list[dict[str, object]] | None:
     return events if len(events) >= 2 else None
+
+
+def _operator_creates(emulator: ApiEmulator, resource: str) -> int:
+    return sum(1 for request in emulator.operator_writes(resource) if request.method.value == "POST")
 
 
 def _config_map_reads(emulator: ApiEmulator) -> int:

@@ -31,6 +31,11 @@ print(*sorted(set(sys.modules) - already_loaded), sep="\\n", file=sys.stderr)
 
 def imported_by(*arguments: str) -> set[str]:
     """The top-level names of the modules the command imported, run in a fresh interpreter."""
+    return {name.split(".")[0] for name in modules_imported_by(*arguments)}
+
+
+def modules_imported_by(*arguments: str) -> set[str]:
+    """The full names of the modules the command imported, run in a fresh interpreter."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "operator")}
     completed = subprocess.run(
         [sys.executable, "-c", _PROBE, *arguments],
@@ -41,7 +46,7 @@ def imported_by(*arguments: str) -> set[str]:
         env=environment,
     )
     assert completed.stdout, completed.stderr
-    return {line.split(".")[0] for line in completed.stderr.splitlines()}
+    return set(completed.stderr.splitlines())
 
 
 @pytest.mark.parametrize(
@@ -70,3 +75,24 @@ def test_a_one_shot_derive_imports_nothing_slow(arguments: tuple[str, ...]) -> N
 def test_the_probe_sees_a_slow_import() -> None:
     # --format yaml imports yaml on purpose: proof that the check above can fail.
     assert "yaml" in imported_by("derive", "--format", "yaml")
+
+
+OPERATOR_LAYERS = ("api", "render", "cluster", "control", "runtime", "handlers", "service")
+
+
+def test_a_one_shot_derive_imports_none_of_the_operators_layers() -> None:
+    # Only the command line and the memory core: the operator's layers (and what they import) are for
+    # `run`; a one-shot run also builds only the arguments of the command it names (cli/arguments.py).
+    imported = modules_imported_by(
+        "derive", "--format", "flink", "-D", "taskmanager.memory.process.size=1728m"
+    )
+    assert {
+        name for name in imported if name.split(".")[1:2] and name.split(".")[1] in OPERATOR_LAYERS
+    } == set()
+    assert "flink_tm_memory.memory.engine" in imported  # the probe sees the package's own modules
+
+
+def test_the_probe_sees_an_operator_layer() -> None:
+    # webhook-configurations renders manifests (render.webhook_configurations): proof the check can fail.
+    imported = modules_imported_by("webhook-configurations")
+    assert any(name.startswith("flink_tm_memory.render") for name in imported)

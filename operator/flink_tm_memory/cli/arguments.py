@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 
 from flink_tm_memory import __version__
@@ -116,7 +117,16 @@ def _dynamic_property(text: str) -> tuple[str, str]:
     return key, value  # kept as typed: to Flink, " key" and "key" are different keys
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("derive", "size", "check", "render", "run", "webhook-configurations")
+"""Every command, in the order of the help."""
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``only``, just that command's (its parse is the same).
+
+    A one-shot ``derive`` is a few milliseconds of work after Python's start: building every command's
+    arguments (``run`` alone has dozens) would be a large share of it.
+    """
     parser = _Parser(
         prog="flink-tm-memory",
         formatter_class=_HelpFormatter,
@@ -124,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if only in (None, "derive"):
+        _add_derive(commands)
+    if only in (None, "size"):
+        _add_size(commands)
+    if only in (None, "check", "render"):
+        _add_offline(commands)
+    if only in (None, "run"):
+        _add_run(commands)
+    if only in (None, "webhook-configurations"):
+        _add_webhook_configurations(commands)
+    return parser
+
+
+def _add_derive(commands: argparse._SubParsersAction[_Parser]) -> None:
     derive = commands.add_parser(
         "derive",
         help="derive TaskManager memory from a Flink configuration",
@@ -152,11 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --jsonl: no fixes for rejected cases (the oracle's schema exactly)",
     )
-    _add_size(commands)
-    _add_offline(commands)
-    _add_run(commands)
-    _add_webhook_configurations(commands)
-    return parser
 
 
 _SIZE_HELP = """\
@@ -556,4 +575,6 @@ def _port(text: str) -> int:
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = arguments[0] if arguments and arguments[0] in COMMANDS else None
+    return build_parser(only=command).parse_args(arguments)

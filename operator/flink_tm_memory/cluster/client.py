@@ -11,8 +11,8 @@ and a request that hangs must surface as a timeout instead of stalling a reconci
 
 Requests go through the client's ``ApiClient`` (authentication, the kubeconfig's TLS settings, the
 REST layer) by path, never through its typed API classes: those wrap each of their ~700 methods in
-a pydantic validator, and merely touching the five the operator would use costs 31 MiB of memory,
-a fifth of the operator's at 1 000 resources, and a validation per call. The operator reads and
+a pydantic validator, and merely touching the five the operator would use costs a large share of
+the operator's memory (``benchmarks/README.md``, "Operator"), and a validation per call. The operator reads and
 writes JSON anyway (it never used the client's models).
 """
 
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -137,17 +138,10 @@ class ClusterClient:
         query: Mapping[str, str] | None = None,
     ) -> Json:
         """Sends one request in a thread; returns the response's JSON, raises the errors' types."""
-        try:
+        with self._answered():
             data = await asyncio.to_thread(
                 partial(self._send, method, path, names, body=body, content_type=content_type, query=query)
             )
-        except ApiException as error:
-            self.contact.record(outcome_of_status(int(error.status or 0)))
-            raise failure_for_status(int(error.status or 0), _reason(error)) from None
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            self.contact.record(outcome_of_failure(error))
-            raise ApiError(f"the API server did not answer: {type(error).__name__}", transient=True) from None
-        self.contact.record(Outcome.OK)
         document: Json = json.loads(data)
         return document
 
@@ -182,12 +176,20 @@ class ClusterClient:
         A status other than 2xx raises as ``request`` does, and is recorded in ``contact`` like any
         request; a stream that opens counts as contact.
         """
-        try:
+        with self._answered():
             timeout = (self._request_timeout, read_timeout)
             response = self._call("GET", path, {}, body=None, content_type=None, query=query, timeout=timeout)
             if not 200 <= response.status <= 299:
                 response.read()  # type: ignore[no-untyped-call]
                 raise ApiException.from_response(http_resp=response, body=None, data=None)
+        stream: BaseHTTPResponse = response.response
+        return stream
+
+    @contextmanager
+    def _answered(self) -> Iterator[None]:
+        """Records how a request went in ``contact``, and raises its failure as an ``ApiError``."""
+        try:
+            yield
         except ApiException as error:
             self.contact.record(outcome_of_status(int(error.status or 0)))
             raise failure_for_status(int(error.status or 0), _reason(error)) from None
@@ -195,8 +197,6 @@ class ClusterClient:
             self.contact.record(outcome_of_failure(error))
             raise ApiError(f"the API server did not answer: {type(error).__name__}", transient=True) from None
         self.contact.record(Outcome.OK)
-        stream: BaseHTTPResponse = response.response
-        return stream
 
     def _call(
         self,

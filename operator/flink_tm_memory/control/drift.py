@@ -3,10 +3,10 @@
 Someone may edit a workload's resources, a target may appear after its resource, kopf may drop a
 change: every ``drift_interval`` seconds each resource is reconciled again, which writes nothing
 unless something drifted. One loop does it rather than a kopf timer per resource, because kopf keeps
-the whole last-seen body of every resource that has a timer (about 40 KiB of Python objects per
-FlinkTaskManagerMemory with its status), a task, and a finalizer on the resource: at 1 000 resources
-that was 45 MiB, over a quarter of the operator's memory, and a patch and a watch event per new
-resource. The loop keeps only the resources' names.
+the whole last-seen body of every resource that has a timer (a FlinkTaskManagerMemory with its
+status, as Python objects), a task, and a finalizer on the resource: a large share of the operator's
+memory (benchmarks/README.md, "Operator"), and a patch and a watch event per new resource. The loop
+keeps only the resources' names.
 
 The names are those kopf's change handlers were given (every resource is resumed when the operator
 starts, and created or updated after); a check that finds its resource gone forgets it. A pass

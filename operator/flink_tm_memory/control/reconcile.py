@@ -20,10 +20,10 @@ is recorded in the status and then raised as ``kopf.TemporaryError``, so kopf re
 
 At most ``reconcile_concurrency`` reconciliations (8) are in progress at once; the others wait their
 turn. kopf starts a handler for every changed resource at once, and everything shares one event loop
-with the admission webhooks: a burst of 300 new resources made pod admissions wait 270 ms at the
-median and over a second at p99 (benchmarks/README.md). With the limit the loop's queue stays short,
-and on this machine (an API server answering in a millisecond or two) the burst takes no longer: the
-operator is CPU-bound either way. Against a slow API server the limit caps throughput at about
+with the admission webhooks: a burst of new resources made pod admissions wait behind it
+(benchmarks/README.md). With the limit the loop's queue stays short, and against an API server that
+answers in a millisecond or two the burst takes no longer: the operator is CPU-bound either way.
+Against a slow API server the limit caps throughput at about
 ``reconcile_concurrency`` / (5 x its latency) resources per second (160/s at 10 ms per request).
 """
 
@@ -122,6 +122,8 @@ class Reconciler:
         newest, never one a change handler has already moved past.
         """
         async with self._turns, self._locks.hold(key):
+            if key not in self._known:
+                return False  # deleted (its watch event came) since the pass that scheduled it began
             try:
                 body = await memory_api(self._client).read(*key)
             except ApiError:

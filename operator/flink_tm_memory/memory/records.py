@@ -4,8 +4,8 @@ Why not ``@dataclass``: the one-shot ``flink-tm-memory derive`` must answer at l
 Flink's ``BashJavaUtils GET_TM_RESOURCE_PARAMS`` (a product requirement, measured side by side by
 ``benchmarks/run.py``). ``import dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``,
 ``tokenize``, ``linecache``), and every ``@dataclass`` compiles its generated methods while its module
-loads. Measured with hyperfine: importing ``dataclasses`` and ``typing`` cost about 15 ms and the
-decorators several more, of a 57 ms answer; without them it takes about 30 ms. These two small bases
+loads: measured with hyperfine, that was about half of the answer's time (``benchmarks/README.md``,
+"Command line"). These two small bases
 give the records of the derive path the same value semantics at no start-up cost. Please do not turn
 them back into dataclasses: ``tests/meta/test_cli_startup_imports.py`` fails when ``flink-tm-memory
 derive`` imports ``dataclasses``, ``inspect`` or ``typing`` again. For the same reason the modules of
@@ -21,8 +21,8 @@ as a cache, which is not part of the value. The value is the fields in parameter
 - ``FrozenRecord``: also hashable by value, hence immutable: ``__init__`` assigns each field as
   ``self.field: Final = field``, so that mypy (``--strict``, part of ``make test``) rejects any later
   assignment. Immutability is checked statically only, on purpose: a ``__setattr__`` guard made every
-  field assignment a Python call and ten times dearer, which cost ``derive --jsonl`` a third of its
-  throughput (1.14 s -> 1.53 s for 9,000 configurations).
+  field assignment a Python call, which cost ``derive --jsonl`` much of its throughput
+  (``benchmarks/README.md``, "Command line").
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ of the CAs the bundle holds). Two ways to get them, both ending as files in one 
 
 ``generate_certificates`` writes a one-off CA and serving certificate in that layout (tests, the
 fuzzer, the benchmark). Making certificates needs ``cryptography`` (``self_signed``), imported only
-then: it adds about 10 MiB to the RSS of an operator that serves mounted certificates, or no webhook.
+then: it adds to the RSS (``benchmarks/README.md``) of an operator that serves mounted certificates, or no
+webhook.
 """
 
 from __future__ import annotations

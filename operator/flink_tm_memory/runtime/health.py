@@ -15,10 +15,10 @@ its work is another question, answered here from the client's ``ApiContact``:
 
 The server runs in the operator's own event loop (as kopf's own servers do), so a loop too busy to
 answer shows as a failed scrape, and it starts before kopf does, so that a port already taken stops
-the operator with a clear message. The exposition itself (about 5 µs per series: 5 ms at 1 000
-resources, 50 ms at 10 000) runs in a worker thread, so a scrape never holds the loop, and so the
-webhooks, for that long (``benchmarks/metrics_cost.py``); the collectors read only what is safe to
-read from another thread.
+the operator with a clear message. The exposition itself (its cost grows with the series, so with the
+resources: ``benchmarks/metrics_cost.py``, figures in ``benchmarks/README.md``) runs in a worker thread,
+so a scrape never holds the loop, and so the webhooks, for that long; the collectors read only what is
+safe to read from another thread.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def health_application(metrics: OperatorMetrics, checks: Mapping[str, Check]) ->
 
     async def get_metrics(request: aiohttp.web.Request) -> aiohttp.web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = await asyncio.to_thread(encoder, metrics.registry)  # 5 ms at 1 000 resources, 50 at 10 000
+        body = await asyncio.to_thread(encoder, metrics.registry)  # grows with the resources: off the loop
         return aiohttp.web.Response(body=body, headers={"Content-Type": content_type})
 
     async def get_livez(_: aiohttp.web.Request) -> aiohttp.web.Response:

@@ -64,9 +64,10 @@ PREFIX = "flink_tm_memory"
 Key = tuple[str, str]
 
 DERIVATION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
-"""Seconds: a derivation takes about 0.1 to 10 ms."""
+"""Seconds: fine below 10 ms, where derivations fall (their times: ``benchmarks/README.md``)."""
 WEBHOOK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-"""Seconds: an admission answer takes about 0.5 ms; the API server gives up after 2 or 5 s."""
+"""Seconds: fine around a millisecond (admission answers: ``benchmarks/README.md``), up to the 2 or 5 s
+after which the API server gives up."""
 
 
 class Trigger(StrEnum):

@@ -1,7 +1,8 @@
 """CAs and serving certificates made with ``cryptography``, and the facts read back from them.
 
 Imported only when the operator makes its own certificates (the shared Secret, or development):
-``cryptography`` costs about 10 MiB of RSS that an operator serving mounted certificates never needs.
+``cryptography`` adds to the RSS (``benchmarks/README.md``) of an operator serving mounted certificates,
+which never needs it.
 Keys are ECDSA P-256. A certificate's ``notBefore`` is back-dated by ``CLOCK_SKEW`` so that a node
 whose clock is a little behind still accepts it; ``issued_at`` undoes that to find when it was made.
 """

@@ -6,9 +6,9 @@
   operator's bookkeeping for a change of the resource. The diff base holds digests, not a copy of
   the spec (``runtime.diff_base``): what kopf records stays a few hundred bytes however large the spec.
 - A resource's kopf worker (a task holding the last event, a whole body) ends 0.5 s after its
-  events stop, not 5 s: during a burst of new resources kopf otherwise held ten times as many
-  bodies at once, and the memory they took stayed the operator's (CPython keeps its arenas). A
-  later event starts a new worker, which costs little.
+  events stop, not 5 s: during a burst of new resources kopf otherwise held many times as many
+  bodies at once (benchmarks/README.md, "Operator"), and the memory they took stayed the operator's
+  (CPython keeps its arenas). A later event starts a new worker, which costs little.
 - ConfigMaps are watched through a server-side label selector: only the operator's own, not every
   ConfigMap of the cluster. The workload kinds are, if ``workload_selector`` is given: kopf lists
   every object of a watched kind when it starts, and one worker per object holds its body for a

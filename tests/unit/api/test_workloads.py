@@ -8,6 +8,7 @@ from flink_tm_memory.api.workloads import (
     WorkloadKind,
     kinds_description,
     kinds_without_containers,
+    rbac_rules,
 )
 from flink_tm_memory.cluster.objects import NamespacedObjects, workload_api
 
@@ -48,3 +49,16 @@ def test_only_pod_template_kinds_name_a_container() -> None:
 def test_the_crd_describes_every_kind() -> None:
     description = kinds_description()
     assert all(f"{kind.value} ({kind.spec.api_version})" in description for kind in WorkloadKind)
+
+
+def test_the_rbac_rules_grant_get_and_patch_per_api_group_and_list_watch_when_watched() -> None:
+    # Kubernetes' API groups of the kinds: apps for Deployments and StatefulSets, flink.apache.org for
+    # the Flink Kubernetes Operator's FlinkDeployment.
+    assert rbac_rules() == [
+        {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["flink.apache.org"], "resources": ["flinkdeployments"], "verbs": ["get", "patch"]},
+    ]
+    assert [rule["verbs"] for rule in rbac_rules(watched=True)] == [["get", "patch", "list", "watch"]] * 2
+    assert rbac_rules([WorkloadKind.STATEFUL_SET]) == [
+        {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get", "patch"]}
+    ]

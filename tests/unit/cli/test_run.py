@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,32 +103,33 @@ def test_without_a_service_account_or_kubeconfig_it_exits_1_saying_why(tmp_path:
 
 
 def test_a_metrics_port_already_taken_exits_1_naming_the_address(tmp_path: Path) -> None:
-    config = tmp_path / "kubeconfig"
-    config.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
-        "users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    completed, port = _run_with_a_port_taken(
+        tmp_path, lambda port: ["--metrics-port", str(port), "--metrics-listen", "127.0.0.1"]
     )
-    environment = {**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)}
-    environment.pop("KUBERNETES_SERVICE_HOST", None)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        completed = subprocess.run(
-            [SCRIPT, "run", "--metrics-port", str(port), "--metrics-listen", "127.0.0.1"],
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
 
     assert completed.returncode == 1, completed.stderr
     assert completed.stderr.startswith(f"flink-tm-memory: error: cannot serve metrics on 127.0.0.1:{port}: ")
 
 
 def test_a_webhook_port_already_taken_exits_1_naming_the_address(tmp_path: Path) -> None:
+    completed, port = _run_with_a_port_taken(
+        tmp_path,
+        lambda port: [
+            *("--webhook-port", str(port), "--webhook-listen", "127.0.0.1"),
+            *("--webhook-self-signed", "localhost", "--webhook-cert-dir", str(tmp_path / "tls")),
+        ],
+    )
+
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(
+        f"flink-tm-memory: error: cannot serve the admission webhooks on 127.0.0.1:{port}: "
+    ), completed.stderr
+
+
+def _run_with_a_port_taken(
+    tmp_path: Path, options: Callable[[int], list[str]]
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``flink-tm-memory run`` with ``options(port)``, a loopback port some socket listens on."""
     config = tmp_path / "kubeconfig"
     config.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
@@ -139,28 +141,13 @@ def test_a_webhook_port_already_taken_exits_1_naming_the_address(tmp_path: Path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        port = taken.getsockname()[1]
+        port: int = taken.getsockname()[1]
         completed = subprocess.run(
-            [
-                SCRIPT,
-                "run",
-                "--webhook-port",
-                str(port),
-                "--webhook-listen",
-                "127.0.0.1",
-                "--webhook-self-signed",
-                "localhost",
-                "--webhook-cert-dir",
-                str(tmp_path / "tls"),
-            ],
+            [SCRIPT, "run", *options(port)],
             env=environment,
             capture_output=True,
             text=True,
             check=False,
             timeout=60,
         )
-
-    assert completed.returncode == 1, completed.stderr
-    assert completed.stderr.startswith(
-        f"flink-tm-memory: error: cannot serve the admission webhooks on 127.0.0.1:{port}: "
-    ), completed.stderr
+    return completed, port

@@ -2,7 +2,7 @@
 
 Reconciliation (kopf, the drift loop, the API requests they make) runs on the operator's main event
 loop; a burst of reconciliations kept that loop busy for hundreds of milliseconds at a time, and
-admission answers, served from the same loop, waited behind them (p99 313 ms at 1 000 resources).
+admission answers, served from the same loop, waited behind them (``benchmarks/README.md``).
 Here the server owns a loop in its own thread: what runs there is the HTTP and TLS handling, the
 webhook steps (pure computations, and a read from the API server on a cache miss, which runs in a
 worker thread) and the tasks given as ``background`` (the FlinkTaskManagerMemory watch, which reads its
