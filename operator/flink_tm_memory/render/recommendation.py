@@ -55,7 +55,7 @@ from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.meant import format_size
 from flink_tm_memory.memory.sizes import MIB, format_human
-from flink_tm_memory.memory.sizing import UnmeetableNeedsError, size_for_needs
+from flink_tm_memory.memory.sizing import NEED_NAMES, UnmeetableNeedsError, size_for_needs
 from flink_tm_memory.render.plan import derive_memory_plan
 
 RECOMMENDED = "Recommended"
@@ -72,16 +72,8 @@ DEFAULT_THRESHOLD = Decimal("0.10")
 
 SIZE_KEYS = (opt.PROCESS_SIZE.key, opt.FLINK_SIZE.key, opt.LEGACY_HEAP_SIZE.key, opt.LEGACY_HEAP_MB.key)
 """Options that fix the TaskManager's size: a recommendation replaces them with its process size."""
-COMPONENTS = (
-    "frameworkHeap",
-    "taskHeap",
-    "frameworkOffHeap",
-    "taskOffHeap",
-    "network",
-    "managed",
-    "jvmMetaspace",
-    "jvmOverhead",
-)
+COMPONENTS = NEED_NAMES
+"""The components a recommendation sizes: every one a job can need (``memory.sizing``)."""
 
 
 @dataclass(frozen=True, slots=True)
