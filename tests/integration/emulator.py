@@ -340,7 +340,8 @@ class ApiEmulator(kmock.KubernetesScaffold):
 
     async def _collect_if_orphaned(self, key: tuple[Any, str | None, str], body: Json) -> None:
         """Deletes an object whose owner references all name absent objects (extension 12)."""
-        owners = body["metadata"].get("ownerReferences") or []
+        listed = body["metadata"].get("ownerReferences")
+        owners = [owner for owner in listed if isinstance(owner, dict)] if isinstance(listed, list) else []
         if owners and not any(owner.get("uid") in self._uids for owner in owners):
             await self._remove(key)
 
@@ -626,6 +627,7 @@ CLUSTER_RESOURCES = {
     "v1/pods": ("Pod", True, ()),
     "apps/v1/deployments": ("Deployment", True, ("status",)),
     "apps/v1/statefulsets": ("StatefulSet", True, ("status",)),
+    "apps/v1/replicasets": ("ReplicaSet", True, ("status",)),
     "flink.apache.org/v1beta1/flinkdeployments": ("FlinkDeployment", True, ("status",)),
     "flinkmemory.io/v1alpha1/flinktaskmanagermemories": ("FlinkTaskManagerMemory", True, ("status",)),
     "admissionregistration.k8s.io/v1/validatingwebhookconfigurations": (

@@ -33,6 +33,7 @@ from tests.integration.test_targets import TASKMANAGER
 from tests.integration.webhooks import free_port
 
 PODS = "v1/pods"
+REPLICA_SETS = "apps/v1/replicasets"
 HOUR = 3600.0
 TEMPLATE_HASH = "5b7c9d"
 POD = f"flink-taskmanager-{TEMPLATE_HASH}-x2k4p"
@@ -58,6 +59,20 @@ def taskmanager_pod(name: str = POD, uid: str = "pod-uid-1", resources: Json | N
         },
         "spec": {"containers": [{"name": "log-shipper", "image": "fluent-bit"}, container]},
     }
+
+
+async def create_pod(kubectl: Kubectl, pod: Json) -> Json:
+    """Creates ``pod`` owned by its ReplicaSet, made first if needed: a pod whose owners are all absent
+    is garbage-collected at once, on the emulator as on a cluster."""
+    owner = pod["metadata"]["ownerReferences"][0]
+    replica_set = kubectl.get(REPLICA_SETS, owner["name"])
+    if replica_set is None:
+        replica_set = await kubectl.create(
+            REPLICA_SETS,
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": owner["name"]}, "spec": {}},
+        )
+    owner["uid"] = replica_set["metadata"]["uid"]
+    return await kubectl.create(PODS, pod)
 
 
 def oom_status(restarts: int, finished: str, container_id: str, container: str = "taskmanager") -> Json:
@@ -120,7 +135,7 @@ async def test_an_oom_kill_is_recorded_announced_once_and_counted_once_across_re
     port = free_port()
     first = await start_operator(drift_interval=HOUR, metrics_port=port, metrics_listen="127.0.0.1")
     resources = await deployment_target(kubectl)
-    await kubectl.create(PODS, taskmanager_pod(resources=resources))
+    await create_pod(kubectl, taskmanager_pod(resources=resources))
     await kubectl.patch(PODS, POD, oom_status(1, "2026-12-07T20:00:00Z", "containerd://one"))
 
     def recorded(count: int) -> Json | None:
@@ -154,7 +169,7 @@ async def test_an_oom_kill_is_recorded_announced_once_and_counted_once_across_re
     # in lastState) before it watches, and handles its pods in that order, so a count of 2 and two
     # Events in all prove the first incident was neither counted nor announced again.
     other = f"flink-taskmanager-{TEMPLATE_HASH}-q8w2z"
-    await kubectl.create(PODS, taskmanager_pod(other, uid="pod-uid-2", resources=resources))
+    await create_pod(kubectl, taskmanager_pod(other, uid="pod-uid-2", resources=resources))
     await kubectl.patch(PODS, other, oom_status(1, "2026-12-07T20:02:00Z", "containerd://other"))
     kills = await eventually(lambda: recorded(2), 10.0, what="the second pod's OOM kill recorded")
     assert kills["lastPod"] == other
@@ -204,9 +219,9 @@ async def test_malformed_pod_statuses_never_stop_the_watch(
 ) -> None:
     await start_operator(drift_interval=HOUR)
     resources = await deployment_target(kubectl)
-    await kubectl.create(PODS, taskmanager_pod("broken", uid="broken-uid", resources=resources))
+    await create_pod(kubectl, taskmanager_pod("broken", uid="broken-uid", resources=resources))
     await kubectl.patch(PODS, "broken", garbage)
-    await kubectl.create(PODS, taskmanager_pod(resources=resources))
+    await create_pod(kubectl, taskmanager_pod(resources=resources))
     await kubectl.patch(PODS, POD, oom_status(1, "2026-12-07T20:00:00Z", "containerd://one"))
 
     def last_pod() -> str | None:
@@ -224,11 +239,11 @@ async def test_a_sidecar_killed_for_memory_is_not_the_task_managers(
 ) -> None:
     await start_operator(drift_interval=HOUR)
     resources = await deployment_target(kubectl)
-    await kubectl.create(PODS, taskmanager_pod("sidecar-pod", uid="s-uid", resources=resources))
+    await create_pod(kubectl, taskmanager_pod("sidecar-pod", uid="s-uid", resources=resources))
     await kubectl.patch(
         PODS, "sidecar-pod", oom_status(1, "2026-12-07T20:00:00Z", "containerd://s", container="log-shipper")
     )
-    await kubectl.create(PODS, taskmanager_pod(resources=resources))
+    await create_pod(kubectl, taskmanager_pod(resources=resources))
     await kubectl.patch(PODS, POD, oom_status(1, "2026-12-07T20:01:00Z", "containerd://one"))
     kills = await eventually(
         lambda: kubectl.status("deployment-target").get("oomKills"), 10.0, what="the TaskManager's OOM kill"
@@ -247,8 +262,8 @@ async def test_an_incident_from_before_the_operator_started_is_recorded_once(
         DEPLOYMENTS,
         deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
     )
-    await kubectl.create(
-        PODS, taskmanager_pod(resources={"limits": {"memory": "4Gi"}, "requests": {"memory": "4Gi"}})
+    await create_pod(
+        kubectl, taskmanager_pod(resources={"limits": {"memory": "4Gi"}, "requests": {"memory": "4Gi"}})
     )
     await kubectl.patch(PODS, POD, oom_status(1, "2026-12-07T20:00:00Z", "containerd://one"))
     await start_operator(drift_interval=HOUR)
