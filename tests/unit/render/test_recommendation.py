@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flink_tm_memory.api.v1alpha1 import Recommendations, UsagePeaks
@@ -173,6 +173,18 @@ _VERSIONS = [version.name for version in SUPPORTED_VERSIONS]
     min_mib=st.none() | st.integers(512, 8192),
     span_mib=st.none() | st.integers(0, 16384),
 )
+@example(  # found by CI: no minProcess and a span of 0 once made a maxProcess of 0
+    version="1.17",
+    process_mib=1024,
+    slots=1,
+    heap=16 * MIB,
+    metaspace=8 * MIB,
+    managed=0,
+    extra_direct=0,
+    margin=0,
+    min_mib=None,
+    span_mib=0,
+)
 def test_recommended_layouts_are_accepted_meet_every_peak_plus_margin_and_stay_within_bounds(  # noqa: PLR0917 (hypothesis passes keywords)
     version: str,
     process_mib: int,
@@ -189,7 +201,7 @@ def test_recommended_layouts_are_accepted_meet_every_peak_plus_margin_and_stay_w
     if min_mib is not None:
         bounds["minProcess"] = f"{min_mib}Mi"
     if span_mib is not None:
-        bounds["maxProcess"] = f"{(min_mib or 0) + span_mib}Mi"
+        bounds["maxProcess"] = f"{(min_mib or 512) + span_mib}Mi"  # a bound of 0 is refused, rightly
     spec = spec_of(f"{process_mib}m", version, **bounds)
     spec["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] = slots
     current = in_effect(spec, None)
