@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import kmock
 
 from flink_tm_memory.cluster.client import ClusterClient, load_configuration
 from flink_tm_memory.control.admission import VALIDATE_ID
@@ -48,7 +47,7 @@ from tests.integration.conftest import TEST_OPTIONS, StartOperator
 from tests.integration.emulator import ApiEmulator
 from tests.integration.health import HealthClient
 from tests.integration.kubectl import MEMORIES, Kubectl, eventually, sample
-from tests.integration.test_mutating_webhook import pod, pod_review
+from tests.integration.test_mutating_webhook import pod, pod_review, reads_of
 from tests.integration.test_validating_webhook import review
 from tests.integration.test_validating_webhook import sample as validating_sample
 from tests.integration.webhooks import free_port
@@ -86,16 +85,6 @@ async def standby(emulator: ApiEmulator, cert_dir: Path) -> AsyncIterator[tuple[
             yield admission, f"https://localhost:{port}"
     finally:
         client.close()
-
-
-def reads_of(emulator: ApiEmulator, name: str) -> int:
-    return sum(
-        1
-        for request in emulator
-        if request.method.value == "GET"
-        and request.resource == kmock.resource(MEMORIES)
-        and request.name == name
-    )
 
 
 async def test_a_standby_without_kopf_validates_and_sizes_pods_from_its_own_watch(
