@@ -15,7 +15,10 @@ does: equality and ``compareTo`` over UTF-16 code units, hash codes over UTF-16 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 DEFAULT_INITIAL_CAPACITY = 16
 MAXIMUM_CAPACITY = 1 << 30
