@@ -19,10 +19,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_TO_IMPORT = frozenset({"dataclasses", "inspect", "typing", "kopf", "kubernetes", "pydantic", "yaml"})
 # Cut for issue 17 (benchmarks/README.md, "One-shot start-up"): the simple command line is read without
-# argparse (which brings gettext and locale), sizes and releases are scanned without re, and Java's
-# BigDecimal arithmetic is done in exact integers without decimal (with numbers).
+# argparse (which brings gettext and locale), sizes and releases are scanned without re, Java's
+# BigDecimal arithmetic is done in exact integers without decimal (with numbers), the memory core's
+# closed sets are memory/constants.py's Named instead of enums, and its caches are dicts instead of
+# functools' (enum and functools bring collections).
 CUT_FROM_THE_ONE_SHOT_PATH = frozenset(
-    {"argparse", "gettext", "locale", "re", "decimal", "numbers", "fractions"}
+    {
+        "argparse",
+        "gettext",
+        "locale",
+        "re",
+        "decimal",
+        "numbers",
+        "fractions",
+        "enum",
+        "functools",
+        "collections",
+    }
 )
 
 # Modules already loaded by the interpreter's start (site, .pth files) are not the command's doing.

@@ -9,13 +9,12 @@ the option keys to point at. Nothing of this kind escapes the engine as an excep
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from flink_tm_memory.memory.constants import Named
 from flink_tm_memory.memory.records import FrozenRecord
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import ClassVar, Final
 
 ILLEGAL_CONFIGURATION = "org.apache.flink.configuration.IllegalConfigurationException"
 ILLEGAL_ARGUMENT = "java.lang.IllegalArgumentException"
@@ -25,33 +24,59 @@ ILLEGAL_STATE = "java.lang.IllegalStateException"
 UNSUPPORTED_OPERATION = "java.lang.UnsupportedOperationException"
 
 
-class Reason(StrEnum):
+class Reason(Named):
     """Why a configuration fails, in words a status condition or a dashboard can group by."""
 
-    INVALID_MEMORY_SIZE = "InvalidMemorySize"
-    INVALID_NUMBER = "InvalidNumber"
-    INVALID_FRACTION = "InvalidFraction"
-    MIN_ABOVE_MAX = "MinAboveMax"
-    TOTAL_MEMORY_MISSING = "TotalMemoryMissing"
-    FINE_GRAINED_EXCEED_TOTAL_FLINK = "FineGrainedExceedTotalFlink"
-    COMPONENTS_EXCEED_TOTAL_FLINK = "ComponentsExceedTotalFlink"
-    NETWORK_OUT_OF_RANGE = "NetworkOutOfRange"
-    NETWORK_MISMATCH = "NetworkMismatch"
-    METASPACE_AND_OVERHEAD_EXCEED_PROCESS = "MetaspaceAndOverheadExceedProcess"
-    PROCESS_BELOW_FLINK_AND_METASPACE = "ProcessBelowFlinkAndMetaspace"
-    OVERHEAD_OUT_OF_RANGE = "OverheadOutOfRange"
-    NON_POSITIVE_CPU = "NonPositiveCpuCores"
-    INVALID_CPU = "InvalidCpuCores"
-    OVERFLOW = "Overflow"
-    NEGATIVE_SIZE = "NegativeSize"
-    INVALID_SEGMENT_SIZE = "InvalidSegmentSize"
-    INVALID_LEGACY_HEAP = "InvalidLegacyHeap"
-    INVALID_WEIGHTS = "InvalidConsumerWeights"
-    INVALID_EXTERNAL_RESOURCE = "InvalidExternalResource"
-    NEGATIVE_WEIGHT = "NegativeConsumerWeight"
-    INVALID_FRACTION_OF_SLOT = "InvalidFractionOfSlot"
-    UNSUPPORTED = "Unsupported"
-    INTERNAL_ERROR = "InternalError"
+    INVALID_MEMORY_SIZE: ClassVar[Reason]
+    INVALID_NUMBER: ClassVar[Reason]
+    INVALID_FRACTION: ClassVar[Reason]
+    MIN_ABOVE_MAX: ClassVar[Reason]
+    TOTAL_MEMORY_MISSING: ClassVar[Reason]
+    FINE_GRAINED_EXCEED_TOTAL_FLINK: ClassVar[Reason]
+    COMPONENTS_EXCEED_TOTAL_FLINK: ClassVar[Reason]
+    NETWORK_OUT_OF_RANGE: ClassVar[Reason]
+    NETWORK_MISMATCH: ClassVar[Reason]
+    METASPACE_AND_OVERHEAD_EXCEED_PROCESS: ClassVar[Reason]
+    PROCESS_BELOW_FLINK_AND_METASPACE: ClassVar[Reason]
+    OVERHEAD_OUT_OF_RANGE: ClassVar[Reason]
+    NON_POSITIVE_CPU: ClassVar[Reason]
+    INVALID_CPU: ClassVar[Reason]
+    OVERFLOW: ClassVar[Reason]
+    NEGATIVE_SIZE: ClassVar[Reason]
+    INVALID_SEGMENT_SIZE: ClassVar[Reason]
+    INVALID_LEGACY_HEAP: ClassVar[Reason]
+    INVALID_WEIGHTS: ClassVar[Reason]
+    INVALID_EXTERNAL_RESOURCE: ClassVar[Reason]
+    NEGATIVE_WEIGHT: ClassVar[Reason]
+    INVALID_FRACTION_OF_SLOT: ClassVar[Reason]
+    UNSUPPORTED: ClassVar[Reason]
+    INTERNAL_ERROR: ClassVar[Reason]
+
+
+Reason.INVALID_MEMORY_SIZE = Reason.define("InvalidMemorySize")
+Reason.INVALID_NUMBER = Reason.define("InvalidNumber")
+Reason.INVALID_FRACTION = Reason.define("InvalidFraction")
+Reason.MIN_ABOVE_MAX = Reason.define("MinAboveMax")
+Reason.TOTAL_MEMORY_MISSING = Reason.define("TotalMemoryMissing")
+Reason.FINE_GRAINED_EXCEED_TOTAL_FLINK = Reason.define("FineGrainedExceedTotalFlink")
+Reason.COMPONENTS_EXCEED_TOTAL_FLINK = Reason.define("ComponentsExceedTotalFlink")
+Reason.NETWORK_OUT_OF_RANGE = Reason.define("NetworkOutOfRange")
+Reason.NETWORK_MISMATCH = Reason.define("NetworkMismatch")
+Reason.METASPACE_AND_OVERHEAD_EXCEED_PROCESS = Reason.define("MetaspaceAndOverheadExceedProcess")
+Reason.PROCESS_BELOW_FLINK_AND_METASPACE = Reason.define("ProcessBelowFlinkAndMetaspace")
+Reason.OVERHEAD_OUT_OF_RANGE = Reason.define("OverheadOutOfRange")
+Reason.NON_POSITIVE_CPU = Reason.define("NonPositiveCpuCores")
+Reason.INVALID_CPU = Reason.define("InvalidCpuCores")
+Reason.OVERFLOW = Reason.define("Overflow")
+Reason.NEGATIVE_SIZE = Reason.define("NegativeSize")
+Reason.INVALID_SEGMENT_SIZE = Reason.define("InvalidSegmentSize")
+Reason.INVALID_LEGACY_HEAP = Reason.define("InvalidLegacyHeap")
+Reason.INVALID_WEIGHTS = Reason.define("InvalidConsumerWeights")
+Reason.INVALID_EXTERNAL_RESOURCE = Reason.define("InvalidExternalResource")
+Reason.NEGATIVE_WEIGHT = Reason.define("NegativeConsumerWeight")
+Reason.INVALID_FRACTION_OF_SLOT = Reason.define("InvalidFractionOfSlot")
+Reason.UNSUPPORTED = Reason.define("Unsupported")
+Reason.INTERNAL_ERROR = Reason.define("InternalError")
 
 
 class JavaError(Exception):

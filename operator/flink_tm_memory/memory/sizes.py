@@ -9,7 +9,6 @@ Sizes are plain ``int`` byte counts. The rules that make Python differ from Java
 from __future__ import annotations
 
 import math
-from functools import cache, lru_cache
 
 from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
 from flink_tm_memory.memory.javanum import LONG_MAX, big_decimal_value_of, java_double_to_string, java_trim
@@ -56,9 +55,21 @@ def parse_memory_size(text: str) -> int:
     return _parse_remembered(text) if len(text) <= 32 else _parse(text)
 
 
-@lru_cache(maxsize=4096)
+# By hand, not functools.lru_cache: functools (and collections) stay off the one-shot command line's
+# path (memory/constants.py). Only results are kept: a failing text is parsed again each time. When
+# full, the memory starts afresh (clear() is one step, safe if threads share it).
+_REMEMBERED: dict[str, int] = {}
+_REMEMBERED_AT_MOST = 4096
+
+
 def _parse_remembered(text: str) -> int:
-    return _parse(text)  # lru_cache keeps results only: a failing text is parsed again each time
+    size = _REMEMBERED.get(text)
+    if size is None:
+        size = _parse(text)
+        if len(_REMEMBERED) >= _REMEMBERED_AT_MOST:
+            _REMEMBERED.clear()
+        _REMEMBERED[text] = size
+    return size
 
 
 def _parse(text: str) -> int:
@@ -175,10 +186,15 @@ def multiply(size_bytes: int, multiplier: float) -> int:
     return product  # floor == truncation, the product is never negative
 
 
-@cache
+_RATIOS: dict[float, tuple[int, int]] = {}
+
+
 def _multiplier_ratio(value: float) -> tuple[int, int]:
     """``BigDecimal.valueOf(value)`` as an exact integer ratio (the same few fractions recur)."""
-    return big_decimal_value_of(value)
+    ratio = _RATIOS.get(value)
+    if ratio is None:
+        ratio = _RATIOS[value] = big_decimal_value_of(value)
+    return ratio
 
 
 def format_flag_bytes(size_bytes: int) -> str:
