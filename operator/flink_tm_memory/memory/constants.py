@@ -7,12 +7,14 @@ out). A ``Named`` subclass keeps what the code relies on: each member is one obj
 compares as with enum members (also after pickling: construction by value returns the member), it is
 a ``str`` equal to its value (JSON, f-strings, pydantic), ``.value`` gives the plain string, and
 construction from an unknown value raises ``ValueError``. Members are declared for the type checker
-and defined once, after the class::
+and defined once, after the class, all together (a declared member left undefined, or a defined one
+not declared, fails at import)::
 
     class Level(Named):
         INFO: ClassVar[Level]
+        WARNING: ClassVar[Level]
 
-    Level.INFO = Level.define("Info")
+    Level.define_all(INFO="Info", WARNING="Warning")
 
 Not provided, as nothing uses them: iterating the class, ``.name``, ``auto()``.
 """
@@ -49,6 +51,16 @@ class Named(str):
         member = str.__new__(cls, value)
         cls._members[value] = member
         return member
+
+    @classmethod
+    def define_all(cls, **values: str) -> None:
+        """Creates every member the class declares (``NAME: ClassVar[...]``) from ``NAME=value``."""
+        # The class's own annotations only (Python 3.10+ does not inherit them), and no inspect import.
+        declared = sorted(name for name in cls.__annotations__ if not name.startswith("_"))
+        if declared != sorted(values):
+            raise TypeError(f"{cls.__name__} declares {declared} but defines {sorted(values)}")
+        for name, value in values.items():
+            setattr(cls, name, cls.define(value))
 
     @property
     def value(self) -> str:

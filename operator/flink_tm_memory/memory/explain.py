@@ -20,8 +20,7 @@ class NoteLevel(Named):
     WARNING: ClassVar[NoteLevel]
 
 
-NoteLevel.INFO = NoteLevel.define("Info")
-NoteLevel.WARNING = NoteLevel.define("Warning")
+NoteLevel.define_all(INFO="Info", WARNING="Warning")
 
 
 class NoteCode(Named):
@@ -42,21 +41,23 @@ class NoteCode(Named):
     LOCAL_EXECUTION: ClassVar[NoteCode]
 
 
-NoteCode.CAPPED_TO_MIN = NoteCode.define("CappedToMin")
-NoteCode.CAPPED_TO_MAX = NoteCode.define("CappedToMax")
-NoteCode.NETWORK_FRACTION_IGNORED = NoteCode.define("NetworkFractionIgnored")
-NoteCode.OVERHEAD_FRACTION_IGNORED = NoteCode.define("OverheadFractionIgnored")
-NoteCode.DEPRECATED_KEY = NoteCode.define("DeprecatedKey")
-NoteCode.LEGACY_HEAP_MAPPED = NoteCode.define("LegacyHeapMapped")
-NoteCode.LEGACY_NETWORK_BUFFERS = NoteCode.define("LegacyNetworkBuffers")
-NoteCode.EXPLICIT_AND_TOTAL = NoteCode.define("ExplicitHeapManagedWithTotal")
-NoteCode.IGNORED_KEY = NoteCode.define("IgnoredKey")
-NoteCode.UNKNOWN_KEY = NoteCode.define("UnknownKey")
-NoteCode.BELOW_RUNNABLE = NoteCode.define("TooSmallToRun")
-NoteCode.IMPLAUSIBLE_SIZE = NoteCode.define("ImplausibleSize")
-NoteCode.CONSUMER_WEIGHT_MISSING = NoteCode.define("ConsumerWeightMissing")
-NoteCode.CONSUMER_WEIGHT_ZERO = NoteCode.define("ConsumerWeightZero")
-NoteCode.LOCAL_EXECUTION = NoteCode.define("LocalExecution")
+NoteCode.define_all(
+    CAPPED_TO_MIN="CappedToMin",
+    CAPPED_TO_MAX="CappedToMax",
+    NETWORK_FRACTION_IGNORED="NetworkFractionIgnored",
+    OVERHEAD_FRACTION_IGNORED="OverheadFractionIgnored",
+    DEPRECATED_KEY="DeprecatedKey",
+    LEGACY_HEAP_MAPPED="LegacyHeapMapped",
+    LEGACY_NETWORK_BUFFERS="LegacyNetworkBuffers",
+    EXPLICIT_AND_TOTAL="ExplicitHeapManagedWithTotal",
+    IGNORED_KEY="IgnoredKey",
+    UNKNOWN_KEY="UnknownKey",
+    BELOW_RUNNABLE="TooSmallToRun",
+    IMPLAUSIBLE_SIZE="ImplausibleSize",
+    CONSUMER_WEIGHT_MISSING="ConsumerWeightMissing",
+    CONSUMER_WEIGHT_ZERO="ConsumerWeightZero",
+    LOCAL_EXECUTION="LocalExecution",
+)
 
 
 class Note(FrozenRecord):
@@ -77,9 +78,7 @@ class Origin(Named):
     DERIVED: ClassVar[Origin]
 
 
-Origin.CONFIGURED = Origin.define("Configured")
-Origin.DEFAULT = Origin.define("Default")
-Origin.DERIVED = Origin.define("Derived")
+Origin.define_all(CONFIGURED="Configured", DEFAULT="Default", DERIVED="Derived")
 
 
 class ComponentTrace(FrozenRecord):

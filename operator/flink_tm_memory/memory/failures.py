@@ -53,30 +53,32 @@ class Reason(Named):
     INTERNAL_ERROR: ClassVar[Reason]
 
 
-Reason.INVALID_MEMORY_SIZE = Reason.define("InvalidMemorySize")
-Reason.INVALID_NUMBER = Reason.define("InvalidNumber")
-Reason.INVALID_FRACTION = Reason.define("InvalidFraction")
-Reason.MIN_ABOVE_MAX = Reason.define("MinAboveMax")
-Reason.TOTAL_MEMORY_MISSING = Reason.define("TotalMemoryMissing")
-Reason.FINE_GRAINED_EXCEED_TOTAL_FLINK = Reason.define("FineGrainedExceedTotalFlink")
-Reason.COMPONENTS_EXCEED_TOTAL_FLINK = Reason.define("ComponentsExceedTotalFlink")
-Reason.NETWORK_OUT_OF_RANGE = Reason.define("NetworkOutOfRange")
-Reason.NETWORK_MISMATCH = Reason.define("NetworkMismatch")
-Reason.METASPACE_AND_OVERHEAD_EXCEED_PROCESS = Reason.define("MetaspaceAndOverheadExceedProcess")
-Reason.PROCESS_BELOW_FLINK_AND_METASPACE = Reason.define("ProcessBelowFlinkAndMetaspace")
-Reason.OVERHEAD_OUT_OF_RANGE = Reason.define("OverheadOutOfRange")
-Reason.NON_POSITIVE_CPU = Reason.define("NonPositiveCpuCores")
-Reason.INVALID_CPU = Reason.define("InvalidCpuCores")
-Reason.OVERFLOW = Reason.define("Overflow")
-Reason.NEGATIVE_SIZE = Reason.define("NegativeSize")
-Reason.INVALID_SEGMENT_SIZE = Reason.define("InvalidSegmentSize")
-Reason.INVALID_LEGACY_HEAP = Reason.define("InvalidLegacyHeap")
-Reason.INVALID_WEIGHTS = Reason.define("InvalidConsumerWeights")
-Reason.INVALID_EXTERNAL_RESOURCE = Reason.define("InvalidExternalResource")
-Reason.NEGATIVE_WEIGHT = Reason.define("NegativeConsumerWeight")
-Reason.INVALID_FRACTION_OF_SLOT = Reason.define("InvalidFractionOfSlot")
-Reason.UNSUPPORTED = Reason.define("Unsupported")
-Reason.INTERNAL_ERROR = Reason.define("InternalError")
+Reason.define_all(
+    INVALID_MEMORY_SIZE="InvalidMemorySize",
+    INVALID_NUMBER="InvalidNumber",
+    INVALID_FRACTION="InvalidFraction",
+    MIN_ABOVE_MAX="MinAboveMax",
+    TOTAL_MEMORY_MISSING="TotalMemoryMissing",
+    FINE_GRAINED_EXCEED_TOTAL_FLINK="FineGrainedExceedTotalFlink",
+    COMPONENTS_EXCEED_TOTAL_FLINK="ComponentsExceedTotalFlink",
+    NETWORK_OUT_OF_RANGE="NetworkOutOfRange",
+    NETWORK_MISMATCH="NetworkMismatch",
+    METASPACE_AND_OVERHEAD_EXCEED_PROCESS="MetaspaceAndOverheadExceedProcess",
+    PROCESS_BELOW_FLINK_AND_METASPACE="ProcessBelowFlinkAndMetaspace",
+    OVERHEAD_OUT_OF_RANGE="OverheadOutOfRange",
+    NON_POSITIVE_CPU="NonPositiveCpuCores",
+    INVALID_CPU="InvalidCpuCores",
+    OVERFLOW="Overflow",
+    NEGATIVE_SIZE="NegativeSize",
+    INVALID_SEGMENT_SIZE="InvalidSegmentSize",
+    INVALID_LEGACY_HEAP="InvalidLegacyHeap",
+    INVALID_WEIGHTS="InvalidConsumerWeights",
+    INVALID_EXTERNAL_RESOURCE="InvalidExternalResource",
+    NEGATIVE_WEIGHT="NegativeConsumerWeight",
+    INVALID_FRACTION_OF_SLOT="InvalidFractionOfSlot",
+    UNSUPPORTED="Unsupported",
+    INTERNAL_ERROR="InternalError",
+)
 
 
 class JavaError(Exception):

@@ -28,14 +28,16 @@ class OptionType(Named):
     LIST: ClassVar[OptionType]
 
 
-OptionType.MEMORY = OptionType.define("MemorySize")
-OptionType.FLOAT = OptionType.define("Float")
-OptionType.DOUBLE = OptionType.define("Double")
-OptionType.INTEGER = OptionType.define("Integer")
-OptionType.LONG = OptionType.define("Long")
-OptionType.MAP = OptionType.define("Map")
-OptionType.STRING = OptionType.define("String")
-OptionType.LIST = OptionType.define("List<String>")
+OptionType.define_all(
+    MEMORY="MemorySize",
+    FLOAT="Float",
+    DOUBLE="Double",
+    INTEGER="Integer",
+    LONG="Long",
+    MAP="Map",
+    STRING="String",
+    LIST="List<String>",
+)
 
 
 class FallbackKey(FrozenRecord):

@@ -23,9 +23,7 @@ class _TokenType(Named):
     DELIMITER: ClassVar[_TokenType]
 
 
-_TokenType.QUOTED = _TokenType.define("quoted")
-_TokenType.UNQUOTED = _TokenType.define("unquoted")
-_TokenType.DELIMITER = _TokenType.define("delimiter")
+_TokenType.define_all(QUOTED="quoted", UNQUOTED="unquoted", DELIMITER="delimiter")
 
 
 class _Token(FrozenRecord):

@@ -20,15 +20,14 @@ class Colour(Named):
     BLUE: ClassVar[Colour]
 
 
-Colour.RED = Colour.define("red")
-Colour.BLUE = Colour.define("blue")
+Colour.define_all(RED="red", BLUE="blue")
 
 
 class Shade(Named):
     RED: ClassVar[Shade]
 
 
-Shade.RED = Shade.define("red")
+Shade.define_all(RED="red")
 
 
 def test_a_member_is_a_string_equal_to_its_value() -> None:
@@ -66,3 +65,14 @@ def test_identity_survives_pickling_and_copying(member: Named) -> None:
         assert pickle.loads(pickle.dumps(member, protocol)) is member
     assert copy.deepcopy(member) is member
     assert copy.copy(member) is member
+
+
+def test_every_declared_member_is_defined_and_no_other() -> None:
+    class Size(Named):
+        SMALL: ClassVar[Size]
+        LARGE: ClassVar[Size]
+
+    with pytest.raises(TypeError, match=r"Size declares \['LARGE', 'SMALL'\] but defines \['SMALL'\]"):
+        Size.define_all(SMALL="s")
+    with pytest.raises(TypeError, match="but defines"):
+        Size.define_all(SMALL="s", LARGE="l", HUGE="h")

@@ -36,12 +36,9 @@ class Group(Named):
     OVERHEAD: ClassVar[Group]
 
 
-Group.TOTAL = Group.define("total")
-Group.HEAP = Group.define("heap")
-Group.MANAGED = Group.define("managed")
-Group.DIRECT = Group.define("direct")
-Group.METASPACE = Group.define("metaspace")
-Group.OVERHEAD = Group.define("overhead")
+Group.define_all(
+    TOTAL="total", HEAP="heap", MANAGED="managed", DIRECT="direct", METASPACE="metaspace", OVERHEAD="overhead"
+)
 
 
 class Row(FrozenRecord):
