@@ -50,8 +50,13 @@ def split_dynamic_property(text: str) -> tuple[str, str] | None:
     return key, value  # kept as typed: to Flink, " key" and "key" are different keys
 
 
-_VALUED = {"--format": "format", "--flink-version": "flink_version", "--config": "config"}
-_VALUED["--flink-tm-heap"] = "flink_tm_heap"
+_VALUED = {
+    "--format": "format",
+    "--flink-version": "flink_version",
+    "--config": "config",
+    "--flink-tm-heap": "flink_tm_heap",
+}
+"""The options of the simple form that take one value, and the attribute argparse stores it in."""
 
 
 def parse_quick_derive(arguments: Sequence[str]) -> DeriveArguments | None:
