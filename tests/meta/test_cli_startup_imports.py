@@ -150,3 +150,16 @@ def test_the_probe_sees_an_operator_layer() -> None:
     # webhook-configurations renders manifests (render.webhook_configurations): proof the check can fail.
     imported = modules_imported_by("webhook-configurations")
     assert any(name.startswith("flink_tm_memory.render") for name in imported)
+
+
+def test_an_accepted_one_shot_derive_loads_no_key_table_and_no_utf16_codec_module() -> None:
+    # Every TaskManager key of every release (memory/taskmanager_keys.py) is for "did you mean" on keys
+    # the engine does not read; Java's UTF-16 code units come from the codec function itself.
+    imported = modules_imported_by(
+        "derive", "--format", "flink", "-D", "taskmanager.memory.process.size=1728m"
+    )
+    assert imported & {"flink_tm_memory.memory.taskmanager_keys", "encodings.utf_16_be"} == set()
+    misspelled = modules_imported_by(
+        "derive", "-D", "taskmanager.memory.process.size=1728m", "-D", "taskmanager.numberOfTaskSlot=2"
+    )
+    assert "flink_tm_memory.memory.taskmanager_keys" in misspelled  # the probe sees it when it is needed
