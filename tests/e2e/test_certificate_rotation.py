@@ -31,13 +31,10 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.e2e.node.cluster import NodeCluster
 from tests.e2e.node.images import NodeImages
-from tests.e2e.support import eventually, webhooks_trusted
+from tests.e2e.support import RELEASE, SYSTEM, ChartOnNode, eventually, webhooks_trusted
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "flink-tm-memory-operator"
 SAMPLE = ROOT / "manifests" / "samples" / "process-size.yaml"
-RELEASE = "flink-tm-memory-operator"
-SYSTEM = "flink-tm-memory"
 APPS = "rotation"
 SECRET = f"{RELEASE}-webhook-certificates"
 SHORT = {
@@ -46,7 +43,6 @@ SHORT = {
     "webhook.selfSigned.rotationOverlap": "10s",
     "webhook.selfSigned.checkInterval": "2",
 }
-ROLLOUT_TIMEOUT_S = 180
 Json = dict[str, Any]
 
 
@@ -69,34 +65,7 @@ class Observed:
             changes.append(values)
 
 
-class Rotation:
-    def __init__(self, cluster: NodeCluster, images: NodeImages) -> None:
-        self.cluster = cluster
-        self.images = images
-
-    def kubectl(
-        self, *args: str, check: bool = True, input: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return self.cluster.control_plane.kubectl(*args, check=check, input=input)
-
-    def helm(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.cluster.control_plane.helm(*args)
-
-    def install(self) -> None:
-        repository, _, tag = self.images.operator.reference.rpartition(":")
-        values = {"image.repository": repository, "image.tag": tag, **SHORT}
-        settings = [argument for key, value in values.items() for argument in ("--set", f"{key}={value}")]
-        self.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, *settings)
-        waited = self.cluster.control_plane.kubectl(
-            "rollout", "status", f"deployment/{RELEASE}", "-n", SYSTEM, f"--timeout={ROLLOUT_TIMEOUT_S}s",
-            check=False, timeout=ROLLOUT_TIMEOUT_S + 30,
-        )  # fmt: skip
-        assert waited.returncode == 0, f"{waited.stdout}{waited.stderr}\n{self.operator_log()}"
-
-    def operator_log(self) -> str:
-        found = self.kubectl("logs", "-n", SYSTEM, f"deployment/{RELEASE}", "--tail=80", check=False)
-        return found.stdout + found.stderr
-
+class Rotation(ChartOnNode):
     def secret(self) -> dict[str, bytes]:
         found = self.kubectl("get", "secret", SECRET, "-n", SYSTEM, "-o", "json")
         data = json.loads(found.stdout).get("data") or {}
@@ -137,7 +106,7 @@ def rotation(node_cluster: NodeCluster, node_images: NodeImages) -> Iterator[Rot
     rotation.kubectl(
         "label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=restricted", "--overwrite"
     )
-    rotation.install()
+    rotation.install(SHORT)
     rotation.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
     rotation.kubectl("create", "namespace", APPS)
     eventually(

@@ -36,34 +36,17 @@ from flink_tm_memory.render.admission import admission_verdict
 from tests.e2e.node.cluster import NodeCluster
 from tests.e2e.node.images import NodeImages
 from tests.e2e.node.node import NODE_NAME
-from tests.e2e.support import eventually, webhooks_trusted
+from tests.e2e.support import CHART, RELEASE, SYSTEM, ChartOnNode, eventually, webhooks_trusted
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "flink-tm-memory-operator"
 SAMPLES = ROOT / "manifests" / "samples"
 CRD = ROOT / "manifests" / "crd" / "flinkmemory.io_flinktaskmanagermemories.yaml"
-RELEASE = "flink-tm-memory-operator"
-SYSTEM = "flink-tm-memory"
 APPS = "flink"
 Json = dict[str, Any]
-ROLLOUT_TIMEOUT_S = 180
-ROLLOUT_TIMEOUT = f"{ROLLOUT_TIMEOUT_S}s"
 
 
-class Story:
+class Story(ChartOnNode):
     """The cluster, the chart installed on it and what the tests share."""
-
-    def __init__(self, cluster: NodeCluster, images: NodeImages) -> None:
-        self.cluster = cluster
-        self.images = images
-
-    def kubectl(
-        self, *args: str, check: bool = True, input: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return self.cluster.control_plane.kubectl(*args, check=check, input=input)
-
-    def helm(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.cluster.control_plane.helm(*args)
 
     def get(self, kind: str, name: str, namespace: str = APPS) -> Json | None:
         found = self.kubectl("get", kind, name, "-n", namespace, "-o", "json", check=False)
@@ -71,22 +54,6 @@ class Story:
             return None
         document: Json = json.loads(found.stdout)
         return document
-
-    def image_values(self) -> list[str]:
-        repository, _, tag = self.images.operator.reference.rpartition(":")
-        return ["--set", f"image.repository={repository}", "--set", f"image.tag={tag}"]
-
-    def wait_for_rollout(self) -> None:
-        waited = self.cluster.control_plane.kubectl(
-            "rollout", "status", f"deployment/{RELEASE}", "-n", SYSTEM, f"--timeout={ROLLOUT_TIMEOUT}",
-            check=False, timeout=ROLLOUT_TIMEOUT_S + 30,
-        )  # fmt: skip
-        if waited.returncode != 0:
-            pods = self.kubectl("get", "pods", "-A", "-o", "wide").stdout
-            described = self.kubectl("describe", "pods", "-n", SYSTEM, check=False).stdout[-3000:]
-            raise AssertionError(
-                f"the operator did not roll out:\n{waited.stdout}{waited.stderr}\n{pods}\n{described}"
-            )
 
     def operator_pod(self) -> Json:
         """One of the operator's pods (the chart runs two replicas: any of them will do)."""
@@ -100,10 +67,6 @@ class Story:
         pod: Json = sorted(running, key=lambda found: str(found["metadata"]["name"]))[0]
         return pod
 
-    def operator_log(self) -> str:
-        found = self.kubectl("logs", "-n", SYSTEM, f"deployment/{RELEASE}", "--tail=60", check=False)
-        return found.stdout + found.stderr
-
     def webhooks_trusted(self) -> bool:
         return webhooks_trusted(self.kubectl, RELEASE)
 
@@ -114,8 +77,7 @@ def story(node_cluster: NodeCluster, node_images: NodeImages) -> Iterator[Story]
     # The namespace a platform team gives an operator: the restricted Pod Security Standard enforced.
     story.kubectl("create", "namespace", SYSTEM)
     story.kubectl("label", "namespace", SYSTEM, "pod-security.kubernetes.io/enforce=restricted")
-    story.helm("install", RELEASE, str(CHART), "--namespace", SYSTEM, *story.image_values())
-    story.wait_for_rollout()
+    story.install()
     story.kubectl("wait", "--for=condition=Established", "crd/flinktaskmanagermemories.flinkmemory.io")
     story.kubectl("create", "namespace", APPS)
     eventually(story.webhooks_trusted, what="caBundle in the webhook configurations")

@@ -33,7 +33,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,13 +41,9 @@ from tests.e2e.controlplane import ControlPlane
 from tests.e2e.node.cluster import NodeCluster
 from tests.e2e.node.images import NodeImages
 from tests.e2e.node.node import CGROUP_ROOT
-from tests.e2e.support import eventually, webhooks_trusted
+from tests.e2e.support import RELEASE, SYSTEM, chart_upgraded, eventually
 from tests.e2e.watched import Watched
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "flink-tm-memory-operator"
-RELEASE = "flink-tm-memory-operator"
-SYSTEM = "flink-tm-memory"
 APPS = "ha"
 MEMORY = "ha-memory"
 CONFIG_MAP = f"{MEMORY}-flink-tm-memory"
@@ -147,23 +142,11 @@ class Story:
 def story(node_cluster: NodeCluster, node_images: NodeImages) -> Iterator[Story]:
     plane = node_cluster.control_plane
     story = Story(plane)
-    repository, _, tag = node_images.operator.reference.rpartition(":")
-    if plane.kubectl("get", "namespace", SYSTEM, check=False).returncode != 0:
-        plane.kubectl("create", "namespace", SYSTEM)
-    plane.helm(
-        "upgrade", "--install", RELEASE, str(CHART), "-n", SYSTEM, "--set", f"image.repository={repository}",
-        "--set", f"image.tag={tag}", "--wait", "--timeout=240s",
-    )  # fmt: skip
-    plane.kubectl("create", "namespace", APPS)
-    eventually(
-        lambda: webhooks_trusted(plane.kubectl, RELEASE), what="caBundle in the webhook configurations"
-    )
-    try:
-        yield story
-    finally:
-        print(f"\nFailover figures: {story.figures}")
-        plane.kubectl("delete", "namespace", APPS, "--wait=false", check=False)
-        plane.helm("uninstall", RELEASE, "-n", SYSTEM, "--wait", check=False)
+    with chart_upgraded(plane, node_images, APPS):
+        try:
+            yield story
+        finally:
+            print(f"\nFailover figures: {story.figures}")
 
 
 @pytest.fixture(scope="module")

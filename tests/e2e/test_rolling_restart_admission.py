@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import kubernetes.client
@@ -31,12 +30,8 @@ import pytest
 from tests.e2e.controlplane import ControlPlane
 from tests.e2e.node.cluster import NodeCluster
 from tests.e2e.node.images import NodeImages
-from tests.e2e.support import eventually, webhooks_trusted
+from tests.e2e.support import RELEASE, SYSTEM, chart_upgraded
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "flink-tm-memory-operator"
-RELEASE = "flink-tm-memory-operator"
-SYSTEM = "flink-tm-memory"
 APPS = "admission-load"
 RATE = 200.0
 """Admission requests per second."""
@@ -50,23 +45,8 @@ PATH = f"/apis/flinkmemory.io/v1alpha1/namespaces/{APPS}/flinktaskmanagermemorie
 
 @pytest.fixture(scope="module")
 def plane(node_cluster: NodeCluster, node_images: NodeImages) -> Iterator[ControlPlane]:
-    plane = node_cluster.control_plane
-    repository, _, tag = node_images.operator.reference.rpartition(":")
-    if plane.kubectl("get", "namespace", SYSTEM, check=False).returncode != 0:
-        plane.kubectl("create", "namespace", SYSTEM)
-    plane.helm(
-        "upgrade", "--install", RELEASE, str(CHART), "-n", SYSTEM, "--set", f"image.repository={repository}",
-        "--set", f"image.tag={tag}", "--wait", "--timeout=240s",
-    )  # fmt: skip
-    plane.kubectl("create", "namespace", APPS)
-    eventually(
-        lambda: webhooks_trusted(plane.kubectl, RELEASE), what="caBundle in the webhook configurations"
-    )
-    try:
-        yield plane
-    finally:
-        plane.kubectl("delete", "namespace", APPS, "--wait=false", check=False)
-        plane.helm("uninstall", RELEASE, "-n", SYSTEM, "--wait", check=False)
+    with chart_upgraded(node_cluster.control_plane, node_images, APPS):
+        yield node_cluster.control_plane
 
 
 class AdmissionLoad:

@@ -243,6 +243,11 @@ class ApiEmulator(kmock.KubernetesScaffold):
         async with self._lock:
             return await self.apply_replacement(*self._named(request), request.data, request.subresource)
 
+    @property
+    def lock(self) -> asyncio.Lock:
+        """The store's lock, to hold around ``apply_patch`` or ``apply_replacement`` from a test's reaction."""
+        return self._lock
+
     async def apply_patch(
         self,
         resource: kmock.resource,
@@ -475,8 +480,15 @@ class DirectApiEmulator(ApiEmulator):
     not for a benchmark's hundred thousand. Here object requests go straight to the handlers above
     (discovery still goes through kmock); scripting faults is not possible.
 
-    This is the one place that still uses kmock's internals (its ``_handle`` and ``Response``): kmock
-    0.8 answers only through its reaction DSL, and has no public hook to serve a request directly.
+    This and ``FaultyApiEmulator`` below are the one place that still overrides a kmock internal,
+    ``RawHandler._handle``, because kmock 0.8 has no public way to serve a request directly. Its one
+    public entry point, ``RawHandler.__call__(raw aiohttp request)``, parses the request with the
+    private ``Request._parse`` and records it in the private ``Root._requests`` before calling
+    ``_handle``; and every public reaction (``emulator[criteria] << callable``) is chosen in
+    ``_handle`` by ``request in reaction's view``, which iterates the whole recorded history
+    (``View.__contains__``): the quadratic cost this class exists to avoid. The answer is rendered
+    with ``rendering.Response``, the class a reaction renders with: ``kmock/__init__.py`` imports it
+    but leaves it out of ``__all__``, so it is not exported (mypy strict refuses ``kmock.Response``).
     """
 
     async def _handle(self, request: kmock.Request) -> Any:
@@ -527,6 +539,9 @@ class FaultyApiEmulator(DirectApiEmulator):
     came before, so a run's faults do not depend on how the requests of different objects
     interleave: the same seed replays the same faults per object. ``hang`` is how long a timeout
     holds its request: longer than the operator's request timeout. ``faults`` counts them by kind.
+
+    Its ``_handle`` is kmock's internal for the reasons ``DirectApiEmulator`` gives; a reset also needs
+    the connection's transport, which kmock exposes only as the private ``Request._raw_request``.
     """
 
     seed: int = 0

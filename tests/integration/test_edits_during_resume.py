@@ -9,16 +9,13 @@ made here at the moment the operator records the 7g spec, so the interleaving is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import kmock
-import pytest
-from kmock._internal import rendering
 
 from flink_tm_memory.render.metadata import LAST_APPLIED_ANNOTATION
 from tests.integration.conftest import StartOperator
-from tests.integration.emulator import ApiEmulator, declare_cluster
+from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import CONFIG_MAPS, MEMORIES, Kubectl, observed, ready, sample
 
 NAME = "process-size"
@@ -28,39 +25,31 @@ NO_DRIFT_CHECK = 3600.0
 """The drift check also finds a generation left unreconciled, one interval later: not the point here."""
 
 
-class EditingEmulator(ApiEmulator):
-    """Applies ``edit`` to the resource just before the operator's own next patch of it is served."""
+def edit_before_the_operators_next_patch(emulator: ApiEmulator, edit: dict[str, Any]) -> list[int]:
+    """Applies ``edit`` to the resource just before the operator's own next patch of it is served.
 
-    edit: dict[str, Any] | None = None
+    A kmock reaction with no content is a catcher: it sees the request, then kmock goes on to the next
+    reaction (the store's, which serves the patch) and never calls it again. Returns the ids of the
+    requests it caught (one, once it has).
+    """
+    caught: list[int] = []
 
-    async def _handle(self, request: rendering.Request) -> Any:
-        edit, agent = self.edit, request.headers.get("User-Agent", "")
-        if (
-            edit is not None
-            and request.method.value == "PATCH"
-            and request.resource == kmock.resource(MEMORIES)
-            and request.name == NAME
-            and request.subresource is None
-            and not agent.startswith(("kmock/", "kopf/"))
-        ):
-            self.edit = None
-            async with self._lock:
-                await self.apply_patch(request.resource, request.namespace, NAME, edit)
-        return await super()._handle(request)
+    def operators_own(request: kmock.Request) -> bool:
+        agent = request.headers.get("User-Agent", "")
+        return request.subresource is None and not agent.startswith(("kmock/", "kopf/"))
 
+    async def apply_edit(request: kmock.Request) -> None:
+        caught.append(request.id)
+        async with emulator.lock:
+            await emulator.apply_patch(kmock.resource(MEMORIES), request.namespace, NAME, edit)
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[ApiEmulator]:
-    async with EditingEmulator() as server, kmock.Server(server):
-        declare_cluster(server)
-        yield server
+    emulator[kmock.method.PATCH, kmock.resource(MEMORIES), kmock.name(NAME), operators_own] << apply_edit
+    return caught
 
 
 async def test_an_edit_back_to_the_handled_spec_during_a_resume_is_applied(
     start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator
 ) -> None:
-    assert isinstance(emulator, EditingEmulator)
-    globals()["DBG"] = emulator
     manifest = sample(NAME)
     handled = manifest["spec"][SIZE[0]][SIZE[1]]
     first = await start_operator(drift_interval=NO_DRIFT_CHECK)
@@ -70,11 +59,12 @@ async def test_an_edit_back_to_the_handled_spec_during_a_resume_is_applied(
     await first.stop()
 
     await kubectl.patch(MEMORIES, NAME, {"spec": {SIZE[0]: {SIZE[1]: "3g"}}})  # generation 2, while down
-    emulator.edit = {"spec": {SIZE[0]: {SIZE[1]: handled}}}  # generation 3, while 2 is being applied
+    # Generation 3, back to the handled spec, while generation 2 is being applied:
+    caught = edit_before_the_operators_next_patch(emulator, {"spec": {SIZE[0]: {SIZE[1]: handled}}})
     await start_operator(drift_interval=NO_DRIFT_CHECK)
 
     status = await observed(kubectl, NAME, 3)
-    assert emulator.edit is None, "the edit was not made while the operator applied generation 2"
+    assert len(caught) == 1, "the edit was not made while the operator applied generation 2"
     assert any(
         '"3g"' in version["metadata"].get("annotations", {}).get(LAST_APPLIED_ANNOTATION, "")
         for version in emulator.versions(MEMORIES, "default", NAME)

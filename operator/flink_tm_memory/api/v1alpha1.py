@@ -46,8 +46,8 @@ from flink_tm_memory.api.workloads import (
     kinds_description,
     kinds_without_containers,
 )
+from flink_tm_memory.memory import explain
 from flink_tm_memory.memory.configuration import ConfigValue
-from flink_tm_memory.memory.explain import NoteLevel, Origin
 from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.memory.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, parse_flink_version
 
@@ -836,6 +836,21 @@ class Conflict(_Status):
             "spec's that Flink accepts); on a spec conflict: the Flink option to remove."
         ),
     )
+
+
+class NoteLevel(StrEnum):
+    """``memory.explain.NoteLevel`` as an enum, for the schema (the memory core has no enums)."""
+
+    INFO = explain.NoteLevel.INFO.value
+    WARNING = explain.NoteLevel.WARNING.value
+
+
+class Origin(StrEnum):
+    """``memory.explain.Origin`` as an enum, for the schema (the memory core has no enums)."""
+
+    CONFIGURED = explain.Origin.CONFIGURED.value
+    DEFAULT = explain.Origin.DEFAULT.value
+    DERIVED = explain.Origin.DERIVED.value
 
 
 class NoteStatus(_Status):

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line and returns its exit code."""
-    from flink_tm_memory.cli.arguments import parse_arguments
     from flink_tm_memory.cli.errors import CliError
 
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        quick = _quick_derive(argv)
+        if quick is not None:
+            return quick
+        from flink_tm_memory.cli.arguments import parse_arguments
+
         arguments = parse_arguments(argv)
         if arguments.command == "run":
             from flink_tm_memory.cli.run import run_operator_command
@@ -52,6 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _quick_derive(argv: Sequence[str]) -> int | None:
+    """The simple one-shot ``derive``, read without argparse (``cli/quick_arguments.py``); else ``None``."""
+    from flink_tm_memory.cli.quick_arguments import parse_quick_derive
+
+    arguments = parse_quick_derive(argv)
+    if arguments is None:
+        return None
+    from flink_tm_memory.cli.derive import run_derive
+
+    return run_derive(arguments)
 
 
 def _silence_stdout() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from flink_tm_memory import __version__
 from flink_tm_memory.cli.errors import UsageError
 from flink_tm_memory.cli.formats.registry import DERIVE_FORMATS
+from flink_tm_memory.cli.quick_arguments import split_dynamic_property
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
@@ -111,10 +112,10 @@ def _positive_seconds(text: str) -> float:
 
 
 def _dynamic_property(text: str) -> tuple[str, str]:
-    key, separator, value = text.partition("=")
-    if not separator or not key.strip():
+    entry = split_dynamic_property(text)
+    if entry is None:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value  # kept as typed: to Flink, " key" and "key" are different keys
+    return entry
 
 
 COMMANDS = ("derive", "size", "check", "render", "run", "webhook-configurations")

@@ -6,7 +6,6 @@ the file), 2 for usage errors. ``--jsonl`` hands over to the batch mode of ``bat
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -17,10 +16,15 @@ from flink_tm_memory.memory.versions import FlinkVersion, UnsupportedVersionErro
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from argparse import Namespace
     from typing import TextIO
 
+    from flink_tm_memory.cli.quick_arguments import DeriveArguments
 
-def run_derive(arguments: argparse.Namespace) -> int:
+    Arguments = Namespace | DeriveArguments
+
+
+def run_derive(arguments: Arguments) -> int:
     version = _version(arguments.flink_version)
     if arguments.jsonl:
         return _run_batch(arguments, version)
@@ -41,7 +45,7 @@ def run_derive(arguments: argparse.Namespace) -> int:
     return 0 if result.ok else CONFIGURATION_EXIT
 
 
-def _compare(arguments: argparse.Namespace, version: FlinkVersion, source: ConfigInput) -> int:
+def _compare(arguments: Arguments, version: FlinkVersion, source: ConfigInput) -> int:
     """``--compare-version``: both releases' layouts side by side; exit 1 if the other rejects them."""
     from flink_tm_memory.memory.comparison import compare_versions
 
@@ -87,7 +91,7 @@ def _readers(source: ConfigInput, other: ConfigInput) -> tuple[str, str] | None:
     return str(source.file.parser), str(other.file.parser)
 
 
-def _legacy_heap(arguments: argparse.Namespace) -> str | None:
+def _legacy_heap(arguments: Arguments) -> str | None:
     """``--flink-tm-heap``, else the environment Flink 1.x's ``BashJavaUtils`` would read it from."""
     flag: str | None = arguments.flink_tm_heap
     return flag if flag is not None else os.environ.get("FLINK_TM_HEAP")
@@ -100,7 +104,7 @@ def _version(text: str | None) -> FlinkVersion:
         raise UsageError(str(error)) from None
 
 
-def _run_batch(arguments: argparse.Namespace, version: FlinkVersion) -> int:
+def _run_batch(arguments: Arguments, version: FlinkVersion) -> int:
     given = [
         flag
         for flag, value in (

@@ -7,14 +7,13 @@ the output says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.versions import FlinkVersion
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Final
 
     from flink_tm_memory.cli.config_file import ConfigFile

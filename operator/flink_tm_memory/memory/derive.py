@@ -12,7 +12,6 @@ Public entry point: ``derive_task_manager_memory`` in ``flink_tm_memory.memory.e
 from __future__ import annotations
 
 import math
-from decimal import ROUND_DOWN, Context, Decimal
 
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.configuration import FlinkConfiguration, java_string
@@ -24,7 +23,13 @@ from flink_tm_memory.memory.failures import (
     Reason,
     configuration_error,
 )
-from flink_tm_memory.memory.javanum import INT_MAX, INT_MIN, java_double_to_string
+from flink_tm_memory.memory.javanum import (
+    INT_MAX,
+    INT_MIN,
+    big_decimal_value_of,
+    java_double_to_string,
+    truncate_ratio,
+)
 from flink_tm_memory.memory.layout import MemoryLayout, java_hash_map_order, java_hash_set_order
 from flink_tm_memory.memory.options import ConfigOption, OptionType
 from flink_tm_memory.memory.records import FrozenRecord
@@ -33,10 +38,10 @@ from flink_tm_memory.memory.versions import FlinkVersion
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from decimal import Decimal
     from typing import Final
 
-_CPU_CONTEXT = Context(prec=800)
-_CPU_SCALE = Decimal("1e-8")  # CPUResource keeps 8 decimals
+_CPU_SCALE = 10**8  # CPUResource keeps 8 decimals
 
 
 class RangeFraction(FrozenRecord):
@@ -619,7 +624,7 @@ class Derivation:
                 reason=Reason.NON_POSITIVE_CPU,
                 keys=keys,
             )
-        return float(cpu_resource(cores, keys))
+        return cpu_resource_value(cores, keys)
 
     def _num_slots(self) -> int:
         slots = self.config.get_int(opt.NUM_TASK_SLOTS)
@@ -699,6 +704,18 @@ def cpu_resource(cores: float, keys: tuple[str, ...]) -> Decimal:
 
     ``keys`` name the options the value came from, for the problem if it is rejected.
     """
+    from decimal import Decimal  # noqa: PLC0415 - the derive path needs only the value (cpu_resource_value)
+
+    return Decimal(f"{_cpu_hundred_millionths(cores, keys)}E-8")  # exact: no context rounds a string
+
+
+def cpu_resource_value(cores: float, keys: tuple[str, ...]) -> float:
+    """``new CPUResource(cores).getValue().doubleValue()``: the truncated value, rounded to a double."""
+    return _cpu_hundred_millionths(cores, keys) / _CPU_SCALE  # int / int rounds correctly
+
+
+def _cpu_hundred_millionths(cores: float, keys: tuple[str, ...]) -> int:
+    """``new CPUResource(cores)``'s value in units of 1e-8, truncated toward zero as Flink does."""
     if math.isnan(cores) or math.isinf(cores):
         # BigDecimal.valueOf parses Double.toString, which spells these NaN/Infinity; the sign passes.
         first = java_double_to_string(cores).lstrip("-")[0]
@@ -709,11 +726,8 @@ def cpu_resource(cores: float, keys: tuple[str, ...]) -> Decimal:
             reason=Reason.INVALID_CPU,
             keys=keys,
         )
-    truncated = Decimal(java_double_to_string(cores)).quantize(
-        _CPU_SCALE, rounding=ROUND_DOWN, context=_CPU_CONTEXT
-    )
-    if truncated.is_zero():
-        return abs(truncated)  # BigDecimal has no negative zero: -1e-9 truncates to a plain 0
+    numerator, denominator = big_decimal_value_of(cores)
+    truncated = truncate_ratio(numerator * _CPU_SCALE, denominator)  # BigDecimal has no negative zero
     if truncated < 0:
         raise JavaError(
             ILLEGAL_ARGUMENT,
@@ -729,7 +743,7 @@ def _through_resource_value(amount: int) -> int:
 
     The double loses precision above 2^53, and ``BigDecimal.longValue`` keeps the low 64 bits.
     """
-    exact = int(Decimal(java_double_to_string(float(amount))))
+    exact = truncate_ratio(*big_decimal_value_of(float(amount)))  # BigDecimal.longValue truncates
     wrapped = exact & 0xFFFFFFFFFFFFFFFF
     return wrapped - (1 << 64) if wrapped >= 1 << 63 else wrapped
 

@@ -9,13 +9,12 @@ the option keys to point at. Nothing of this kind escapes the engine as an excep
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from flink_tm_memory.memory.constants import Named
 from flink_tm_memory.memory.records import FrozenRecord
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import ClassVar, Final
 
 ILLEGAL_CONFIGURATION = "org.apache.flink.configuration.IllegalConfigurationException"
 ILLEGAL_ARGUMENT = "java.lang.IllegalArgumentException"
@@ -25,33 +24,61 @@ ILLEGAL_STATE = "java.lang.IllegalStateException"
 UNSUPPORTED_OPERATION = "java.lang.UnsupportedOperationException"
 
 
-class Reason(StrEnum):
+class Reason(Named):
     """Why a configuration fails, in words a status condition or a dashboard can group by."""
 
-    INVALID_MEMORY_SIZE = "InvalidMemorySize"
-    INVALID_NUMBER = "InvalidNumber"
-    INVALID_FRACTION = "InvalidFraction"
-    MIN_ABOVE_MAX = "MinAboveMax"
-    TOTAL_MEMORY_MISSING = "TotalMemoryMissing"
-    FINE_GRAINED_EXCEED_TOTAL_FLINK = "FineGrainedExceedTotalFlink"
-    COMPONENTS_EXCEED_TOTAL_FLINK = "ComponentsExceedTotalFlink"
-    NETWORK_OUT_OF_RANGE = "NetworkOutOfRange"
-    NETWORK_MISMATCH = "NetworkMismatch"
-    METASPACE_AND_OVERHEAD_EXCEED_PROCESS = "MetaspaceAndOverheadExceedProcess"
-    PROCESS_BELOW_FLINK_AND_METASPACE = "ProcessBelowFlinkAndMetaspace"
-    OVERHEAD_OUT_OF_RANGE = "OverheadOutOfRange"
-    NON_POSITIVE_CPU = "NonPositiveCpuCores"
-    INVALID_CPU = "InvalidCpuCores"
-    OVERFLOW = "Overflow"
-    NEGATIVE_SIZE = "NegativeSize"
-    INVALID_SEGMENT_SIZE = "InvalidSegmentSize"
-    INVALID_LEGACY_HEAP = "InvalidLegacyHeap"
-    INVALID_WEIGHTS = "InvalidConsumerWeights"
-    INVALID_EXTERNAL_RESOURCE = "InvalidExternalResource"
-    NEGATIVE_WEIGHT = "NegativeConsumerWeight"
-    INVALID_FRACTION_OF_SLOT = "InvalidFractionOfSlot"
-    UNSUPPORTED = "Unsupported"
-    INTERNAL_ERROR = "InternalError"
+    INVALID_MEMORY_SIZE: ClassVar[Reason]
+    INVALID_NUMBER: ClassVar[Reason]
+    INVALID_FRACTION: ClassVar[Reason]
+    MIN_ABOVE_MAX: ClassVar[Reason]
+    TOTAL_MEMORY_MISSING: ClassVar[Reason]
+    FINE_GRAINED_EXCEED_TOTAL_FLINK: ClassVar[Reason]
+    COMPONENTS_EXCEED_TOTAL_FLINK: ClassVar[Reason]
+    NETWORK_OUT_OF_RANGE: ClassVar[Reason]
+    NETWORK_MISMATCH: ClassVar[Reason]
+    METASPACE_AND_OVERHEAD_EXCEED_PROCESS: ClassVar[Reason]
+    PROCESS_BELOW_FLINK_AND_METASPACE: ClassVar[Reason]
+    OVERHEAD_OUT_OF_RANGE: ClassVar[Reason]
+    NON_POSITIVE_CPU: ClassVar[Reason]
+    INVALID_CPU: ClassVar[Reason]
+    OVERFLOW: ClassVar[Reason]
+    NEGATIVE_SIZE: ClassVar[Reason]
+    INVALID_SEGMENT_SIZE: ClassVar[Reason]
+    INVALID_LEGACY_HEAP: ClassVar[Reason]
+    INVALID_WEIGHTS: ClassVar[Reason]
+    INVALID_EXTERNAL_RESOURCE: ClassVar[Reason]
+    NEGATIVE_WEIGHT: ClassVar[Reason]
+    INVALID_FRACTION_OF_SLOT: ClassVar[Reason]
+    UNSUPPORTED: ClassVar[Reason]
+    INTERNAL_ERROR: ClassVar[Reason]
+
+
+Reason.define_all(
+    INVALID_MEMORY_SIZE="InvalidMemorySize",
+    INVALID_NUMBER="InvalidNumber",
+    INVALID_FRACTION="InvalidFraction",
+    MIN_ABOVE_MAX="MinAboveMax",
+    TOTAL_MEMORY_MISSING="TotalMemoryMissing",
+    FINE_GRAINED_EXCEED_TOTAL_FLINK="FineGrainedExceedTotalFlink",
+    COMPONENTS_EXCEED_TOTAL_FLINK="ComponentsExceedTotalFlink",
+    NETWORK_OUT_OF_RANGE="NetworkOutOfRange",
+    NETWORK_MISMATCH="NetworkMismatch",
+    METASPACE_AND_OVERHEAD_EXCEED_PROCESS="MetaspaceAndOverheadExceedProcess",
+    PROCESS_BELOW_FLINK_AND_METASPACE="ProcessBelowFlinkAndMetaspace",
+    OVERHEAD_OUT_OF_RANGE="OverheadOutOfRange",
+    NON_POSITIVE_CPU="NonPositiveCpuCores",
+    INVALID_CPU="InvalidCpuCores",
+    OVERFLOW="Overflow",
+    NEGATIVE_SIZE="NegativeSize",
+    INVALID_SEGMENT_SIZE="InvalidSegmentSize",
+    INVALID_LEGACY_HEAP="InvalidLegacyHeap",
+    INVALID_WEIGHTS="InvalidConsumerWeights",
+    INVALID_EXTERNAL_RESOURCE="InvalidExternalResource",
+    NEGATIVE_WEIGHT="NegativeConsumerWeight",
+    INVALID_FRACTION_OF_SLOT="InvalidFractionOfSlot",
+    UNSUPPORTED="Unsupported",
+    INTERNAL_ERROR="InternalError",
+)
 
 
 class JavaError(Exception):

@@ -14,8 +14,12 @@ does: equality and ``compareTo`` over UTF-16 code units, hash codes over UTF-16 
 
 from __future__ import annotations
 
+import codecs
 import struct
-from collections.abc import Iterable, Iterator
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 DEFAULT_INITIAL_CAPACITY = 16
 MAXIMUM_CAPACITY = 1 << 30
@@ -28,7 +32,8 @@ INT_MAX = (1 << 31) - 1
 
 def utf16_units(text: str) -> bytes:
     """The UTF-16 code units of ``text`` (big-endian), lone surrogates included, as Java stores them."""
-    return text.encode("utf-16-be", "surrogatepass")
+    # The codec's function directly: text.encode("utf-16-be") would import encodings.utf_16_be first.
+    return codecs.utf_16_be_encode(text, "surrogatepass")[0]
 
 
 def _signed(value: int) -> int:

@@ -9,7 +9,6 @@ Flink reads fractions with ``Float.parseFloat``, CPU cores with ``Double.parseDo
 from __future__ import annotations
 
 import math
-import re
 import struct
 
 from flink_tm_memory.memory import java_dtoa
@@ -135,6 +134,7 @@ def _exact_value(digits: str, magnitude_offset: int, negative: bool, exponent_li
 
 
 def _parse_hex(trimmed: str) -> Fraction | float:
+    import re  # noqa: PLC0415 - hexadecimal floats are rare; keeps the one-shot CLI start fast
     from fractions import Fraction  # noqa: PLC0415 - numbers are rarely configured as text; keeps the CLI fast
 
     match = re.fullmatch(_HEX_FLOAT, trimmed)
@@ -248,6 +248,26 @@ def to_binary32(value: float) -> float:
 def java_double_to_string(value: float) -> str:
     """``Double.toString`` as JDK 17 prints it (not always the shortest digits; see ``java_dtoa``)."""
     return java_dtoa.double_to_string(value)
+
+
+def big_decimal_value_of(value: float) -> tuple[int, int]:
+    """``BigDecimal.valueOf(value)`` (the decimal ``Double.toString`` spells) as an exact ratio.
+
+    ``(numerator, denominator)``, the denominator a power of ten, not reduced; the value must be
+    finite. Integer arithmetic on it gives ``BigDecimal``'s exact results without importing
+    ``decimal`` on the one-shot command line's path.
+    """
+    mantissa, _, exponent = java_double_to_string(value).partition("E")
+    whole, _, fraction = mantissa.partition(".")
+    numerator = int(whole + fraction)  # the sign, if any, leads the whole part
+    scale = int(exponent or "0") - len(fraction)
+    return (numerator * 10**scale, 1) if scale >= 0 else (numerator, 10**-scale)
+
+
+def truncate_ratio(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded toward zero (``RoundingMode.DOWN``); ``denominator > 0``."""
+    quotient = abs(numerator) // denominator
+    return -quotient if numerator < 0 else quotient
 
 
 def java_float_to_string(value: float) -> str:

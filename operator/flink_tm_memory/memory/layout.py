@@ -7,8 +7,6 @@ in the iteration order of the Java ``HashMap`` Flink fills (simulated in ``java_
 
 from __future__ import annotations
 
-from functools import cache
-
 from flink_tm_memory.memory import options as opt
 from flink_tm_memory.memory.java_hash_map import hash_map_order, hash_set_capacity
 from flink_tm_memory.memory.javanum import java_double_to_string
@@ -158,14 +156,20 @@ class MemoryLayout(FrozenRecord):
         return " ".join(f"-D {key}={pinned[key]}" for key in java_hash_map_order(tuple(pinned)))
 
 
-@cache
+_ORDERS: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
+
+
 def java_hash_map_order(keys: tuple[str, ...], initial_capacity: int = 16) -> tuple[str, ...]:
     """Iteration order of ``new HashMap<>(initial_capacity)`` after ``put`` of ``keys`` in this order.
 
     Simulated by :mod:`~flink_tm_memory.memory.java_hash_map` (collisions, tree bins and resizes included).
-    Cached: Flink pins the same keys for every TaskManager.
+    Remembered (by hand: functools stays off the one-shot path): Flink pins the same keys for every
+    TaskManager.
     """
-    return hash_map_order(keys, initial_capacity)
+    order = _ORDERS.get((keys, initial_capacity))
+    if order is None:
+        order = _ORDERS[keys, initial_capacity] = hash_map_order(keys, initial_capacity)
+    return order
 
 
 def java_hash_set_order(items: list[str]) -> tuple[str, ...]:

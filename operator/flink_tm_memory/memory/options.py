@@ -6,9 +6,7 @@ Keys are spelled exactly as Flink spells them. ``describe()`` reproduces Java's
 
 from __future__ import annotations
 
-from enum import Enum
-from functools import cache
-
+from flink_tm_memory.memory.constants import Named
 from flink_tm_memory.memory.javanum import java_float_to_string, to_binary32
 from flink_tm_memory.memory.records import FrozenRecord
 from flink_tm_memory.memory.sizes import GIB, MAX_BYTES, MIB, format_option_value
@@ -16,18 +14,30 @@ from flink_tm_memory.memory.versions import FlinkVersion
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import ClassVar, Final
 
 
-class OptionType(Enum):
-    MEMORY = "MemorySize"
-    FLOAT = "Float"
-    DOUBLE = "Double"
-    INTEGER = "Integer"
-    LONG = "Long"
-    MAP = "Map"
-    STRING = "String"
-    LIST = "List<String>"
+class OptionType(Named):
+    MEMORY: ClassVar[OptionType]
+    FLOAT: ClassVar[OptionType]
+    DOUBLE: ClassVar[OptionType]
+    INTEGER: ClassVar[OptionType]
+    LONG: ClassVar[OptionType]
+    MAP: ClassVar[OptionType]
+    STRING: ClassVar[OptionType]
+    LIST: ClassVar[OptionType]
+
+
+OptionType.define_all(
+    MEMORY="MemorySize",
+    FLOAT="Float",
+    DOUBLE="Double",
+    INTEGER="Integer",
+    LONG="Long",
+    MAP="Map",
+    STRING="String",
+    LIST="List<String>",
+)
 
 
 class FallbackKey(FrozenRecord):
@@ -143,13 +153,24 @@ _COMMON: tuple[ConfigOption, ...] = (
 _LEGACY: tuple[ConfigOption, ...] = (LEGACY_HEAP_SIZE, LEGACY_HEAP_MB, LEGACY_NETWORK_BUFFERS)
 
 
-@cache
+_WITH_LEGACY = _COMMON + _LEGACY
+
+
 def options_for(version: FlinkVersion) -> tuple[ConfigOption, ...]:
     """Every option this engine reads for ``version``."""
-    return _COMMON + _LEGACY if version.is_1x else _COMMON
+    return _WITH_LEGACY if version.is_1x else _COMMON
 
 
-@cache
+# Remembered per release by hand: functools.cache would import functools (and collections) on the
+# one-shot command line's path (memory/constants.py says why that matters).
+_KNOWN_KEYS: dict[FlinkVersion, frozenset[str]] = {}
+
+
 def known_keys(version: FlinkVersion) -> frozenset[str]:
     """Every key (with fallbacks) that influences TaskManager memory in ``version``."""
-    return frozenset(key for option in options_for(version) for key in option.all_keys)
+    keys = _KNOWN_KEYS.get(version)
+    if keys is None:
+        keys = _KNOWN_KEYS[version] = frozenset(
+            key for option in options_for(version) for key in option.all_keys
+        )
+    return keys

@@ -9,11 +9,9 @@ Sizes are plain ``int`` byte counts. The rules that make Python differ from Java
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
-from functools import cache, lru_cache
 
 from flink_tm_memory.memory.failures import ARITHMETIC, ILLEGAL_ARGUMENT, NUMBER_FORMAT, JavaError
-from flink_tm_memory.memory.javanum import LONG_MAX, java_double_to_string, java_trim
+from flink_tm_memory.memory.javanum import LONG_MAX, big_decimal_value_of, java_double_to_string, java_trim
 
 KIB = 1024
 MIB = 1024**2
@@ -49,7 +47,6 @@ _TO_STRING_UNITS: tuple[tuple[str, int], ...] = (
     ("gb", GIB),
     ("tb", TIB),
 )
-_THOUSANDTH = Decimal("0.001")
 
 
 def parse_memory_size(text: str) -> int:
@@ -58,9 +55,21 @@ def parse_memory_size(text: str) -> int:
     return _parse_remembered(text) if len(text) <= 32 else _parse(text)
 
 
-@lru_cache(maxsize=4096)
+# By hand, not functools.lru_cache: functools (and collections) stay off the one-shot command line's
+# path (memory/constants.py). Only results are kept: a failing text is parsed again each time. When
+# full, the memory starts afresh (clear() is one step, safe if threads share it).
+_REMEMBERED: dict[str, int] = {}
+_REMEMBERED_AT_MOST = 4096
+
+
 def _parse_remembered(text: str) -> int:
-    return _parse(text)  # lru_cache keeps results only: a failing text is parsed again each time
+    size = _REMEMBERED.get(text)
+    if size is None:
+        size = _parse(text)
+        if len(_REMEMBERED) >= _REMEMBERED_AT_MOST:
+            _REMEMBERED.clear()
+        _REMEMBERED[text] = size
+    return size
 
 
 def _parse(text: str) -> int:
@@ -127,9 +136,11 @@ def format_human(size_bytes: int) -> str:
             unit_name, multiplier = name, unit_bytes
     if multiplier == 1:
         return f"{size_bytes} bytes"
-    approximate = float(size_bytes) / multiplier
-    rounded = Decimal(java_double_to_string(approximate)).quantize(_THOUSANDTH, rounding=ROUND_HALF_UP)
-    return f"{rounded:f}{unit_name} ({size_bytes} bytes)"
+    # Java: String.format("%.3f", double), which rounds Double.toString's decimal half-up; the
+    # quotient is positive, so half-up is floor(x * 1000 + 1/2).
+    numerator, denominator = big_decimal_value_of(float(size_bytes) / multiplier)
+    thousandths = (numerator * 2000 + denominator) // (2 * denominator)
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}{unit_name} ({size_bytes} bytes)"
 
 
 def format_option_value(size_bytes: int) -> str:
@@ -168,17 +179,22 @@ def multiply(size_bytes: int, multiplier: float) -> int:
             f"Character {java_double_to_string(multiplier)[0]} is neither a decimal digit number, decimal point, "
             'nor "e" notation exponential mark.',
         )
-    numerator, denominator = _decimal_ratio(multiplier)
+    numerator, denominator = _multiplier_ratio(multiplier)
     product, remainder = divmod(size_bytes * numerator, denominator)
     if product > LONG_MAX or (product == LONG_MAX and remainder):
         raise JavaError(ARITHMETIC, "long overflow")
     return product  # floor == truncation, the product is never negative
 
 
-@cache
-def _decimal_ratio(value: float) -> tuple[int, int]:
+_RATIOS: dict[float, tuple[int, int]] = {}
+
+
+def _multiplier_ratio(value: float) -> tuple[int, int]:
     """``BigDecimal.valueOf(value)`` as an exact integer ratio (the same few fractions recur)."""
-    return Decimal(java_double_to_string(value)).as_integer_ratio()
+    ratio = _RATIOS.get(value)
+    if ratio is None:
+        ratio = _RATIOS[value] = big_decimal_value_of(value)
+    return ratio
 
 
 def format_flag_bytes(size_bytes: int) -> str:

@@ -7,21 +7,23 @@ quoting, a doubled quote as escape, and unquoted tokens trimmed. Errors carry Fl
 
 from __future__ import annotations
 
-from enum import Enum
-
+from flink_tm_memory.memory.constants import Named
 from flink_tm_memory.memory.failures import ILLEGAL_ARGUMENT, JavaError
 from flink_tm_memory.memory.javanum import java_trim
 from flink_tm_memory.memory.records import FrozenRecord
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import ClassVar, Final
 
 
-class _TokenType(Enum):
-    QUOTED = "quoted"
-    UNQUOTED = "unquoted"
-    DELIMITER = "delimiter"
+class _TokenType(Named):
+    QUOTED: ClassVar[_TokenType]
+    UNQUOTED: ClassVar[_TokenType]
+    DELIMITER: ClassVar[_TokenType]
+
+
+_TokenType.define_all(QUOTED="quoted", UNQUOTED="unquoted", DELIMITER="delimiter")
 
 
 class _Token(FrozenRecord):

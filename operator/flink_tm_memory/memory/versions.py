@@ -7,8 +7,6 @@ derivation reads as one algorithm rather than a thicket of version checks.
 
 from __future__ import annotations
 
-import re
-
 from flink_tm_memory.memory.records import FrozenRecord
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
@@ -105,10 +103,13 @@ SUPPORTED_VERSIONS: tuple[FlinkVersion, ...] = tuple(
     for major, minor in ((1, 17), (1, 18), (1, 19), (1, 20), (2, 0), (2, 1), (2, 2), (2, 3))
 )
 _BY_NAME = {version.name: version for version in SUPPORTED_VERSIONS}
-# Compiled (and cached by re) on first use: exact names, the common case, do without it. ASCII digits
-# only (``\d`` would read fullwidth or Arabic-Indic digits as a version), at most 9 of them (int() of a
+# A release name with a patch or a suffix, read by ``_release_of``: the rule as a regular expression
+# (``tests/unit/memory/test_versions_scanner.py`` checks the scanner against it). ASCII digits only
+# (``\d`` would read fullwidth or Arabic-Indic digits as a version), at most 9 of them (int() of a
 # longer run is wasted work on a name that cannot be supported).
-_VERSION_TEXT = r"v?([0-9]{1,9})\.([0-9]{1,9})(?:\.[0-9]+)?(?:[-.][0-9A-Za-z.-]+)?"
+VERSION_PATTERN = r"v?([0-9]{1,9})\.([0-9]{1,9})(?:\.[0-9]+)?(?:[-.][0-9A-Za-z.-]+)?"
+_DIGITS = frozenset("0123456789")
+_SUFFIX = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-")
 _QUOTED_LIMIT = 64
 
 
@@ -122,8 +123,7 @@ def parse_flink_version(text: str | None = None) -> FlinkVersion:
         return _BY_NAME[DEFAULT_VERSION]
     if text in _BY_NAME:
         return _BY_NAME[text]
-    match = re.fullmatch(_VERSION_TEXT, text.strip())
-    name = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+    name = _release_of(text.strip())
     if name is None or name not in _BY_NAME:
         supported = ", ".join(version.name for version in SUPPORTED_VERSIONS)
         shown = (
@@ -133,3 +133,29 @@ def parse_flink_version(text: str | None = None) -> FlinkVersion:
         )
         raise UnsupportedVersionError(f"Unsupported Flink version {shown}; supported: {supported}")
     return _BY_NAME[name]
+
+
+def _release_of(text: str) -> str | None:
+    """``"major.minor"`` of a name matching ``VERSION_PATTERN`` in full, else ``None``.
+
+    A scanner rather than ``re``, which the one-shot command line would otherwise import for this alone.
+    """
+    start = 1 if text[:1] == "v" else 0
+    major_end = _digits_end(text, start)
+    if not 0 < major_end - start <= 9 or text[major_end : major_end + 1] != ".":
+        return None
+    minor_end = _digits_end(text, major_end + 1)
+    if not 0 < minor_end - major_end - 1 <= 9:
+        return None
+    # The optional ".patch" and "-suffix" / ".suffix" together: nothing, or "-" or "." and then at least
+    # one character of the suffix's set (which holds the patch's digits and dots too).
+    rest = text[minor_end:]
+    if rest and (rest[0] not in "-." or len(rest) < 2 or not _SUFFIX.issuperset(rest[1:])):
+        return None
+    return f"{int(text[start:major_end])}.{int(text[major_end + 1 : minor_end])}"
+
+
+def _digits_end(text: str, index: int) -> int:
+    while index < len(text) and text[index] in _DIGITS:
+        index += 1
+    return index

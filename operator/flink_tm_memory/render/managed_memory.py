@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flink_tm_memory.api.resolve import ResolvedSpec
-from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, NoteStatus, StateBackend
+from flink_tm_memory.api.v1alpha1 import FlinkTaskManagerMemorySpec, NoteLevel, NoteStatus, StateBackend
 from flink_tm_memory.memory.configuration import ConfigValue
 from flink_tm_memory.memory.engine import derive_task_manager_memory
-from flink_tm_memory.memory.explain import NoteLevel
 from flink_tm_memory.memory.failures import JavaError
 from flink_tm_memory.memory.meant import format_size
 from flink_tm_memory.memory.options import MANAGED_FRACTION, MANAGED_SIZE, TASK_HEAP

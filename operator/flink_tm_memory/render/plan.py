@@ -43,6 +43,7 @@ from flink_tm_memory.api.v1alpha1 import (
     ConflictFix,
     FlinkTaskManagerMemorySpec,
     Interpretation,
+    NoteLevel,
     NoteStatus,
     SizingStatus,
     UpdateMode,
@@ -328,7 +329,7 @@ def _flink_conflict(problem: Problem, resolved: ResolvedSpec, fixes: list[Confli
 
 def _note(note: Note, resolved: ResolvedSpec) -> NoteStatus:
     return NoteStatus(
-        level=note.level,
+        level=NoteLevel(note.level.value),
         code=note.code.value,
         message=clip(note.message),
         keys=[clip(key, 256) for key in note.keys],

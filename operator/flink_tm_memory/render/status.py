@@ -27,6 +27,7 @@ from flink_tm_memory.api.v1alpha1 import (
     ExplainStep,
     FlinkTaskManagerMemoryStatus,
     ManagedMemoryShare,
+    Origin,
     PodResources,
     UpdateMode,
     VersionChange,
@@ -136,7 +137,12 @@ def _describe_layout(
     status.managed_memory_split = _split(plan)
     if plan.memory is not None and plan.spec is not None and plan.spec.explain:
         status.explain = [
-            ExplainStep(component=step.component, origin=step.origin, rule=step.rule, keys=list(step.keys))
+            ExplainStep(
+                component=step.component,
+                origin=Origin(step.origin.value),
+                rule=step.rule,
+                keys=list(step.keys),
+            )
             for step in plan.memory.trace
         ]
 

@@ -8,8 +8,7 @@ network), JVM metaspace and JVM overhead.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from flink_tm_memory.memory.constants import Named
 from flink_tm_memory.memory.explain import NoteCode
 from flink_tm_memory.memory.failures import Problem
 from flink_tm_memory.memory.layout import MemoryLayout
@@ -19,22 +18,27 @@ from flink_tm_memory.memory.sizes import format_human
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Final
+    from typing import ClassVar, Final
 
     from flink_tm_memory.memory.configuration import ConfigValue
     from flink_tm_memory.memory.engine import TaskManagerMemory
     from flink_tm_memory.memory.fixes import Fix
 
 
-class Group(StrEnum):
+class Group(Named):
     """The kind of memory a row is, which decides its colour."""
 
-    TOTAL = "total"
-    HEAP = "heap"
-    MANAGED = "managed"
-    DIRECT = "direct"
-    METASPACE = "metaspace"
-    OVERHEAD = "overhead"
+    TOTAL: ClassVar[Group]
+    HEAP: ClassVar[Group]
+    MANAGED: ClassVar[Group]
+    DIRECT: ClassVar[Group]
+    METASPACE: ClassVar[Group]
+    OVERHEAD: ClassVar[Group]
+
+
+Group.define_all(
+    TOTAL="total", HEAP="heap", MANAGED="managed", DIRECT="direct", METASPACE="metaspace", OVERHEAD="overhead"
+)
 
 
 class Row(FrozenRecord):

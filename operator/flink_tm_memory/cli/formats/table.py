@@ -9,7 +9,6 @@ change. Colour is decided by the caller (only on a TTY without ``NO_COLOR``).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
 
 from flink_tm_memory.cli.formats.common import (
     COMPONENT_LABELS,
@@ -31,6 +30,7 @@ from flink_tm_memory.memory.records import FrozenRecord
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see memory/records.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from typing import Final, TextIO
 
     from flink_tm_memory.memory.fixes import Fix
