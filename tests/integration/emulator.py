@@ -135,6 +135,7 @@ class ApiEmulator(kmock.KubernetesScaffold):
         factory=lambda: collections.defaultdict(Broadcast), init=False
     )
 
+    _held: dict[kmock.resource, list[Json]] = attrs.field(factory=dict, init=False)
     _revisions: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), init=False)
     _revision: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
@@ -179,7 +180,11 @@ class ApiEmulator(kmock.KubernetesScaffold):
         return resource in self.resources and "status" in self.resources[resource].subresources
 
     async def _publish(self, resource: kmock.resource, kind: str, body: Json) -> None:
-        self._buses[resource].put({"type": kind, "object": copy.deepcopy(body)})
+        event = {"type": kind, "object": copy.deepcopy(body)}
+        if resource in self._held:
+            self._held[resource].append(event)
+        else:
+            self._buses[resource].put(event)
 
     # ------------------------------------------------------------------------------------ writes
 
@@ -426,6 +431,17 @@ class ApiEmulator(kmock.KubernetesScaffold):
         return {"type": "ERROR", "object": kubernetes_status(410, "Expired", message)}
 
     # ------------------------------------------------------------------------------------ for tests
+
+    def hold_events(self, resource: str) -> None:
+        """Holds back the watch events of ``resource``'s changes from now on, as a slow or stalled
+        stream does; the changes are stored and served to reads meanwhile. Events already sent stay sent."""
+        self._held.setdefault(kmock.resource(resource), [])
+
+    def release_events(self, resource: str) -> None:
+        """Sends the held events of ``resource``, in order, and stops holding them."""
+        kind = kmock.resource(resource)
+        for event in self._held.pop(kind, []):
+            self._buses[kind].put(event)
 
     async def drop_watches(self) -> None:
         """Ends every open watch stream, as a dropped connection does; clients must reconnect."""

@@ -40,7 +40,7 @@ from flink_tm_memory.api.v1alpha1 import UpdateMode
 from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.control.apply import desired_config_map, plan_pod_resources
 from flink_tm_memory.render.configmap import OWNED_KEYS, DesiredConfigMap
-from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, MemoryRef
+from flink_tm_memory.render.metadata import MANAGED_BY_LABEL, MemoryRef, parse_applied_spec
 from flink_tm_memory.render.outcomes import ApplyOutcome, ConfigMapOutcome, TargetOutcome, WriteState
 from flink_tm_memory.render.plan import MemoryPlan, derive_memory_plan
 from flink_tm_memory.render.status import StatusInput, render_status
@@ -459,7 +459,27 @@ async def converged(emulator: ApiEmulator, timeout: float) -> list[str]:
 def broken(problems: list[str], report: str, emulator: ApiEmulator) -> str:
     """A failure's message: the broken guarantees, the run's figures and seed, the first object's requests."""
     listed = "\n".join(problems[:30])
-    return f"{len(problems)} broken guarantees ({report}):\n{listed}{requests_about(emulator, problems[0])}"
+    return (
+        f"{len(problems)} broken guarantees ({report}):\n{listed}{requests_about(emulator, problems[0])}"
+        f"{versions_of(emulator, problems[0])}"
+    )
+
+
+def versions_of(emulator: ApiEmulator, problem: str) -> str:
+    """Every stored state of the first failing resource: its generation, applied record and observed one."""
+    name = problem.split(":", 1)[0]
+    lines = []
+    for version in emulator.versions(MEMORIES, NAMESPACE, name):
+        metadata = version.get("metadata") or {}
+        record = parse_applied_spec(metadata.get("annotations"))
+        spec = _plain(version.get("spec") or {})
+        lines.append(
+            f"rv {metadata.get('resourceVersion')} generation {metadata.get('generation')}"
+            f" recorded {record.generation if record else None}"
+            f" observed {(version.get('status') or {}).get('observedGeneration')}"
+            f" spec {json.dumps(spec.get('flinkConfiguration'), sort_keys=True)}"
+        )
+    return f"\nstored versions of {name}:\n" + "\n".join(lines)
 
 
 def requests_about(emulator: ApiEmulator, problem: str) -> str:

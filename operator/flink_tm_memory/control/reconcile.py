@@ -96,6 +96,8 @@ class Reconciler:
         """Per resource, the generation the last drift check found not yet reconciled."""
         self._known: dict[Key, None] = {}
         """Every resource kopf's change handlers were given and not found gone since (in order)."""
+        self._recorded: dict[Key, tuple[str, AppliedSpec]] = {}
+        """Per resource, (uid, record) of the last applied spec this process recorded on it."""
         self._recommending: dict[Key, None] = {}
         """Those of them whose spec, as last reconciled, has ``spec.recommendations`` (the usage loop's)."""
 
@@ -172,6 +174,7 @@ class Reconciler:
         self._locks.discard(key)
         self._metrics.forget(key)
         self._behind.pop(key, None)
+        self._recorded.pop(key, None)
 
     async def _reconcile(self, body: Mapping[str, Any], logger: kopf.Logger, trigger: Trigger) -> Reconciled:
         memory = MemoryRef.from_body(body)
@@ -183,11 +186,12 @@ class Reconciler:
         # Initial and Auto: the spec with the recommendation the usage loop applied (status.autoUpdates).
         raw_spec: dict[str, Any] = dict(effective_raw_spec(body.get("spec") or {}, previous))
         annotations: Mapping[str, str] = (body.get("metadata") or {}).get("annotations") or {}
-        done = await self._converge(memory, raw_spec, annotations)
+        applied_spec = self._applied_spec(memory, annotations)
+        done = await self._converge(memory, raw_spec, annotations, applied_spec)
         done = replace(
             done,
             version_change=render_version_change(
-                done.current, raw_spec, parse_applied_spec(annotations), memory.generation, previous
+                done.current, raw_spec, applied_spec, memory.generation, previous
             ),
         )
         self._metrics.reconciled(memory, trigger, done.current, done.outcome)
@@ -208,13 +212,33 @@ class Reconciler:
             return False
         return True
 
+    def _applied_spec(self, memory: MemoryRef, annotations: Mapping[str, str]) -> AppliedSpec | None:
+        """The newest record of the last applied spec: the body's, or the one this process wrote since.
+
+        kopf can hand a handler a body older than this process's own last writes: when the event
+        of its own patch does not come within ``consistency_timeout`` (a dropped or expired watch,
+        a loaded machine), it goes on with the newest body it has, which may predate the record the
+        previous handler wrote. Keeping the layout of that older record would roll the workloads back
+        to a spec already replaced; generations only grow, so the higher one is the newer record.
+        """
+        in_body = parse_applied_spec(annotations)
+        remembered = self._recorded.get(memory.key)
+        if remembered is None or remembered[0] != memory.uid:
+            return in_body
+        if in_body is None or remembered[1].generation > in_body.generation:
+            return remembered[1]
+        return in_body
+
     async def _converge(
-        self, memory: MemoryRef, raw_spec: Mapping[str, Any], annotations: Mapping[str, str]
+        self,
+        memory: MemoryRef,
+        raw_spec: Mapping[str, Any],
+        annotations: Mapping[str, str],
+        applied_spec: AppliedSpec | None,
     ) -> Reconciliation:
         """Derives the spec and, in Apply mode, writes the layout in effect."""
         with self._metrics.time_derivation():
             current = derive_memory_plan(raw_spec)
-        applied_spec = parse_applied_spec(annotations)
         effective, effective_generation = _effective(current, memory.generation, applied_spec)
         if current.update_mode is UpdateMode.OFF or effective is None or effective_generation is None:
             self._config_maps.forget(memory.key)
@@ -264,6 +288,9 @@ class Reconciler:
         body = {"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: recorded}}}
         try:
             await memory_api(self._client).patch(memory.namespace, memory.name, body, MERGE_PATCH)
+            written = parse_applied_spec({LAST_APPLIED_ANNOTATION: recorded})
+            if written is not None:
+                self._recorded[memory.key] = (memory.uid, written)
         except ObjectNotFoundError as error:
             raise kopf.TemporaryError(
                 f"Recording the applied spec failed: {error}", delay=self._options.retry_delay
