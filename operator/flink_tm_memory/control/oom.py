@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 from flink_tm_memory.api.workloads import WorkloadKind
@@ -72,9 +72,11 @@ class OomWatch:
         locks: KeyedLocks,
         events: EventPoster,
         metrics: OperatorMetrics,
+        recorded: Callable[[Key], None] | None = None,
         **watch_options: Any,
     ) -> None:
         self._client = client
+        self._recorded = recorded
         self._workloads = workloads
         self._locks = locks
         self._events = events
@@ -206,6 +208,8 @@ class OomWatch:
         memory = MemoryRef.from_body(body)
         self._events.post(memory, [oom_event(sighting, recorded)])
         self._metrics.oom_killed(key, recorded.budget)
+        if self._recorded is not None:  # Initial and Auto apply the fix at once (the usage loop)
+            self._recorded(key)
         logger.warning(
             f"OOMKilled: {key[0]}/{sighting.pod} container {sighting.termination.container}, "
             f"FlinkTaskManagerMemory {key[1]}: the {recorded.budget} budget ran out"
