@@ -5,7 +5,10 @@ reconciliation runs; so the mutating webhook reads FlinkTaskManagerMemories from
 kept the way every Kubernetes informer keeps one:
 
 - **list**, which replaces what the cache holds for that collection (so an object deleted while no watch
-  ran is gone), and gives the collection's ``resourceVersion``;
+  ran is gone), and gives the collection's ``resourceVersion``; in pages of ``LIST_PAGE`` objects
+  (``limit``, then ``continue`` with the token each page gives, as client-go's reflector lists), so
+  one answer of the API server stays bounded at any number of pods; a token that expired between
+  pages (410) fails that list, which starts again from its first page;
 - **watch** from that ``resourceVersion`` (with bookmarks, so an idle stream still moves it forward):
   ``ADDED``/``MODIFIED`` put the object, ``DELETED`` removes it; a stream that ends (the server's
   ``timeoutSeconds``, a dropped connection, a read timeout) is opened again from the last version seen;
@@ -45,6 +48,8 @@ WATCH_TIMEOUT = 300
 """Seconds the API server keeps one watch open (``timeoutSeconds``); it is then opened again."""
 READ_MARGIN = 30.0
 """Seconds of silence past ``WATCH_TIMEOUT`` after which the stream counts as dead."""
+LIST_PAGE = 500
+"""Objects per page of a list (``limit``): client-go's reflector's page size."""
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 _GONE = 410
@@ -164,12 +169,23 @@ class ListWatch:
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _list(self) -> str:
-        listed = await self._client.get(self._path)
-        items = listed.get("items")
-        version = (listed.get("metadata") or {}).get("resourceVersion")
-        if not isinstance(items, list) or not isinstance(version, str):
-            raise ValueError(f"the list of {self.what} has no items or no resourceVersion")
-        self._cache.replace(self._namespace, (item for item in items if isinstance(item, dict)))
+        """Lists the collection, page by page; its ``resourceVersion``, to watch from."""
+        items: list[Json] = []
+        token: str | None = None
+        while True:
+            query = {"limit": str(LIST_PAGE), **({"continue": token} if token else {})}
+            listed = await self._client.get(self._path, query)
+            page = listed.get("items")
+            metadata = listed.get("metadata") or {}
+            version = metadata.get("resourceVersion")
+            if not isinstance(page, list) or not isinstance(version, str):
+                raise ValueError(f"the list of {self.what} has no items or no resourceVersion")
+            items.extend(item for item in page if isinstance(item, dict))
+            following = metadata.get("continue")
+            if not isinstance(following, str) or not following:
+                break
+            token = following
+        self._cache.replace(self._namespace, items)
         self.lists += 1
         self.synced.set()
         return version

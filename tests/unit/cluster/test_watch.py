@@ -17,7 +17,7 @@ import pytest
 
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.memory_cache import MemoryCache, slim_memory
-from flink_tm_memory.cluster.watch import MAX_BACKOFF, ListWatch, WatchedCache
+from flink_tm_memory.cluster.watch import LIST_PAGE, MAX_BACKOFF, ListWatch, WatchedCache
 
 Json = dict[str, Any]
 PATH = "/apis/flinkmemory.io/v1alpha1/flinktaskmanagermemories"
@@ -91,12 +91,14 @@ class FakeClient:
         self.lists, self.streams, self.chunk, self.chunked = lists, streams, chunk, chunked
         self.watched_from: list[str] = []
         self.listed = 0
+        self.queries: list[dict[str, str]] = []
         self.exhausted = asyncio.Event()
         self.loop = asyncio.get_running_loop()
 
     async def get(self, path: str, query: Mapping[str, str] | None = None, **_: str) -> Json:
         assert path == PATH
         self.listed += 1
+        self.queries.append(dict(query or {}))
         answer = self.lists.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -174,6 +176,41 @@ async def test_a_body_that_is_not_chunked_is_read_as_it_arrives() -> None:
 
     assert cache.get("flink", "a") is not None
     assert client.watched_from == ["10", "11"]
+
+
+async def test_a_list_is_read_page_by_page_and_replaces_the_cache_once_whole() -> None:
+    first = listing("10", memory("a", "9"), memory("b", "9"))
+    first["metadata"]["continue"] = "token-1"
+    second = listing("10", memory("c", "9"))
+    client = FakeClient([first, second], [event("ADDED", memory("d", "11"))])
+    cache = WatchedCache(slim_memory)
+    cache.put(memory("gone", "1"))
+
+    watch, slept = await run_until_exhausted(client, cache)
+
+    assert client.queries == [{"limit": str(LIST_PAGE)}, {"limit": str(LIST_PAGE), "continue": "token-1"}]
+    assert watch.lists == 1
+    assert [cache.get("flink", name) is not None for name in ("a", "b", "c", "d")] == [True] * 4
+    assert cache.get("flink", "gone") is None  # not on any page: deleted while no watch ran
+    assert client.watched_from[0] == "10"
+    assert slept == []
+
+
+async def test_a_continue_token_that_expired_lists_again_from_the_first_page() -> None:
+    first = listing("10", memory("a", "9"))
+    first["metadata"]["continue"] = "token-1"
+    expired = ApiError("the API server answered 410 Gone", transient=False)
+    client = FakeClient([first, expired, listing("12", memory("b", "11"))], [])
+    cache = WatchedCache(slim_memory)
+
+    watch, slept = await run_until_exhausted(client, cache)
+
+    assert [query.get("continue") for query in client.queries] == [None, "token-1", None]
+    assert watch.lists == 1
+    assert cache.get("flink", "a") is None  # the half-read list never reached the cache
+    assert cache.get("flink", "b") is not None
+    assert client.watched_from == ["12"]
+    assert len(slept) == 1
 
 
 async def test_410_gone_lists_again_and_the_list_replaces_what_was_cached() -> None:
