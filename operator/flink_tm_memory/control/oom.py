@@ -306,10 +306,16 @@ class _NamespaceSink:
         gone: Callable[[str], None],
     ) -> None:
         self._call, self._listed, self._seen, self._gone = call, listed, seen, gone
+        self._listing: set[str] = set()
 
-    def replace(self, namespace: str | None, items: Iterable[Json]) -> None:
-        """From the event loop: every namespace there is."""
-        self._listed({name for item in items if (name := _name(item)) is not None})
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        """From the event loop: a page of every namespace there is; the last one settles the watches."""
+        if first:
+            self._listing = set()
+        self._listing |= {name for item in items if (name := _name(item)) is not None}
+        if last:
+            listed, self._listing = self._listing, set()
+            self._listed(listed)
 
     def put(self, obj: Json) -> None:
         name = _name(obj)
@@ -334,8 +340,13 @@ class _PodSink:
         self._offer = offer
 
     def replace(self, namespace: str | None, items: Iterable[Json]) -> None:
+        """A whole list (the benchmark's way in)."""
         for item in items:
             self.put(item)
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        """A page of the list: looked at now, so only a page's pods are ever held at once."""
+        self.replace(namespace, items)
 
     def put(self, obj: Json) -> None:
         sightings = oom_sightings(obj)

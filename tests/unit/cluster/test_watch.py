@@ -319,3 +319,36 @@ def test_the_cache_keeps_the_applied_recommendation_for_new_pods() -> None:
     assert kept["status"] == {
         "autoUpdates": {"current": {"set": {"taskmanager.memory.process.size": "820m"}}}
     }
+
+
+class PageRecorder:
+    """A sink that records how the list came: each page's names and flags."""
+
+    def __init__(self, client: FakeClient) -> None:
+        self.client = client
+        self.pages: list[tuple[list[str], bool, bool, int]] = []
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        # the requests made so far: each page reaches the sink before the next is asked for
+        self.pages.append(([item["metadata"]["name"] for item in items], first, last, self.client.listed))
+
+    def put(self, obj: Json) -> None:
+        pass
+
+    def remove(self, obj: Json) -> None:
+        pass
+
+
+async def test_each_page_reaches_the_sink_before_the_next_is_asked_for() -> None:
+    pages = [listing("10", memory(name, "9")) for name in ("a", "b", "c")]
+    pages[0]["metadata"]["continue"] = "1"
+    pages[1]["metadata"]["continue"] = "2"
+    client = FakeClient([*pages], [])
+    sink = PageRecorder(client)
+    watch = ListWatch(client, PATH, sink)  # type: ignore[arg-type]
+    task = asyncio.create_task(watch.run())
+    await asyncio.wait_for(client.exhausted.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    assert sink.pages == [(["a"], True, False, 1), (["b"], False, False, 2), (["c"], False, True, 3)]
