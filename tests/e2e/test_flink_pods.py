@@ -19,7 +19,10 @@ Last, a TaskManager whose process uses native memory beyond what its limit leave
 allocates outside the heap, direct and metaspace caps, as a native library or a leaking RocksDB
 would) is OOMKilled by the kernel under the kubelet's limit, and the pod's status says so; the
 operator records it in ``status.oomKills``, attributed to the JVM overhead (the budget outside the
-JVM's caps), with an engine-checked fix, and posts a Warning Event per incident.
+JVM's caps), with an engine-checked fix, and posts a Warning Event per incident. In ``updateMode:
+Auto`` (with a JobManager the operator cannot reach: no metrics at all) the fix is applied at once,
+the Deployment rolls, and the new pod, under the same ballast, runs with the raised budget (its limit
+and Flink's layout as the status says) and stays running, never restarted nor killed.
 """
 
 from __future__ import annotations
