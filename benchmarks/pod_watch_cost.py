@@ -11,7 +11,8 @@ measures, on realistic pod bodies (a Deployment's TaskManager pod as the API ser
 - one incident recorded, without the API: the attribution with its engine-checked fixes and the new
   ``status.oomKills`` (``render.oom.attribute`` and ``render.oom_status``);
 - the memory the watch keeps for 10 000 healthy pods (tracemalloc, after the list), and the peak
-  while the list's JSON is parsed (the client parses a list whole).
+  while the list's JSON is parsed: whole, and in pages of ``LIST_PAGE`` as the watch lists (each
+  page parsed and looked at before the next).
 
 Prints a table and JSON; asserts nothing. ``python benchmarks/pod_watch_cost.py [--resources 1000]``.
 """
@@ -26,6 +27,7 @@ import time
 import tracemalloc
 from typing import Any
 
+from flink_tm_memory.cluster.watch import LIST_PAGE
 from flink_tm_memory.control.oom import _PodSink
 from flink_tm_memory.render.oom import attribute
 from flink_tm_memory.render.oom_pods import OomSighting, PodOwner, oom_sightings
@@ -134,6 +136,23 @@ def per_call(work: Any, calls: int) -> float:
     return (time.perf_counter() - started) / calls
 
 
+def paged_list_peak(sink: _PodSink, pods: list[dict[str, Any]]) -> int:
+    """The memory peak while the pods are listed as the watch lists them: in pages of ``LIST_PAGE``, each
+    parsed and looked at before the next is read."""
+    pages = [
+        json.dumps(
+            {"kind": "PodList", "metadata": {"resourceVersion": "1"}, "items": pods[at : at + LIST_PAGE]}
+        )
+        for at in range(0, len(pods), LIST_PAGE)
+    ]
+    tracemalloc.start()
+    for index, page in enumerate(pages):
+        sink.page(None, json.loads(page)["items"], first=index == 0, last=index == len(pages) - 1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--resources", type=int, default=1000)
@@ -196,6 +215,8 @@ def main() -> None:
         "healthyLookMicros": healthy_look * 1e6,
         "keptBytesAfterList": kept,
         "listPeakBytes": list_peak,
+        "pagedListPeakBytes": (paged_peak := paged_list_peak(sink, pods)),
+        "pageSize": LIST_PAGE,
         "healthyEventMicros": healthy_event * 1e6,
         "oomEventMicros": killed_event * 1e6,
         "incidentMillis": incident * 1e3,
@@ -207,6 +228,7 @@ def main() -> None:
     print(
         f"  kept after the list: {kept / 1024:.1f} KiB; peak while the list is parsed: {list_peak / 2**20:.0f} MiB"
     )
+    print(f"  peak while listed in pages of {LIST_PAGE} (as the watch lists): {paged_peak / 2**20:.1f} MiB")
     print(f"  a healthy pod's watch event: {result['healthyEventMicros']:.0f} us")
     print(f"  of which looking at the pod (no JSON): {result['healthyLookMicros']:.1f} us")
     print(f"  an OOM-killed pod's watch event: {result['oomEventMicros']:.0f} us")

@@ -19,7 +19,10 @@ Last, a TaskManager whose process uses native memory beyond what its limit leave
 allocates outside the heap, direct and metaspace caps, as a native library or a leaking RocksDB
 would) is OOMKilled by the kernel under the kubelet's limit, and the pod's status says so; the
 operator records it in ``status.oomKills``, attributed to the JVM overhead (the budget outside the
-JVM's caps), with an engine-checked fix, and posts a Warning Event per incident.
+JVM's caps), with an engine-checked fix, and posts a Warning Event per incident. In ``updateMode:
+Auto`` (with a JobManager the operator cannot reach: no metrics at all) the fix is applied at once,
+the Deployment rolls, and the new pod, under the same ballast, runs with the raised budget (its limit
+and Flink's layout as the status says) and stays running, never restarted nor killed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -415,3 +420,152 @@ def _cgroup_memory_limit_of_pod(pod: Json) -> int:
     matches = list((CGROUP_ROOT / "memory").glob(f"flink-tm-memory-e2e/*/kubepods/**/pod{uid}"))
     assert len(matches) == 1, f"no single memory cgroup for pod {uid}: {matches}"
     return int((matches[0] / "memory.limit_in_bytes").read_text())
+
+
+# Why these sizes (issue 16's proof: "in Auto the raised budget keeps the next pod alive under the same
+# load"). The TaskManager runs with a process size (= the container's limit) of 1 GiB and a ballast of
+# 1 GiB of native memory, touched page by page before Flink's main starts: the ballast alone fills the
+# old limit, so whatever the JVM needs of its own (its resident set without the ballast: RSS_OWN below,
+# measured by this test on the surviving pod) is beyond it: the kill is certain, with all of RSS_OWN as
+# the margin. Flink gives 1 GiB the minimum JVM overhead, 192 MiB; with step 4 the fix pins the overhead
+# to 5 x 192 = 960 MiB and grows the process size by the same 768 MiB to 1792 MiB, heap, direct,
+# metaspace and managed memory unchanged. The new pod holds the same 1 GiB of ballast; it survives if
+# RSS_OWN < 768 MiB. Measured by this test (VmHWM of the JVM less the ballast, a TaskManager registered
+# at its JobManager, watched for a minute): 279 and 272 MiB with Flink 2.2.1, 287 MiB with 1.20.5
+# (the container's own peak 1300 to 1315 MiB of its 1792 MiB limit). So the old limit is exceeded by
+# ~280 MiB and the new one is ~480 MiB away; the test asserts RSS_OWN stays under half of the 768 MiB,
+# so a JVM that grew enough to thin that margin fails here first, not by an OOM kill some day.
+OOM_AUTO_PROCESS = "1g"
+OOM_AUTO_BALLAST = "1g"
+OOM_AUTO_STEP = 4
+OOM_AUTO_RAISED_PROCESS = (1024 + OOM_AUTO_STEP * 192) << 20
+OOM_AUTO_WATCH = 60.0
+"""Seconds the new pod is watched once its TaskManager has registered: it must neither restart nor be killed."""
+
+
+def test_in_auto_the_raised_budget_keeps_the_next_pod_alive_under_the_same_load(
+    pods: Pods, node_images: NodeImages, flink_version: str
+) -> None:
+    image = node_images.flink[flink_version].reference
+    job_manager_ip = _start_job_manager(pods, image)
+    name = "oom-auto"
+    spec = {
+        **TASK_MANAGER_SPEC,
+        "taskmanager.memory.process.size": OOM_AUTO_PROCESS,
+        "env.java.opts.taskmanager": f"-javaagent:/opt/flink-e2e/ballast.jar={OOM_AUTO_BALLAST}",
+    }
+    resource = _resource(name, flink_version, spec)
+    resource["spec"] |= {
+        "updateMode": "Auto",
+        "oomKills": {"step": OOM_AUTO_STEP},
+        # No metrics: the operator's own loopback, where nothing answers. The fix must not wait for them.
+        "recommendations": {
+            "jobManager": {"url": "http://127.0.0.1:9"},
+            "pollInterval": "1h",
+            "maxProcess": "2Gi",
+        },
+    }
+    pods.apply(_task_managers(name, image, job_manager_ip, 1))
+    pods.apply(resource)
+    first = _ready_status(pods, name)
+    assert first["breakdown"]["totalProcess"]["bytes"] == 1 << 30
+    assert first["breakdown"]["jvmOverhead"]["bytes"] == 192 << 20
+
+    def applied() -> Json | None:
+        status: Json = (pods.get("ftmm", name) or {}).get("status") or {}
+        current = (status.get("autoUpdates") or {}).get("current") or {}
+        return status if current.get("oomKillTime") else None
+
+    try:
+        status = eventually(applied, timeout=2 * READY_TIMEOUT, what=f"the OOM kill's fix applied to {name}")
+    except AssertionError as error:
+        logs = pods.cluster.control_plane.kubectl(
+            "-n", SYSTEM, "logs", f"deployment/{RELEASE}", "--tail=60", check=False
+        )
+        raise AssertionError(f"{error}; the operator's last lines:\n{logs.stdout}{logs.stderr}") from None
+    kills = status["oomKills"]
+    assert kills["budget"] == "JVM overhead"
+    assert status["autoUpdates"]["current"]["oomKillTime"] in [
+        incident["time"] for incident in kills["incidents"]
+    ]
+    current = status["autoUpdates"]["current"]
+    assert "applied without waiting for usage" in current["reason"], current
+    assert current["fromProcessBytes"] == 1 << 30
+    assert current["processBytes"] == OOM_AUTO_RAISED_PROCESS
+    assert status["usage"]["lastPoll"]["reason"] == "JobManagerUnreachable"
+
+    def written() -> Json | None:
+        status = _ready_status(pods, name)
+        return status if status["breakdown"]["totalProcess"]["bytes"] == OOM_AUTO_RAISED_PROCESS else None
+
+    status = eventually(written, timeout=READY_TIMEOUT, what=f"{name}'s raised layout written")
+    assert status["breakdown"]["jvmOverhead"]["bytes"] == (1 + OOM_AUTO_STEP) * (192 << 20)
+    for component in ("taskHeap", "taskOffHeap", "network", "managed", "jvmMetaspace"):
+        assert status["breakdown"][component]["bytes"] == first["breakdown"][component]["bytes"], component
+    resources = _expected_resources(status)
+    limit = _quantity_bytes(resources["limits"]["memory"])
+    assert limit == OOM_AUTO_RAISED_PROCESS
+
+    # The Deployment rolls: its one pod now runs with the raised limit, under the same ballast.
+    [pod] = _running_task_managers(pods, name, 1, resources)
+    assert _cgroup_memory_limit(pod) == limit
+    view = _task_manager_view(pods, job_manager_ip, pod)  # registered: Flink's start-up is behind it
+    expected_memory = {
+        rest: status["breakdown"][component]["bytes"] for rest, component in REST_NAMES.items()
+    }
+    assert view.memory_configuration == expected_memory
+    assert f"-javaagent:/opt/flink-e2e/ballast.jar={OOM_AUTO_BALLAST}" in view.command_line
+    uid, pod_name = pod["metadata"]["uid"], pod["metadata"]["name"]
+
+    def alive() -> bool:
+        found = pods.get("pod", pod_name) or {}
+        [container] = found.get("status", {}).get("containerStatuses") or [{}]
+        return (
+            found.get("metadata", {}).get("uid") == uid
+            and container.get("restartCount") == 0
+            and "running" in container.get("state", {})
+            and not container.get("lastState")
+        )
+
+    deadline = time.monotonic() + OOM_AUTO_WATCH
+    while time.monotonic() < deadline:  # a claim that nothing happens: watched throughout, never assumed
+        assert alive(), f"the pod with the raised budget did not stay running: {pods.get('pod', pod_name)}"
+        time.sleep(2)
+    resident = _proc_status_kib(pods, pod)
+    ballast = _quantity_bytes(OOM_AUTO_BALLAST.replace("g", "Gi"))
+    own = resident["VmHWM"] * 1024 - ballast  # the JVM's own peak resident memory
+    room = OOM_AUTO_RAISED_PROCESS - (1 << 30)
+    peak = _cgroup_value(pod, "memory.max_usage_in_bytes")
+    print(  # the measurement behind the sizes above (run with -s to see it)
+        f"[oom-auto {flink_version}] JVM peak RSS {resident['VmHWM'] >> 10} MiB, of which its own "
+        f"{own >> 20} MiB beyond the {ballast >> 20} MiB ballast; the container's peak {peak >> 20} MiB "
+        f"of its {limit >> 20} MiB limit",
+        file=sys.stderr,
+    )
+    assert own > 0  # the old limit (the ballast's size) was certainly exceeded
+    assert own < room / 2, (
+        f"the JVM's own {own >> 20} MiB leave too thin a margin under the {room >> 20} MiB of room"
+    )
+    assert peak < limit
+
+
+def _proc_status_kib(pods: Pods, pod: Json) -> dict[str, int]:
+    """The TaskManager JVM's (pid 1's) memory lines of ``/proc/1/status``, in KiB."""
+    text = pods.kubectl(
+        "exec", pod["metadata"]["name"], "-c", "taskmanager", "--", "cat", "/proc/1/status"
+    ).stdout
+    found = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+def _cgroup_value(pod: Json, name: str) -> int:
+    """One file of the TaskManager container's memory cgroup, read on the node."""
+    [status] = pod["status"]["containerStatuses"]
+    container_id = status["containerID"].removeprefix("containerd://")
+    matches = list((CGROUP_ROOT / "memory").glob(f"flink-tm-memory-e2e/*/kubepods/**/{container_id}"))
+    assert len(matches) == 1, f"no single memory cgroup for container {container_id}: {matches}"
+    return int((matches[0] / name).read_text())

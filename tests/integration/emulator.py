@@ -44,6 +44,10 @@ only: the store's answers are kmock fallback reactions. Each extension, and why 
 15. **SubjectAccessReviews** are answered, not stored: ``allowed`` as ``access_policy`` (a function of
     the review's spec) says, allowing everything by default; ``access_reviews`` keeps each review's
     spec, for tests of the webhook's authorization.
+16. **Paged lists** (``limit`` and ``continue``): every page comes from the revision of the first (a
+    snapshot, as the API server reads each page at that revision), each but the last with a token for
+    the next and ``remainingItemCount``; a token from before ``expire_watches`` answers 410
+    ``Expired``; ``pages`` records every paged request, so a test can tell a paged list from one answer.
 
 ``declare_cluster`` declares the resources a cluster running this operator serves (kmock answers the
 discovery requests kopf starts with from these declarations). ``DirectApiEmulator`` serves the same
@@ -147,6 +151,10 @@ class ApiEmulator(kmock.KubernetesScaffold):
     """Whether a SubjectAccessReview (its spec) is allowed (extension 14)."""
     access_reviews: list[Json] = attrs.field(factory=list, init=False)
     """The spec of every SubjectAccessReview asked, in order."""
+    _snapshots: dict[str, tuple[int, list[Json]]] = attrs.field(factory=dict, init=False)
+    """Paged lists under way (extension 16): by continue token, their revision and the items left."""
+    pages: list[tuple[Any, str | None, str | None]] = attrs.field(factory=list, init=False)
+    """Every paged list request: its resource, ``limit`` and ``continue`` (extension 16)."""
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -377,11 +385,50 @@ class ApiEmulator(kmock.KubernetesScaffold):
     async def _serve_list(self, request: kmock.Request) -> Json:
         if request.resource is None or request.resource not in self.resources:
             raise kmock.KubernetesResourceNotFoundError()
+        limit, token = request.params.get("limit"), request.params.get("continue")
+        if limit is not None or token is not None:
+            return await self._serve_page(request, limit, token)
         selector = parse_label_selector(request.params.get("labelSelector"))
         async with self._lock:
             items = [copy.deepcopy(body) for body in self._matching(request, selector)]
             revision = str(self._revision)
         return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": revision}, "items": items}
+
+    async def _serve_page(self, request: kmock.Request, limit: str | None, token: str | None) -> Json:
+        """One page of a list (extension 16): consistent, as the API server serves every page of a list
+        from the revision of its first; a token older than the compaction answers 410 Expired."""
+        self.pages.append((request.resource, limit, token))
+        try:
+            size = int(limit) if limit is not None else 0
+        except ValueError:
+            raise kmock.KubernetesError(400, "BadRequest", f"limit: {limit!r} is not a number") from None
+        async with self._lock:
+            if token is None:
+                selector = parse_label_selector(request.params.get("labelSelector"))
+                ordered = sorted(
+                    self._matching(request, selector),
+                    key=lambda body: (body["metadata"].get("namespace") or "", body["metadata"]["name"]),
+                )
+                revision, remaining = self._revision, [copy.deepcopy(body) for body in ordered]
+            else:
+                if token not in self._snapshots:
+                    raise kmock.KubernetesError(
+                        400, "BadRequest", f"continue: {token!r} is not a token given"
+                    )
+                revision, remaining = self._snapshots.pop(token)
+                if revision < self._compacted:
+                    raise kmock.KubernetesError(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a consistent list",
+                    )
+        page, rest = (remaining[:size], remaining[size:]) if size > 0 else (remaining, [])
+        metadata: Json = {"resourceVersion": str(revision)}
+        if rest:
+            following = uuid.uuid4().hex
+            self._snapshots[following] = (revision, rest)
+            metadata |= {"continue": following, "remainingItemCount": len(rest)}
+        return {"apiVersion": "v1", "kind": "List", "metadata": metadata, "items": page}
 
     async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
         yield b""  # the headers go out now, even if nothing happens for a while

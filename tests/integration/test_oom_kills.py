@@ -15,9 +15,12 @@ import copy
 from typing import Any
 
 import aiohttp
+import kmock
 import pytest
 
+from flink_tm_memory.cluster import watch
 from tests.integration.conftest import StartOperator
+from tests.integration.emulator import ApiEmulator
 from tests.integration.kubectl import (
     DEPLOYMENTS,
     MEMORIES,
@@ -277,3 +280,107 @@ async def test_an_incident_from_before_the_operator_started_is_recorded_once(
     await eventually(lambda: oom_events(kubectl, "deployment-target"), what="its Event")
     await stays(lambda: len(oom_events(kubectl, "deployment-target")) == 1, 1.0, what="one Event")
     assert kubectl.status("deployment-target")["oomKills"]["count"] == 1
+
+
+async def test_the_pod_watchs_first_list_is_read_in_pages(
+    start_operator: StartOperator, kubectl: Kubectl, emulator: ApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five pods killed before the operator starts, listed two at a time: every one is recorded."""
+    monkeypatch.setattr(watch, "LIST_PAGE", 2)
+    await kubectl.create(MEMORIES, sample("deployment-target"))
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
+    resources = {"limits": {"memory": "4Gi"}, "requests": {"memory": "4Gi"}}
+    names = [f"flink-taskmanager-{TEMPLATE_HASH}-p{index}" for index in range(5)]
+    for index, name in enumerate(names):
+        await create_pod(kubectl, taskmanager_pod(name, uid=f"paged-{index}", resources=resources))
+        await kubectl.patch(
+            PODS, name, oom_status(1, f"2026-12-07T20:0{index}:00Z", f"containerd://p{index}")
+        )
+    await start_operator(drift_interval=HOUR)
+
+    def all_recorded() -> Json | None:
+        kills: Json | None = kubectl.status("deployment-target").get("oomKills")
+        return kills if kills and kills["count"] == len(names) else None
+
+    kills = await eventually(all_recorded, 30.0, what="the five OOM kills recorded")
+    assert sorted(incident["pod"] for incident in kills["incidents"]) == names
+    pod_pages = [
+        (limit, token) for resource, limit, token in emulator.pages if resource == kmock.resource(PODS)
+    ]
+    assert pod_pages[:3] == [("2", None), ("2", pod_pages[1][1]), ("2", pod_pages[2][1])]
+    assert all(token for _, token in pod_pages[1:3])
+    await stays(lambda: kubectl.status("deployment-target")["oomKills"]["count"] == len(names), 1.0)
+
+
+async def test_auto_applies_an_oom_kills_fix_while_the_job_manager_is_unreachable(
+    start_operator: StartOperator, kubectl: Kubectl
+) -> None:
+    """No metrics at all (nothing listens at the JobManager's URL): the fix of the kill is applied anyway,
+    at once (the poll schedule, backed off to hours by the failing JobManager, is not waited for)."""
+    await start_operator(drift_interval=HOUR)
+    manifest = sample("deployment-target")
+    manifest["spec"]["updateMode"] = "Auto"
+    manifest["spec"]["recommendations"] = {
+        "jobManager": {"url": f"http://127.0.0.1:{free_port()}"},  # nothing listens there
+        "pollInterval": "1h",
+        "maxProcess": "8Gi",
+    }
+    await kubectl.create(MEMORIES, manifest)
+    await kubectl.create(
+        DEPLOYMENTS,
+        deployment("flink-taskmanager", [copy.deepcopy(TASKMANAGER)], for_memory="deployment-target"),
+    )
+    status = await ready(kubectl, "deployment-target")
+    before = status["breakdown"]["totalProcess"]["bytes"]
+    overhead = status["breakdown"]["jvmOverhead"]["bytes"]
+    heap = status["breakdown"]["taskHeap"]["bytes"]
+
+    def polled() -> Json | None:
+        usage: Json = kubectl.status("deployment-target").get("usage") or {}
+        return usage if (usage.get("lastPoll") or {}).get("reason") == "JobManagerUnreachable" else None
+
+    await eventually(polled, 30.0, what="the failed poll of the JobManager")
+    resources = (kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {})["spec"]["template"]["spec"][
+        "containers"
+    ][0]["resources"]
+    await create_pod(kubectl, taskmanager_pod(resources=resources))
+    finished = "2026-12-07T20:00:00Z"
+    await kubectl.patch(PODS, POD, oom_status(1, finished, "containerd://one"))
+
+    def applied() -> Json | None:
+        status: Json = kubectl.status("deployment-target")
+        current = (status.get("autoUpdates") or {}).get("current") or {}
+        return status if current.get("oomKillTime") == finished else None
+
+    status = await eventually(applied, 30.0, what="the OOM kill's fix applied")
+    fix = status["oomKills"]["fix"]
+    current = status["autoUpdates"]["current"]
+    assert "applied without waiting for usage" in current["reason"]
+    assert "JobManagerUnreachable" in current["reason"]
+    assert status["usage"]["lastPoll"]["reason"] == "JobManagerUnreachable"
+    assert current["fromProcessBytes"] == before
+    assert current["processBytes"] > before
+    pinned = fix["flinkConfiguration"]["taskmanager.memory.jvm-overhead.max"]
+    assert current["set"]["taskmanager.memory.jvm-overhead.max"] == pinned
+    assert current["set"]["taskmanager.memory.jvm-overhead.min"] == pinned
+
+    def rolled() -> Json | None:
+        status: Json = kubectl.status("deployment-target")
+        breakdown = status.get("breakdown") or {}
+        if (breakdown.get("totalProcess") or {}).get("bytes") != current["processBytes"]:
+            return None
+        containers = (kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {})["spec"]["template"]["spec"][
+            "containers"
+        ]
+        request = containers[0]["resources"]["requests"]["memory"]
+        return status if request == f"{current['processBytes'] // (1 << 20)}Mi" else None
+
+    status = await eventually(rolled, 30.0, what="the Deployment written with the fix")
+    assert status["breakdown"]["jvmOverhead"]["bytes"] > overhead
+    assert status["breakdown"]["taskHeap"]["bytes"] >= heap  # the room goes to the overhead: nothing lowered
+    events = [event for event in kubectl.events("deployment-target") if event.get("reason") == "AutoUpdated"]
+    assert len(events) == 1
+    assert "OOM kill" in events[0]["message"]

@@ -5,7 +5,11 @@ reconciliation runs; so the mutating webhook reads FlinkTaskManagerMemories from
 kept the way every Kubernetes informer keeps one:
 
 - **list**, which replaces what the cache holds for that collection (so an object deleted while no watch
-  ran is gone), and gives the collection's ``resourceVersion``;
+  ran is gone), and gives the collection's ``resourceVersion``; in pages of ``LIST_PAGE`` objects
+  (``limit``, then ``continue`` with the token each page gives, as client-go's reflector lists), each
+  handed to the sink as it comes, so one answer of the API server, and the operator's memory while
+  listing, stay bounded by a page at any number of objects; a token that expired between pages (410)
+  fails that list, which starts again from its first page;
 - **watch** from that ``resourceVersion`` (with bookmarks, so an idle stream still moves it forward):
   ``ADDED``/``MODIFIED`` put the object, ``DELETED`` removes it; a stream that ends (the server's
   ``timeoutSeconds``, a dropped connection, a read timeout) is opened again from the last version seen;
@@ -45,6 +49,8 @@ WATCH_TIMEOUT = 300
 """Seconds the API server keeps one watch open (``timeoutSeconds``); it is then opened again."""
 READ_MARGIN = 30.0
 """Seconds of silence past ``WATCH_TIMEOUT`` after which the stream counts as dead."""
+LIST_PAGE = 500
+"""Objects per page of a list (``limit``): client-go's reflector's page size."""
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 _GONE = 410
@@ -56,12 +62,14 @@ class WatchGoneError(Exception):
 
 
 class WatchSink(Protocol):
-    """What a ``ListWatch`` feeds: a list's whole collection, then each object put or removed.
+    """What a ``ListWatch`` feeds: a list's collection, page by page, then each object put or removed.
 
-    ``put`` and ``remove`` are called from the watch's worker thread, ``replace`` from the event loop.
+    ``put`` and ``remove`` are called from the watch's worker thread, ``page`` from the event loop. A
+    list's pages come in order, the first with ``first``, the last with ``last`` (one page may be
+    both); a list that fails between pages is followed by a new one from its first page.
     """
 
-    def replace(self, namespace: str | None, items: Iterable[Json]) -> None: ...
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None: ...
 
     def put(self, obj: Json) -> None: ...
 
@@ -75,6 +83,8 @@ class WatchedCache:
         self._keep = keep
         self._lock = threading.Lock()
         self._objects: dict[Key, Json] = {}
+        self._listing: dict[Key, Json] = {}
+        """The pages of a list under way, kept as they will be cached (swapped in with its last page)."""
 
     def get(self, namespace: str, name: str) -> Json | None:
         with self._lock:
@@ -86,11 +96,23 @@ class WatchedCache:
 
     def replace(self, namespace: str | None, items: Iterable[Json]) -> None:
         """What a list returned: every object of ``namespace`` (``None``: of every namespace)."""
-        kept = {_key(item): self._keep(item) for item in items if _key(item) is not None}
+        self.page(namespace, list(items), first=True, last=True)
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        """One page of a list; the last replaces what the cache held for ``namespace`` with the whole list."""
+        if first:
+            self._listing = {}
+        for item in items:
+            key = _key(item)
+            if key is not None:
+                self._listing[key] = self._keep(item)
+        if not last:
+            return
+        kept, self._listing = self._listing, {}
         with self._lock:
             for key in [key for key in self._objects if namespace is None or key[0] == namespace]:
                 del self._objects[key]
-            self._objects.update(kept)  # type: ignore[arg-type]
+            self._objects.update(kept)
 
     def put(self, obj: Json) -> None:
         key = _key(obj)
@@ -164,12 +186,24 @@ class ListWatch:
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _list(self) -> str:
-        listed = await self._client.get(self._path)
-        items = listed.get("items")
-        version = (listed.get("metadata") or {}).get("resourceVersion")
-        if not isinstance(items, list) or not isinstance(version, str):
-            raise ValueError(f"the list of {self.what} has no items or no resourceVersion")
-        self._cache.replace(self._namespace, (item for item in items if isinstance(item, dict)))
+        """Lists the collection, page by page; its ``resourceVersion``, to watch from."""
+        token: str | None = None
+        while True:
+            query = {"limit": str(LIST_PAGE), **({"continue": token} if token else {})}
+            listed = await self._client.get(self._path, query)
+            page = listed.get("items")
+            metadata = listed.get("metadata") or {}
+            version = metadata.get("resourceVersion")
+            if not isinstance(page, list) or not isinstance(version, str):
+                raise ValueError(f"the list of {self.what} has no items or no resourceVersion")
+            following = metadata.get("continue")
+            last = not isinstance(following, str) or not following
+            # Handed over page by page: a page's parsed objects are dropped once the sink looked at them.
+            items = [item for item in page if isinstance(item, dict)]
+            self._cache.page(self._namespace, items, first=token is None, last=last)
+            if last:
+                break
+            token = following
         self.lists += 1
         self.synced.set()
         return version

@@ -18,8 +18,11 @@ incident handled is remembered in memory too (bounded), so the stream of status 
 crash-looping pod makes costs no further read. The watch runs only where reconciliation runs: on
 the leader.
 
-A namespace given as a glob (``flink-*``) has no watch of its own (it would take a cluster-wide list
-right a namespaced install is not granted); its pods are not watched.
+A namespace given as a pattern (``flink-*``, kopf's globs) is followed as kopf follows it: one
+list+watch of the namespaces (the right kopf needs for the same patterns), and a pod list+watch of
+its own for each namespace the patterns match (``render.namespaces``, kopf's matching), started when
+the namespace appears and stopped when it goes. So the pod watch covers exactly the namespaces
+reconciliation covers, never a cluster-wide pod list.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 from flink_tm_memory.api.workloads import WorkloadKind
@@ -38,6 +41,7 @@ from flink_tm_memory.cluster.watch import ListWatch
 from flink_tm_memory.control.events import EventPoster
 from flink_tm_memory.control.state import Key, KeyedLocks, WatchedWorkloads
 from flink_tm_memory.render.metadata import MemoryRef
+from flink_tm_memory.render.namespaces import is_pattern, served
 from flink_tm_memory.render.oom import attribute, unattributed
 from flink_tm_memory.render.oom_pods import OomSighting, PodOwner, oom_sightings, pod_owner
 from flink_tm_memory.render.oom_status import (
@@ -53,7 +57,6 @@ from flink_tm_memory.runtime.metrics import OperatorMetrics
 
 logger = logging.getLogger(__name__)
 
-_GLOB = frozenset("*?[")
 CAPACITY = 10_000
 """Pods with OOM kills waiting to be handled at most; more are dropped (seen again on the next event)."""
 REMEMBERED = 100_000
@@ -72,9 +75,11 @@ class OomWatch:
         locks: KeyedLocks,
         events: EventPoster,
         metrics: OperatorMetrics,
+        recorded: Callable[[Key], None] | None = None,
         **watch_options: Any,
     ) -> None:
         self._client = client
+        self._recorded = recorded
         self._workloads = workloads
         self._locks = locks
         self._events = events
@@ -86,7 +91,8 @@ class OomWatch:
         workloads.listeners.append(self._targeted)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
-        plain = [namespace for namespace in namespaces if not _GLOB & set(namespace)]
+        plain = [namespace for namespace in namespaces if not is_pattern(namespace)]
+        self._patterns = [namespace for namespace in namespaces if is_pattern(namespace)]
         self._paths = (
             [(None, "/api/v1/pods")]
             if not namespaces
@@ -94,6 +100,8 @@ class OomWatch:
         )
         self._watch_options = watch_options
         self.watches: list[ListWatch] = []
+        self.matched: dict[str, tuple[ListWatch, asyncio.Task[None]]] = {}
+        """The pod watches of the namespaces the patterns match, by namespace."""
 
     def works(self) -> list[Coroutine[Any, Any, None]]:
         """The watches and the recording loop, to run as tasks for as long as this replica leads.
@@ -106,7 +114,54 @@ class OomWatch:
             ListWatch(self._client, path, _PodSink(self._offer), namespace=ns, **self._watch_options)
             for ns, path in self._paths
         ]
-        return [self._record_loop(), *(watch.run() for watch in self.watches)]
+        works = [self._record_loop(), *(watch.run() for watch in self.watches)]
+        if self._patterns:
+            works.append(self._follow_namespaces())
+        return works
+
+    async def _follow_namespaces(self) -> None:
+        """Watches the namespaces, and keeps a pod watch for each one the patterns match."""
+        sink = _NamespaceSink(
+            self._loop_call, self._namespaces_listed, self._namespace_seen, self._namespace_gone
+        )
+        namespaces = ListWatch(self._client, "/api/v1/namespaces", sink, **self._watch_options)
+        try:
+            await namespaces.run()
+        finally:
+            tasks = [task for _, task in self.matched.values()]
+            self.matched.clear()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _loop_call(self, call: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(call)
+
+    def _namespaces_listed(self, names: set[str]) -> None:
+        for name in [name for name in self.matched if name not in names]:
+            self._namespace_gone(name)
+        for name in names:
+            self._namespace_seen(name)
+
+    def _namespace_seen(self, name: str) -> None:
+        plain = {namespace for namespace, _ in self._paths}
+        if name in self.matched or name in plain or not served(name, self._patterns):
+            return
+        watch = ListWatch(
+            self._client,
+            f"/api/v1/namespaces/{name}/pods",
+            _PodSink(self._offer),
+            namespace=name,
+            **self._watch_options,
+        )
+        self.matched[name] = (watch, asyncio.get_running_loop().create_task(watch.run()))
+
+    def _namespace_gone(self, name: str) -> None:
+        found = self.matched.pop(name, None)
+        if found is not None:
+            found[1].cancel()
 
     def _offer(self, sightings: list[OomSighting], owner: PodOwner) -> None:
         """From any thread: hands a pod's sightings to the event loop."""
@@ -206,6 +261,8 @@ class OomWatch:
         memory = MemoryRef.from_body(body)
         self._events.post(memory, [oom_event(sighting, recorded)])
         self._metrics.oom_killed(key, recorded.budget)
+        if self._recorded is not None:  # Initial and Auto apply the fix at once (the usage loop)
+            self._recorded(key)
         logger.warning(
             f"OOMKilled: {key[0]}/{sighting.pod} container {sighting.termination.container}, "
             f"FlinkTaskManagerMemory {key[1]}: the {recorded.budget} budget ran out"
@@ -238,6 +295,44 @@ def task_manager_container(
     return None if isinstance(chosen, Refused) else chosen
 
 
+class _NamespaceSink:
+    """What the namespace watch feeds: the names, handed to the event loop (the pod watches live there)."""
+
+    def __init__(
+        self,
+        call: Callable[[Callable[[], None]], None],
+        listed: Callable[[set[str]], None],
+        seen: Callable[[str], None],
+        gone: Callable[[str], None],
+    ) -> None:
+        self._call, self._listed, self._seen, self._gone = call, listed, seen, gone
+        self._listing: set[str] = set()
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        """From the event loop: a page of every namespace there is; the last one settles the watches."""
+        if first:
+            self._listing = set()
+        self._listing |= {name for item in items if (name := _name(item)) is not None}
+        if last:
+            listed, self._listing = self._listing, set()
+            self._listed(listed)
+
+    def put(self, obj: Json) -> None:
+        name = _name(obj)
+        if name is not None:
+            self._call(lambda: self._seen(name))
+
+    def remove(self, obj: Json) -> None:
+        name = _name(obj)
+        if name is not None:
+            self._call(lambda: self._gone(name))
+
+
+def _name(obj: Json) -> str | None:
+    name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
 class _PodSink:
     """What the pod watches feed: only pods with an OOMKilled container go further, as sightings."""
 
@@ -245,8 +340,13 @@ class _PodSink:
         self._offer = offer
 
     def replace(self, namespace: str | None, items: Iterable[Json]) -> None:
+        """A whole list (the benchmark's way in)."""
         for item in items:
             self.put(item)
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        """A page of the list: looked at now, so only a page's pods are ever held at once."""
+        self.replace(namespace, items)
 
     def put(self, obj: Json) -> None:
         sightings = oom_sightings(obj)

@@ -81,6 +81,7 @@ class UsageLoop:
         self._due: dict[Key, float] = {}
         self._failures: dict[Key, int] = {}
         self._running: set[Key] = set()
+        self._woken: set[Key] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -107,9 +108,21 @@ class UsageLoop:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._job_managers.close()
 
+    def wake(self, key: Key) -> None:
+        """Polls ``key`` now (or again as soon as its poll under way ends), whatever its schedule.
+
+        The OOM watch calls it once it recorded a kill: an OOM kill's fix is applied by the next poll
+        (even a failing one), and it must not wait out a failing JobManager's back-off.
+        """
+        if key in self._running:
+            self._woken.add(key)
+        elif key in self._due:
+            self._due[key] = 0.0
+
     def _forget(self, key: Key) -> None:
         self._due.pop(key, None)
         self._failures.pop(key, None)
+        self._woken.discard(key)
 
     async def _poll(self, key: Key) -> None:
         loop = asyncio.get_running_loop()
@@ -124,7 +137,8 @@ class UsageLoop:
         finally:
             self._running.discard(key)
             if key in self._due:
-                self._due[key] = loop.time() + next_in
+                self._due[key] = 0.0 if key in self._woken else loop.time() + next_in
+            self._woken.discard(key)
 
     async def _poll_once(self, key: Key) -> float:
         """Polls one resource; the seconds until its next poll."""

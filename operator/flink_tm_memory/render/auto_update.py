@@ -18,8 +18,13 @@ meets because they are part of its needs:
   made with that floor records the kill (``oomKillTime``), and the floor stays for later changes
   until a newer kill brings a newer fix (else the next recommendation would undo the fix).
 
-``OomKills`` reads the raw status through a small accessor, so it works whether or not the status
-model knows the field.
+``OomKills`` reads ``status.oomKills`` through its model (``OomKillsStatus``), once per poll; a
+malformed one sets no floor and says why (``Floors.problem``), it never fails the poll.
+
+An OOM kill's fix does not wait for metrics (``decide_oom_fix``): while the fix is pending (newer
+than the last automatic change) and the usage rules apply nothing (the JobManager cannot be read,
+the window is too short, no complete sample yet), the fix alone is applied: the smallest layout that
+meets its floors, within ``minProcess``/``maxProcess``, at most once per ``minChangeInterval``.
 """
 
 from __future__ import annotations
@@ -33,14 +38,18 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from flink_tm_memory.api.durations import format_duration
+from flink_tm_memory.api.v1alpha1 import OomKillsStatus
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.render.plan import derive_memory_plan
 from flink_tm_memory.render.recommendation import (
     COMPONENTS,
+    NotSizedError,
+    Sized,
     UsageSettings,
     applied_options,
     effective_raw_spec,
+    size_layout,
 )
 
 _TIME = TypeAdapter(datetime)
@@ -54,25 +63,34 @@ class OomKills:
     fix_options: dict[str, str]
     fix_resources: dict[str, Any] = field(default_factory=dict)
     """The fix's container changes (``spec.resources`` fields), when the spec sizes through them."""
+    problem: str = ""
+    """Why ``status.oomKills`` could not be read (empty: it could, or there is none)."""
+
+    @property
+    def has_fix(self) -> bool:
+        return bool(self.fix_options or self.fix_resources)
 
     @classmethod
     def read(cls, status: Mapping[str, Any] | None) -> OomKills:
+        """``status.oomKills`` through its model, parsed once; a malformed one is a problem, not a crash."""
         raw = (status or {}).get("oomKills")
-        if not isinstance(raw, Mapping):
+        if raw is None:
             return cls(None, {})
         try:
-            last = _TIME.validate_python(raw.get("lastTime")) if raw.get("lastTime") else None
-        except ValidationError:
-            last = None
-        fix = raw.get("fix") if isinstance(raw.get("fix"), Mapping) else {}
-        configuration = fix.get("flinkConfiguration") if isinstance(fix, Mapping) else None
-        options = (
-            {str(key): str(value) for key, value in configuration.items()}
-            if isinstance(configuration, Mapping)
-            else {}
-        )
-        resources = fix.get("resources") if isinstance(fix, Mapping) else None
-        return cls(last, options, dict(resources) if isinstance(resources, Mapping) else {})
+            kills = OomKillsStatus.model_validate(raw)
+        except ValidationError as error:
+            return cls(None, {}, problem=f"status.oomKills cannot be read ({_first_error(error)})")
+        fix = kills.fix
+        if fix is None:
+            return cls(kills.last_time, {})
+        resources = fix.resources.to_manifest() if fix.resources is not None else {}
+        return cls(kills.last_time, dict(fix.flink_configuration), resources)
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,11 @@ class Floors:
     needs: dict[str, int]
     why: str
     oom_kill_time: datetime | None = None
+    """The kill whose fix the floors hold (None: they hold no fix)."""
+    pending: bool = False
+    """Whether that fix is newer than the last automatic change: it is yet to be applied."""
+    problem: str = ""
+    """Why ``status.oomKills`` set no floor although it is there (malformed)."""
 
 
 def oom_floors(
@@ -94,20 +117,22 @@ def oom_floors(
     """The floors an OOM kill sets (none without one)."""
     kills = OomKills.read(status)
     if kills.last_time is None:
-        return Floors({}, "")
+        return Floors({}, "", problem=kills.problem)
     fix_time: datetime | None = None
     needs: dict[str, int] = {}
     reasons = []
     last_change = _last_change(status)
     carried = _current_field(status, "oomKillTime") == kills.last_time
-    has_fix = bool(kills.fix_options or kills.fix_resources)
-    if has_fix and (last_change is None or kills.last_time > last_change or carried):
+    newer = last_change is None or kills.last_time > last_change
+    pending = False
+    if kills.has_fix and (newer or carried):
         merged = _merged(effective_raw_spec(raw_spec, status), kills.fix_options, kills.fix_resources)
         fixed = derive_memory_plan(merged)
         if fixed.layout is not None:
             needs = {name: size for name, size in fixed.layout.components().items() if name in COMPONENTS}
             reasons.append(f"the OOM kill's fix at {kills.last_time:%Y-%m-%dT%H:%M:%SZ}")
             fix_time = kills.last_time
+            pending = newer and not carried
     if now - kills.last_time < timedelta(seconds=settings.min_change_interval):
         for name, size in current.components().items():
             if name in COMPONENTS:
@@ -116,7 +141,7 @@ def oom_floors(
             f"nothing is lowered within {format_duration(settings.min_change_interval)} of the OOM kill at "
             f"{kills.last_time:%Y-%m-%dT%H:%M:%SZ}"
         )
-    return Floors(needs, "; ".join(reasons), fix_time)
+    return Floors(needs, "; ".join(reasons), fix_time, pending)
 
 
 def _merged(
@@ -194,3 +219,84 @@ def decide(
     word = "raised" if after > before else "lowered"
     human = format_human(after).split(" (", 1)[0]
     return Decision(True, f"process size {word} to {human} ({change * 100:.1f}%) to fit the observed peaks")
+
+
+@dataclass(frozen=True, slots=True)
+class OomFixDecision:
+    """Whether an OOM kill's fix is applied on its own now, the layout it gives, and why (not)."""
+
+    target: Sized | None
+    decision: Decision
+
+
+def decide_oom_fix(
+    *,
+    raw_spec: Mapping[str, Any],
+    floors: Floors,
+    current: MemoryLayout,
+    status: Mapping[str, Any] | None,
+    settings: UsageSettings,
+    now: datetime,
+    usage: str,
+) -> OomFixDecision | None:
+    """An OOM kill's pending fix, applied without a recommendation from usage (None: no fix pending).
+
+    ``usage`` is why the usage rules applied nothing (a failed poll, a window too short, ...). The
+    target is the smallest layout over the user's options that meets every floor (the fix's layout,
+    and within ``minChangeInterval`` of the kill the layout in effect), so nothing is lowered; it is
+    held by ``maxProcess`` and by the interval since the last automatic change like any change, and
+    raised to ``minProcess``. No freshness rule: the fix rests on the kill, not on the peaks.
+    """
+    if not floors.pending or floors.oom_kill_time is None:
+        return None
+    kill = f"{floors.oom_kill_time:%Y-%m-%dT%H:%M:%SZ}"
+    try:
+        target = size_layout(raw_spec, floors.needs, current)
+        total = target.layout.total_process_bytes
+        if settings.max_process is not None and total > settings.max_process:
+            return OomFixDecision(
+                None,
+                Decision(
+                    False,
+                    f"the fix of the OOM kill at {kill} needs {_human(total)}, above maxProcess "
+                    f"({_human(settings.max_process)}): not applied",
+                ),
+            )
+        if settings.min_process is not None and total < settings.min_process:
+            target = size_layout(raw_spec, floors.needs, current, settings.min_process)
+    except NotSizedError as error:
+        return OomFixDecision(
+            None, Decision(False, f"the fix of the OOM kill at {kill} cannot be laid out: {error}")
+        )
+    if applied_options(status) == target.options:
+        return OomFixDecision(
+            None, Decision(False, f"the fix of the OOM kill at {kill} is already in effect")
+        )
+    last = _last_change(status)
+    if last is not None and now - last < timedelta(seconds=settings.min_change_interval):
+        return OomFixDecision(
+            None,
+            Decision(
+                False,
+                f"the fix of the OOM kill at {kill} held: the last automatic change was at "
+                f"{last:%Y-%m-%dT%H:%M:%SZ}, less than {format_duration(settings.min_change_interval)} ago",
+            ),
+        )
+    before, after = current.components(), target.layout.components()
+    raised = [
+        f"{name} {_human(before[name])} -> {_human(after[name])}"
+        for name in COMPONENTS
+        if after.get(name, 0) > before.get(name, 0)
+    ]
+    return OomFixDecision(
+        target,
+        Decision(
+            True,
+            f"the fix of the OOM kill at {kill} ({', '.join(raised) or 'the layout it gives'}), "
+            f"applied without waiting for usage ({usage})",
+        ),
+    )
+
+
+def _human(size: int) -> str:
+    return format_human(size).split(" (", 1)[0]

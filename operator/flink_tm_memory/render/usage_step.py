@@ -12,6 +12,8 @@ the time. What happens:
 3. With ``updateMode`` Initial or Auto, the recommendation's target is applied if the rules allow
    (``render.auto_update.decide``): ``status.autoUpdates.current`` names the options, the reconciler
    derives the spec with them, and an Event says why. The previous change goes to a bounded history.
+   When they apply nothing (a failed poll, a window too short, no sample yet), an OOM kill's pending
+   fix is applied on its own (``render.auto_update.decide_oom_fix``): it does not wait for metrics.
 4. The status is written only when something beyond the poll's time and counts changed (the peaks,
    an outcome, the recommendation), or every ``STATUS_REFRESH`` seconds: a steady job costs the API
    server a write every five minutes, not one per poll.
@@ -41,7 +43,7 @@ from flink_tm_memory.api.v1alpha1 import (
 from flink_tm_memory.memory.layout import MemoryLayout
 from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.memory.versions import UnsupportedVersionError, parse_flink_version
-from flink_tm_memory.render.auto_update import decide, oom_floors
+from flink_tm_memory.render.auto_update import Floors, decide, decide_oom_fix, oom_floors
 from flink_tm_memory.render.events import NORMAL, WARNING, EventSpec
 from flink_tm_memory.render.plan import clip, derive_memory_plan
 from flink_tm_memory.render.recommendation import (
@@ -156,13 +158,15 @@ def usage_step(body: Mapping[str, Any], sample: Sample, now: datetime) -> UsageS
     if plan.update_mode.follows_usage and current is not None:
         updates, event = _auto_update(
             plan.update_mode.value,
+            raw_spec,
             recommendation,
             current,
             previous,
             settings=settings,
             now=now,
             sampled=sampled,
-            oom_kill_time=floors.oom_kill_time if floors is not None else None,
+            floors=floors,
+            poll_failure=None if sampled else f"the last poll failed, {reason}: {clip(message, 200)}",
         )
         desired["autoUpdates"] = updates.to_manifest()
         if event is not None:
@@ -207,6 +211,7 @@ def _steady(value: Any, name: str) -> Any:
 
 def _auto_update(
     mode: str,
+    raw_spec: Mapping[str, Any],
     recommendation: Recommendation,
     current: MemoryLayout,
     previous: Mapping[str, Any],
@@ -214,9 +219,13 @@ def _auto_update(
     settings: UsageSettings,
     now: datetime,
     sampled: bool,
-    oom_kill_time: datetime | None,
+    floors: Floors | None,
+    poll_failure: str | None,
 ) -> tuple[AutoUpdates, EventSpec | None]:
-    """``status.autoUpdates`` after this poll, and the Event of a change applied now (None: none)."""
+    """``status.autoUpdates`` after this poll, and the Event of a change applied now (None: none).
+
+    The recommendation from usage first; when it applies nothing, an OOM kill's pending fix alone.
+    """
     target = recommendation.target
     decision = decide(
         target_options=target.options if target is not None else None,
@@ -228,13 +237,32 @@ def _auto_update(
         fresh=sampled,
         now=now,
     )
+    oom_kill_time = floors.oom_kill_time if floors is not None else None
+    if not decision.apply and floors is not None:
+        usage = poll_failure or (
+            decision.reason if target is not None else recommendation.status.message or decision.reason
+        )
+        oom = decide_oom_fix(
+            raw_spec=raw_spec,
+            floors=floors,
+            current=current,
+            status=previous,
+            settings=settings,
+            now=now,
+            usage=clip(usage, 300),
+        )
+        if oom is not None:
+            target, decision = oom.target, oom.decision
+    reason = decision.reason
+    if floors is not None and floors.problem:
+        reason = f"{reason}; {floors.problem}: no OOM floor"
     updates = _previous_updates(previous)
     if not decision.apply or target is None:
-        return AutoUpdates(current=updates.current, history=updates.history, decision=decision.reason), None
+        return AutoUpdates(current=updates.current, history=updates.history, decision=reason), None
     change = AutoUpdate.model_validate(
         {
             "time": now,
-            "reason": decision.reason,
+            "reason": reason,
             "fromProcessBytes": current.total_process_bytes,
             "processBytes": target.layout.total_process_bytes,
             "set": target.options,
@@ -245,9 +273,9 @@ def _auto_update(
     before = format_human(current.total_process_bytes).split(" (", 1)[0]
     after = format_human(target.layout.total_process_bytes).split(" (", 1)[0]
     event = EventSpec(
-        NORMAL, "AutoUpdated", f"updateMode {mode}: process memory {before} -> {after}: {decision.reason}"
+        NORMAL, "AutoUpdated", clip(f"updateMode {mode}: process memory {before} -> {after}: {reason}", 900)
     )
-    return AutoUpdates(current=change, history=history[:MAX_AUTO_HISTORY], decision=decision.reason), event
+    return AutoUpdates(current=change, history=history[:MAX_AUTO_HISTORY], decision=reason), event
 
 
 def _version_mismatch(reported: str, expected: str) -> str | None:

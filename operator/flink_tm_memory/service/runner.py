@@ -242,6 +242,7 @@ def _leader_writers(
             locks=locks,
             events=events,
             metrics=metrics,
+            recorded=usage.wake,
         )
         if options.oom_watch
         else None

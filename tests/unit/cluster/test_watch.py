@@ -17,7 +17,7 @@ import pytest
 
 from flink_tm_memory.cluster.errors import ApiError
 from flink_tm_memory.cluster.memory_cache import MemoryCache, slim_memory
-from flink_tm_memory.cluster.watch import MAX_BACKOFF, ListWatch, WatchedCache
+from flink_tm_memory.cluster.watch import LIST_PAGE, MAX_BACKOFF, ListWatch, WatchedCache
 
 Json = dict[str, Any]
 PATH = "/apis/flinkmemory.io/v1alpha1/flinktaskmanagermemories"
@@ -91,12 +91,14 @@ class FakeClient:
         self.lists, self.streams, self.chunk, self.chunked = lists, streams, chunk, chunked
         self.watched_from: list[str] = []
         self.listed = 0
+        self.queries: list[dict[str, str]] = []
         self.exhausted = asyncio.Event()
         self.loop = asyncio.get_running_loop()
 
     async def get(self, path: str, query: Mapping[str, str] | None = None, **_: str) -> Json:
         assert path == PATH
         self.listed += 1
+        self.queries.append(dict(query or {}))
         answer = self.lists.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -174,6 +176,41 @@ async def test_a_body_that_is_not_chunked_is_read_as_it_arrives() -> None:
 
     assert cache.get("flink", "a") is not None
     assert client.watched_from == ["10", "11"]
+
+
+async def test_a_list_is_read_page_by_page_and_replaces_the_cache_once_whole() -> None:
+    first = listing("10", memory("a", "9"), memory("b", "9"))
+    first["metadata"]["continue"] = "token-1"
+    second = listing("10", memory("c", "9"))
+    client = FakeClient([first, second], [event("ADDED", memory("d", "11"))])
+    cache = WatchedCache(slim_memory)
+    cache.put(memory("gone", "1"))
+
+    watch, slept = await run_until_exhausted(client, cache)
+
+    assert client.queries == [{"limit": str(LIST_PAGE)}, {"limit": str(LIST_PAGE), "continue": "token-1"}]
+    assert watch.lists == 1
+    assert [cache.get("flink", name) is not None for name in ("a", "b", "c", "d")] == [True] * 4
+    assert cache.get("flink", "gone") is None  # not on any page: deleted while no watch ran
+    assert client.watched_from[0] == "10"
+    assert slept == []
+
+
+async def test_a_continue_token_that_expired_lists_again_from_the_first_page() -> None:
+    first = listing("10", memory("a", "9"))
+    first["metadata"]["continue"] = "token-1"
+    expired = ApiError("the API server answered 410 Gone", transient=False)
+    client = FakeClient([first, expired, listing("12", memory("b", "11"))], [])
+    cache = WatchedCache(slim_memory)
+
+    watch, slept = await run_until_exhausted(client, cache)
+
+    assert [query.get("continue") for query in client.queries] == [None, "token-1", None]
+    assert watch.lists == 1
+    assert cache.get("flink", "a") is None  # the half-read list never reached the cache
+    assert cache.get("flink", "b") is not None
+    assert client.watched_from == ["12"]
+    assert len(slept) == 1
 
 
 async def test_410_gone_lists_again_and_the_list_replaces_what_was_cached() -> None:
@@ -282,3 +319,36 @@ def test_the_cache_keeps_the_applied_recommendation_for_new_pods() -> None:
     assert kept["status"] == {
         "autoUpdates": {"current": {"set": {"taskmanager.memory.process.size": "820m"}}}
     }
+
+
+class PageRecorder:
+    """A sink that records how the list came: each page's names and flags."""
+
+    def __init__(self, client: FakeClient) -> None:
+        self.client = client
+        self.pages: list[tuple[list[str], bool, bool, int]] = []
+
+    def page(self, namespace: str | None, items: list[Json], *, first: bool, last: bool) -> None:
+        # the requests made so far: each page reaches the sink before the next is asked for
+        self.pages.append(([item["metadata"]["name"] for item in items], first, last, self.client.listed))
+
+    def put(self, obj: Json) -> None:
+        pass
+
+    def remove(self, obj: Json) -> None:
+        pass
+
+
+async def test_each_page_reaches_the_sink_before_the_next_is_asked_for() -> None:
+    pages = [listing("10", memory(name, "9")) for name in ("a", "b", "c")]
+    pages[0]["metadata"]["continue"] = "1"
+    pages[1]["metadata"]["continue"] = "2"
+    client = FakeClient([*pages], [])
+    sink = PageRecorder(client)
+    watch = ListWatch(client, PATH, sink)  # type: ignore[arg-type]
+    task = asyncio.create_task(watch.run())
+    await asyncio.wait_for(client.exhausted.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    assert sink.pages == [(["a"], True, False, 1), (["b"], False, False, 2), (["c"], False, True, 3)]

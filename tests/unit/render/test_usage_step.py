@@ -53,6 +53,30 @@ def poll(body: dict[str, Any], sample: Sample, at: datetime) -> UsageStep:
     return step
 
 
+def oom_kills(at: datetime, fix: dict[str, Any] | None) -> dict[str, Any]:
+    """``status.oomKills`` as the OOMKilled attribution writes it: one kill at ``at`` with ``fix``."""
+    return {
+        "count": 1,
+        "lastTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lastPod": "tm-0",
+        "lastContainer": "taskmanager",
+        "budget": "JVM overhead",
+        "budgetBytes": 400 * MIB,
+        "budgetHuman": "400.000mb (419430400 bytes)",
+        **({"fix": {"summary": "pin the JVM overhead", **fix}} if fix is not None else {}),
+    }
+
+
+OVERHEAD_FIX = {
+    "flinkConfiguration": {
+        "taskmanager.memory.jvm-overhead.min": "700m",
+        "taskmanager.memory.jvm-overhead.max": "700m",
+        PROCESS: "4396m",
+    }
+}
+UNREACHABLE = Sample("JobManagerUnreachable", "GET http://job-rest.flink.svc:8081/config: connection refused")
+
+
 def observed(body: dict[str, Any], minutes: int = 11) -> UsageStep:
     poll(body, sampled(), START)
     return poll(body, sampled(), START + timedelta(minutes=minutes))
@@ -115,16 +139,15 @@ def test_a_small_move_is_not_material() -> None:
 
 def test_never_lower_right_after_an_oom_kill_and_the_fix_is_a_floor() -> None:
     body = body_of()
-    body["status"]["oomKills"] = {
-        "count": 1,
-        "lastTime": (START + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fix": {
+    body["status"]["oomKills"] = oom_kills(
+        START + timedelta(minutes=5),
+        {
             "flinkConfiguration": {
                 "taskmanager.memory.jvm-overhead.min": "700m",
                 "taskmanager.memory.jvm-overhead.max": "700m",
             }
         },
-    }
+    )
     observed(body)
     target = body["status"]["recommendation"]["target"]
     current = derive_memory_plan(body["spec"]).layout
@@ -247,7 +270,7 @@ def test_an_oom_fix_sized_through_spec_resources_keeps_its_container_change_as_a
     ).layout
     assert fixed is not None
     assert fixed.task_heap_bytes == before.task_heap_bytes  # the fix gives the overhead room, heap kept
-    body["status"]["oomKills"] = {"count": 1, "lastTime": START.strftime("%Y-%m-%dT%H:%M:%SZ"), "fix": fix}
+    body["status"]["oomKills"] = oom_kills(START, fix)
     observed(body)
     # within the interval nothing is lowered and the fix holds: its layout exactly, overhead pinned as it
     # pins it (not a process size many times larger that reaches the overhead through its fraction)
@@ -256,3 +279,118 @@ def test_an_oom_fix_sized_through_spec_resources_keeps_its_container_change_as_a
     moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
     assert moves["jvmOverhead"]["targetBytes"] >= raised
     assert moves["taskHeap"]["targetBytes"] >= fixed.task_heap_bytes
+
+
+def in_effect(body: dict[str, Any]) -> Any:
+    layout = derive_memory_plan(effective_raw_spec(body["spec"], body["status"])).layout
+    assert layout is not None
+    return layout
+
+
+def test_an_oom_fix_is_applied_while_the_job_manager_is_unreachable() -> None:
+    body = body_of()
+    kill = START + timedelta(minutes=1)
+    body["status"]["oomKills"] = oom_kills(kill, OVERHEAD_FIX)
+    fixed = derive_memory_plan(
+        {**body["spec"], "flinkConfiguration": OVERHEAD_FIX["flinkConfiguration"]}
+    ).layout
+    assert fixed is not None
+    before = in_effect(body)
+    step = poll(body, UNREACHABLE, START + timedelta(minutes=2))
+    assert not step.sampled
+    assert step.reconcile
+    assert [event.reason for event in step.events] == ["JobManagerUnreachable", "AutoUpdated"]
+    assert "applied without waiting for usage" in step.events[1].message
+    assert "JobManagerUnreachable" in step.events[1].message
+    current = body["status"]["autoUpdates"]["current"]
+    assert current["oomKillTime"] == kill.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert current["fromProcessBytes"] == before.total_process_bytes
+    assert "jvmOverhead" in current["reason"]
+    after = in_effect(body)
+    # the fix's layout exactly: the overhead it pins, and nothing lowered
+    assert after.total_process_bytes == fixed.total_process_bytes
+    assert after.jvm_overhead_bytes == 700 * MIB
+    for name, size in before.components().items():
+        assert after.components()[name] >= size, name
+    # applied once: further failed polls change nothing
+    again = poll(body, UNREACHABLE, START + timedelta(minutes=40))
+    assert not again.reconcile
+    assert body["status"]["autoUpdates"]["current"] == current
+    # and once metrics come, the next recommendation keeps the fix's overhead as a floor
+    poll(body, sampled(), START + timedelta(minutes=41))
+    poll(body, sampled(), START + timedelta(minutes=52))
+    assert in_effect(body).jvm_overhead_bytes >= 700 * MIB
+
+
+def test_an_oom_fix_is_applied_while_the_window_is_too_short_or_without_a_sample() -> None:
+    body = body_of()
+    body["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+    step = poll(body, sampled(), START + timedelta(minutes=1))
+    assert body["status"]["recommendation"]["state"] == "WindowTooShort"
+    assert step.reconcile
+    assert "observed for" in body["status"]["autoUpdates"]["current"]["reason"]
+    assert in_effect(body).jvm_overhead_bytes == 700 * MIB
+    no_sample = body_of()
+    no_sample["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+    missing = poll(no_sample, Sample("MetricsMissing", "no Status.JVM.Memory.Heap.Used"), START)
+    assert missing.reconcile
+    assert in_effect(no_sample).jvm_overhead_bytes == 700 * MIB
+
+
+def test_an_oom_fix_stays_within_max_and_min_process() -> None:
+    capped = body_of(maxProcess="4200Mi")
+    capped["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+    step = poll(capped, UNREACHABLE, START + timedelta(minutes=1))
+    assert not step.reconcile
+    assert "above maxProcess (4.102gb): not applied" in capped["status"]["autoUpdates"]["decision"]
+    assert "current" not in capped["status"]["autoUpdates"]
+    raised = body_of(minProcess="5Gi")
+    raised["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+    step = poll(raised, UNREACHABLE, START + timedelta(minutes=1))
+    assert step.reconcile
+    layout = in_effect(raised)
+    assert layout.total_process_bytes == 5 << 30
+    assert layout.jvm_overhead_bytes == 700 * MIB
+
+
+def test_an_oom_fix_is_held_by_the_interval_since_the_last_automatic_change() -> None:
+    body = body_of()
+    observed(body)  # an automatic change at START + 11m
+    assert "current" in body["status"]["autoUpdates"]
+    kill = START + timedelta(minutes=15)
+    body["status"]["oomKills"] = oom_kills(kill, OVERHEAD_FIX)
+    held = poll(body, UNREACHABLE, START + timedelta(minutes=20))
+    assert not held.reconcile
+    decision = body["status"]["autoUpdates"]["decision"]
+    assert "the fix of the OOM kill at 2026-12-07T12:15:00Z held" in decision
+    assert "less than 30m ago" in decision
+    later = poll(body, UNREACHABLE, START + timedelta(minutes=42))
+    assert later.reconcile
+    assert body["status"]["autoUpdates"]["current"]["oomKillTime"] == "2026-12-07T12:15:00Z"
+    assert in_effect(body).jvm_overhead_bytes >= 700 * MIB
+
+
+def test_a_kill_without_a_fix_or_initial_mode() -> None:
+    body = body_of()
+    body["status"]["oomKills"] = oom_kills(START, None)
+    assert not poll(body, UNREACHABLE, START + timedelta(minutes=1)).reconcile
+    initial = body_of("Initial")
+    initial["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+    assert poll(initial, UNREACHABLE, START + timedelta(minutes=1)).reconcile  # new pods get the fix
+    assert in_effect(initial).jvm_overhead_bytes == 700 * MIB
+    for mode in ("Apply", "Off"):
+        other = body_of(mode)
+        other["status"]["oomKills"] = oom_kills(START, OVERHEAD_FIX)
+        assert not poll(other, UNREACHABLE, START + timedelta(minutes=1)).reconcile
+
+
+def test_a_malformed_oom_status_is_said_never_a_crash() -> None:
+    for malformed in ("garbage", {"count": -1}, {**oom_kills(START, OVERHEAD_FIX), "lastTime": "yesterday"}):
+        body = body_of()
+        body["status"]["oomKills"] = malformed
+        step = poll(body, UNREACHABLE, START + timedelta(minutes=1))
+        assert not step.reconcile
+        assert "status.oomKills cannot be read" in body["status"]["autoUpdates"]["decision"]
+    body = body_of()
+    body["status"]["oomKills"] = {**oom_kills(START, OVERHEAD_FIX), "lastTime": "yesterday"}
+    assert "lastTime" in usage_step(body, UNREACHABLE, START).patch["autoUpdates"]["decision"]
