@@ -326,6 +326,36 @@ def test_a_resource_is_ready_with_an_owned_configmap_a_patched_deployment_and_mu
         )
 
 
+DESCRIBE_MAX_LINES = 60
+"""``kubectl describe`` of a sample fits on one screen (issue 15): its breakdown once, no trace."""
+
+
+def current_status(story: Story, name: str) -> Json:
+    """The status of ``name`` once it describes the current spec (Ready or not: a target may be absent)."""
+
+    def check() -> Json | None:
+        body = story.get("ftmm", name) or {}
+        status: Json = body.get("status") or {}
+        current = status.get("observedGeneration") == body.get("metadata", {}).get("generation")
+        return status if current and status.get("conditions") else None
+
+    return eventually(check, what=f"{name} reconciled\n{story.operator_log()}")
+
+
+def test_kubectl_describe_of_every_sample_fits_on_one_screen(story: Story) -> None:
+    counts: dict[str, int] = {}
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        if path.stem == "conflicting":
+            continue
+        current_status(story, path.stem)
+        described = story.kubectl("describe", "flinktaskmanagermemory", path.stem, "-n", APPS).stdout
+        counts[path.stem] = len(described.splitlines())
+        print(f"kubectl describe flinktaskmanagermemory {path.stem}: {counts[path.stem]} lines\n{described}")
+    print("kubectl describe line counts:", json.dumps(counts, sort_keys=True))
+    assert counts["process-size"] <= DESCRIBE_MAX_LINES, counts
+    assert all(count <= DESCRIBE_MAX_LINES for count in counts.values()), counts
+
+
 # ---------------------------------------------------------------------------------------------- 4
 
 

@@ -317,7 +317,7 @@ def test_task_manager_pods_sized_by_the_operator_run_with_the_status_layout(
     running = _running_task_managers(pods, name, TASK_MANAGERS, resources)
 
     breakdown = status["breakdown"]
-    expected_memory = {rest: breakdown[component]["bytes"] for rest, component in REST_NAMES.items()}
+    expected_memory = {rest: breakdown[component] for rest, component in REST_NAMES.items()}
     limit = _quantity_bytes(resources["limits"]["memory"])
     for pod in running:
         assert pod["metadata"]["annotations"]["flinkmemory.io/mutated"].startswith(f"{name} generation ")
@@ -382,7 +382,7 @@ def test_a_task_manager_using_native_memory_beyond_its_limit_is_oom_killed(
     assert kills["lastContainer"] == "taskmanager"
     assert _quantity_bytes(kills["containerLimit"]) == _quantity_bytes(resources["limits"]["memory"])
     assert kills["budget"] == "JVM overhead"
-    assert kills["budgetBytes"] == status["breakdown"]["jvmOverhead"]["bytes"]
+    assert kills["budgetBytes"] == status["breakdown"]["jvmOverhead"]
     assert kills["ranDerivedLayout"] is True, kills["evidence"]
     fix = kills["fix"]
     assert (

@@ -149,7 +149,7 @@ async def test_an_oom_kill_is_recorded_announced_once_and_counted_once_across_re
     assert kills["containerLimit"] == "4Gi"
     assert kills["budget"] == "JVM overhead"
     assert kills["ranDerivedLayout"] is True
-    overhead = kubectl.status("deployment-target")["breakdown"]["jvmOverhead"]["bytes"]
+    overhead = kubectl.status("deployment-target")["breakdown"]["jvmOverhead"]
     assert kills["budgetBytes"] == overhead
     fix = kills["fix"]
     assert "taskmanager.memory.jvm-overhead.max" in fix["flinkConfiguration"]
