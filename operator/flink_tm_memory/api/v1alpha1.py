@@ -785,7 +785,10 @@ class ManagedMemoryShare(_Status):
         ge=0, description="Its weight in taskmanager.memory.managed.consumer-weights; 0 if absent."
     )
     fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
-    bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
+    bytes_per_slot: int = Field(
+        ge=0,
+        description="The bytes it gets in each slot, exactly (the only form written: a rounded copy says nothing new).",
+    )
     reason: str | None = Field(
         default=None,
         description="Why it gets no managed memory, when it gets none (e.g. a state backend on the heap).",
