@@ -14,6 +14,7 @@ talking to the API server with its pod's ServiceAccount token. The tests run in 
    shows the warnings;
 3. a resource becomes Ready, its ConfigMap is written with an owner reference, its target Deployment
    is patched, and the pods the ReplicaSet controller creates go through our mutating webhook;
+   ``kubectl describe`` of every sample says each thing once and stays short (line counts printed);
 4. a conflicting edit is denied; a hand-edited ConfigMap is repaired; with ``hostNetwork`` the API
    server reaches the webhooks at the node's address; with the webhooks turned off
    (``helm upgrade``), a conflicting edit is stored, and the operator keeps the last good output and
@@ -286,6 +287,42 @@ def test_a_resource_is_ready_with_an_owned_configmap_a_patched_deployment_and_mu
         assert pod["metadata"]["annotations"]["flinkmemory.io/mutated"].startswith(
             "deployment-target generation "
         )
+
+
+DESCRIBE_PROCESS_SIZE_MAX_LINES = 100
+DESCRIBE_MAX_LINES = 120
+"""``kubectl describe`` of a sample, at most (issue 15): its breakdown once, in bytes, no trace, no empty
+list. Measured on this node: process-size 95 lines (141 before), the others 92 to 115 (128 to 151)."""
+
+
+def current_status(story: Story, name: str) -> Json:
+    """The status of ``name`` once it describes the current spec (Ready or not: a target may be absent)."""
+
+    def check() -> Json | None:
+        body = story.get("ftmm", name) or {}
+        status: Json = body.get("status") or {}
+        current = status.get("observedGeneration") == body.get("metadata", {}).get("generation")
+        return status if current and status.get("conditions") else None
+
+    return eventually(check, what=f"{name} reconciled\n{story.operator_log()}")
+
+
+def test_kubectl_describe_of_every_sample_says_each_thing_once_and_stays_short(story: Story) -> None:
+    counts: dict[str, int] = {}
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        if path.stem == "conflicting":
+            continue
+        current_status(story, path.stem)
+        described = story.kubectl("describe", "flinktaskmanagermemory", path.stem, "-n", APPS).stdout
+        counts[path.stem] = len(described.splitlines())
+        print(f"kubectl describe flinktaskmanagermemory {path.stem}: {counts[path.stem]} lines\n{described}")
+        status = described.split("\nStatus:\n", 1)[1]
+        assert "  Breakdown:\n" in status, described
+        for repeated in ("Human:", "Short:", "Memory Bytes:", "Human Per Slot:", "Explain:", "Conflicts:"):
+            assert repeated not in status, described
+    print("kubectl describe line counts:", json.dumps(counts, sort_keys=True))
+    assert counts["process-size"] <= DESCRIBE_PROCESS_SIZE_MAX_LINES, counts
+    assert max(counts.values()) <= DESCRIBE_MAX_LINES, counts
 
 
 # ---------------------------------------------------------------------------------------------- 4

@@ -322,7 +322,7 @@ def test_task_manager_pods_sized_by_the_operator_run_with_the_status_layout(
     running = _running_task_managers(pods, name, TASK_MANAGERS, resources)
 
     breakdown = status["breakdown"]
-    expected_memory = {rest: breakdown[component]["bytes"] for rest, component in REST_NAMES.items()}
+    expected_memory = {rest: breakdown[component] for rest, component in REST_NAMES.items()}
     limit = _quantity_bytes(resources["limits"]["memory"])
     for pod in running:
         assert pod["metadata"]["annotations"]["flinkmemory.io/mutated"].startswith(f"{name} generation ")
@@ -387,7 +387,7 @@ def test_a_task_manager_using_native_memory_beyond_its_limit_is_oom_killed(
     assert kills["lastContainer"] == "taskmanager"
     assert _quantity_bytes(kills["containerLimit"]) == _quantity_bytes(resources["limits"]["memory"])
     assert kills["budget"] == "JVM overhead"
-    assert kills["budgetBytes"] == status["breakdown"]["jvmOverhead"]["bytes"]
+    assert kills["budgetBytes"] == status["breakdown"]["jvmOverhead"]
     assert kills["ranDerivedLayout"] is True, kills["evidence"]
     fix = kills["fix"]
     assert (
@@ -468,8 +468,8 @@ def test_in_auto_the_raised_budget_keeps_the_next_pod_alive_under_the_same_load(
     pods.apply(_task_managers(name, image, job_manager_ip, 1))
     pods.apply(resource)
     first = _ready_status(pods, name)
-    assert first["breakdown"]["totalProcess"]["bytes"] == 1 << 30
-    assert first["breakdown"]["jvmOverhead"]["bytes"] == 192 << 20
+    assert first["breakdown"]["totalProcess"] == 1 << 30
+    assert first["breakdown"]["jvmOverhead"] == 192 << 20
 
     def applied() -> Json | None:
         status: Json = (pods.get("ftmm", name) or {}).get("status") or {}
@@ -496,10 +496,10 @@ def test_in_auto_the_raised_budget_keeps_the_next_pod_alive_under_the_same_load(
 
     def written() -> Json | None:
         status = _ready_status(pods, name)
-        return status if status["breakdown"]["totalProcess"]["bytes"] == OOM_AUTO_RAISED_PROCESS else None
+        return status if status["breakdown"]["totalProcess"] == OOM_AUTO_RAISED_PROCESS else None
 
     status = eventually(written, timeout=READY_TIMEOUT, what=f"{name}'s raised layout written")
-    assert status["breakdown"]["jvmOverhead"]["bytes"] == (1 + OOM_AUTO_STEP) * (192 << 20)
+    assert status["breakdown"]["jvmOverhead"] == (1 + OOM_AUTO_STEP) * (192 << 20)
     for component in ("taskHeap", "taskOffHeap", "network", "managed", "jvmMetaspace"):
         assert status["breakdown"][component]["bytes"] == first["breakdown"][component]["bytes"], component
     resources = _expected_resources(status)

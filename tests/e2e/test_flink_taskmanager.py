@@ -142,7 +142,7 @@ async def test_a_real_task_manager_reports_the_status_of_its_config_file(
     task_manager = await asyncio.to_thread(_run_task_manager, flink, output)
 
     breakdown = output.status["breakdown"]
-    expected_memory = {rest: breakdown[component]["bytes"] for rest, component in REST_NAMES.items()}
+    expected_memory = {rest: breakdown[component] for rest, component in REST_NAMES.items()}
     assert task_manager.memory_configuration == expected_memory
     expected_flags = _flags(output.status["jvmParameters"])
     assert all(len(values) == 1 for values in expected_flags.values()), expected_flags

@@ -138,14 +138,14 @@ def test_auto_rolls_the_task_managers_to_the_recommendation_from_a_real_jobs_met
     def applied() -> Json | None:
         body = pods.get("ftmm", NAME) or {}
         current: Json = body.get("status") or {}
-        total = (current.get("breakdown") or {}).get("totalProcess", {}).get("bytes")
+        total = (current.get("breakdown") or {}).get("totalProcess")
         return current if total == change["processBytes"] else None
 
     status = eventually(applied, timeout=READY_TIMEOUT, what="the recommended layout in the status")
     resources = _expected_resources(status)
     [pod] = _running_task_managers(pods, NAME, 1, resources)
     view = _task_manager_view(pods, job_manager_ip, pod)
-    expected = {rest: status["breakdown"][component]["bytes"] for rest, component in REST_NAMES.items()}
+    expected = {rest: status["breakdown"][component] for rest, component in REST_NAMES.items()}
     assert view.memory_configuration == expected
     assert view.memory_configuration["totalProcessMemory"] == change["processBytes"]
     assert eventually(lambda: _running_jobs(pods), timeout=READY_TIMEOUT, what="the job running again")

@@ -116,7 +116,7 @@ async def test_a_hostile_spec_is_degraded_naming_the_field_and_writes_nothing(
 async def _still_reconciles_the_others(kubectl: Kubectl) -> None:
     await kubectl.patch(MEMORIES, "process-size", {"spec": {"flinkConfiguration": {PROCESS: "4g"}}})
     status = await ready(kubectl, "process-size", timeout=20)
-    assert status["breakdown"]["totalProcess"]["bytes"] == 4 << 30
+    assert status["breakdown"]["totalProcess"] == 4 << 30
     assert status["observedGeneration"] == 2
 
 

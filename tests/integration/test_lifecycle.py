@@ -36,8 +36,8 @@ async def test_a_new_resource_gets_its_configmap_and_a_ready_status(
     assert config["taskmanager.memory.task.heap.size"] == "402653174b"
     assert derive_task_manager_memory(config, "2.2").layout is not None  # Flink reads the file back as pinned
     assert config_map["data"]["jvm-parameters"] == status["jvmParameters"]
-    assert status["breakdown"]["totalProcess"]["bytes"] == 1728 << 20
-    assert status["podResources"]["requests"] == {"memory": "1728Mi", "memoryBytes": 1728 << 20, "cpu": "2"}
+    assert status["breakdown"]["totalProcess"] == 1728 << 20
+    assert status["podResources"]["requests"] == {"memory": "1728Mi", "cpu": "2"}
     assert status["applied"]["configMap"]["name"] == CONFIG_MAP
     assert status["applied"]["configMap"]["generation"] == 1
     assert {condition["type"]: condition["status"] for condition in status["conditions"]} == {
@@ -82,7 +82,7 @@ async def test_an_updated_spec_rewrites_the_configmap_and_keeps_ready_since_its_
 
     config = yaml.safe_load((kubectl.get(CONFIG_MAPS, CONFIG_MAP) or {})["data"]["config.yaml"])
     assert config["taskmanager.memory.process.size"] == "4g"
-    assert status["breakdown"]["totalProcess"]["bytes"] == 4 << 30
+    assert status["breakdown"]["totalProcess"] == 4 << 30
     assert status["applied"]["configMap"]["generation"] == 2
     assert len(emulator.versions(CONFIG_MAPS, "default", CONFIG_MAP)) == 2
     assert _ready_since(status) == _ready_since(first)

@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from flink_tm_memory.api.quantity import parse_quantity
 from flink_tm_memory.memory import derive_task_manager_memory
 from flink_tm_memory.memory.sizes import MIB, parse_memory_size
 from tests.integration.kubectl import CONFIG_MAPS, MEMORIES, Kubectl, eventually, ready, sample
@@ -34,7 +35,7 @@ async def test_needs_without_a_size_are_met_by_the_smallest_process_size_written
     assert layout is not None
     assert layout.task_heap_bytes >= 2 << 30
     assert layout.managed_bytes >= 4 << 30
-    assert status["podResources"]["requests"]["memoryBytes"] == parse_memory_size(process)
+    assert parse_quantity(status["podResources"]["requests"]["memory"]).value == parse_memory_size(process)
     smaller = derive_task_manager_memory(
         {
             "taskmanager.numberOfTaskSlots": "2",

@@ -127,7 +127,7 @@ async def test_a_flinkdeployment_gets_its_taskmanager_resource_and_pinned_option
     assert options["state.backend.type"] == "rocksdb"
     assert options["execution.checkpointing.interval"] == "60s"
     assert options["taskmanager.memory.jvm-metaspace.size"] == f"{384 << 20}b"
-    assert options["taskmanager.memory.managed.size"] == f"{status['breakdown']['managed']['bytes']}b"
+    assert options["taskmanager.memory.managed.size"] == f"{status['breakdown']['managed']}b"
     assert options["taskmanager.numberOfTaskSlots"] == "2"
     assert "external-resources" not in options
 

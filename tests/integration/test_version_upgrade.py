@@ -33,18 +33,18 @@ async def test_an_upgrade_that_moves_the_layout_is_described_once_and_applied(
     assert (change["fromVersion"], change["toVersion"], change["generation"]) == ("1.20", "2.2", 2)
     assert [moved["component"] for moved in change["changes"]] == ["taskHeap", "network"]
     assert [moved["before"] for moved in change["changes"]] == [
-        before["breakdown"]["taskHeap"]["bytes"],
-        before["breakdown"]["network"]["bytes"],
+        before["breakdown"]["taskHeap"],
+        before["breakdown"]["network"],
     ]
     status = await ready(kubectl, "upgraded")
     assert [moved["after"] for moved in change["changes"]] == [
-        status["breakdown"]["taskHeap"]["bytes"],
-        status["breakdown"]["network"]["bytes"],
+        status["breakdown"]["taskHeap"],
+        status["breakdown"]["network"],
     ]
     [event] = await eventually(lambda: [e for e in kubectl.events() if e["reason"] == "FlinkVersionChanged"])
     assert (event["type"], event["message"]) == ("Normal", change["message"])
     config = (kubectl.get(CONFIG_MAPS, "upgraded-config") or {})["data"]
-    assert f"taskmanager.memory.network.min: {status['breakdown']['network']['bytes']}b" in str(config)
+    assert f"taskmanager.memory.network.min: {status['breakdown']['network']}b" in str(config)
 
     await kubectl.patch(MEMORIES, "upgraded", {"metadata": {"labels": {"team": "orders"}}})
     await ready(kubectl, "upgraded")

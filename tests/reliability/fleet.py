@@ -11,7 +11,7 @@ ConfigMap renames.
 and the render layer, never hard-coded:
 
 - every resource's status describes its current generation (``observedGeneration``), with the
-  conditions, conflicts, breakdown, pod resources and JVM parameters the render layer derives;
+  conditions, conflicts, breakdown, summary, pod resources and JVM parameters the render layer derives;
 - a valid spec in Apply mode: its ConfigMap holds exactly the operator's keys rendered for that spec
   and every target carries its resources (the render layer plans no write);
 - a conflicting spec: the ConfigMap and targets hold the layout of the last valid generation whose
@@ -342,7 +342,15 @@ def _memory_problems(
     if status.get("observedGeneration") != generation:
         problems.append(f"{name}: observedGeneration {status.get('observedGeneration')} != {generation}")
     wanted = _expected_status(memory, expected)
-    for key in ("breakdown", "podResources", "jvmParameters", "dynamicConfigs", "conflicts", "flinkVersion"):
+    for key in (
+        "breakdown",
+        "summary",
+        "podResources",
+        "jvmParameters",
+        "dynamicConfigs",
+        "conflicts",
+        "flinkVersion",
+    ):
         if status.get(key) != wanted.get(key):
             problems.append(
                 f"{name}: status.{key} is {status.get(key)!r:.120}, expected {wanted.get(key)!r:.120}"

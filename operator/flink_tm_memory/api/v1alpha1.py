@@ -39,6 +39,7 @@ from flink_tm_memory.api.quantity import (
     QUANTITY_PATTERN,
     parse_cpu_quantity,
     parse_memory_quantity,
+    parse_quantity,
 )
 from flink_tm_memory.api.workloads import (
     DEFAULT_CONTAINERS,
@@ -48,7 +49,7 @@ from flink_tm_memory.api.workloads import (
 )
 from flink_tm_memory.memory import explain
 from flink_tm_memory.memory.configuration import ConfigValue
-from flink_tm_memory.memory.sizes import format_human
+from flink_tm_memory.memory.sizes import format_short
 from flink_tm_memory.memory.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, parse_flink_version
 
 GROUP = "flinkmemory.io"
@@ -704,52 +705,69 @@ class Condition(_Status):
     )
 
 
-class ComponentSize(_Status):
-    """One memory component, in bytes and in Flink's human-readable forms."""
+class Breakdown(_Status):
+    """Every TaskManager memory component, in bytes, as Flink derives it.
 
-    bytes: int = Field(ge=0, description="Size in bytes.")
-    human: str = Field(description="As Flink prints it in logs and messages: 1.341gb (1439563372 bytes).")
-    short: str = Field(description="Flink's rounded form, without the byte count: 1.341gb.")
+    One integer per component, as Flink's REST API gives a TaskManager's ``memoryConfiguration``;
+    ``summary`` has the few of them the printer columns show in Flink's short form.
+    """
+
+    framework_heap: int = Field(ge=0, description="Framework heap (taskmanager.memory.framework.heap.size).")
+    task_heap: int = Field(ge=0, description="Task heap (taskmanager.memory.task.heap.size).")
+    framework_off_heap: int = Field(
+        ge=0, description="Framework off-heap (taskmanager.memory.framework.off-heap.size)."
+    )
+    task_off_heap: int = Field(ge=0, description="Task off-heap (taskmanager.memory.task.off-heap.size).")
+    network: int = Field(ge=0, description="Network buffers (taskmanager.memory.network.min/max).")
+    managed: int = Field(ge=0, description="Managed memory (taskmanager.memory.managed.size).")
+    jvm_metaspace: int = Field(ge=0, description="JVM metaspace (taskmanager.memory.jvm-metaspace.size).")
+    jvm_overhead: int = Field(ge=0, description="JVM overhead (taskmanager.memory.jvm-overhead.min/max).")
+    total_flink: int = Field(
+        ge=0, description="Total Flink memory: every component but metaspace and overhead."
+    )
+    total_process: int = Field(
+        ge=0, description="Total process memory: what the container needs (taskmanager.memory.process.size)."
+    )
+    jvm_heap: int = Field(ge=0, description="JVM heap, -Xmx and -Xms: framework heap plus task heap.")
+    jvm_direct: int = Field(
+        ge=0,
+        description="JVM direct memory, -XX:MaxDirectMemorySize: framework and task off-heap plus network.",
+    )
+
+
+class LayoutSummary(_Status):
+    """The sizes ``kubectl get`` shows, in Flink's short form (``1.688gb``); the bytes are in breakdown."""
+
+    process: str = Field(description="Total process memory (breakdown.totalProcess): 1.688gb.")
+    heap: str = Field(description="JVM heap, -Xmx (breakdown.jvmHeap): 512.000mb.")
+    managed: str = Field(description="Managed memory (breakdown.managed): 512.000mb.")
+    network: str = Field(description="Network memory (breakdown.network): 128.000mb.")
 
     @classmethod
-    def of(cls, size_bytes: int) -> ComponentSize:
-        human = format_human(size_bytes)
-        return cls(bytes=size_bytes, human=human, short=human.split(" (", 1)[0])
-
-
-class Breakdown(_Status):
-    """Every TaskManager memory component, as Flink derives it."""
-
-    framework_heap: ComponentSize = Field(
-        description="Framework heap (taskmanager.memory.framework.heap.size)."
-    )
-    task_heap: ComponentSize = Field(description="Task heap (taskmanager.memory.task.heap.size).")
-    framework_off_heap: ComponentSize = Field(
-        description="Framework off-heap (taskmanager.memory.framework.off-heap.size)."
-    )
-    task_off_heap: ComponentSize = Field(description="Task off-heap (taskmanager.memory.task.off-heap.size).")
-    network: ComponentSize = Field(description="Network buffers (taskmanager.memory.network.min/max).")
-    managed: ComponentSize = Field(description="Managed memory (taskmanager.memory.managed.size).")
-    jvm_metaspace: ComponentSize = Field(description="JVM metaspace (taskmanager.memory.jvm-metaspace.size).")
-    jvm_overhead: ComponentSize = Field(description="JVM overhead (taskmanager.memory.jvm-overhead.min/max).")
-    total_flink: ComponentSize = Field(
-        description="Total Flink memory: every component but metaspace and overhead."
-    )
-    total_process: ComponentSize = Field(
-        description="Total process memory: what the container needs (taskmanager.memory.process.size)."
-    )
-    jvm_heap: ComponentSize = Field(description="JVM heap, -Xmx and -Xms: framework heap plus task heap.")
-    jvm_direct: ComponentSize = Field(
-        description="JVM direct memory, -XX:MaxDirectMemorySize: framework and task off-heap plus network."
-    )
+    def of(cls, breakdown: Breakdown) -> LayoutSummary:
+        return cls(
+            process=format_short(breakdown.total_process),
+            heap=format_short(breakdown.jvm_heap),
+            managed=format_short(breakdown.managed),
+            network=format_short(breakdown.network),
+        )
 
 
 class ResourceAmounts(_Status):
-    """Container memory and CPU, as Kubernetes quantities and as numbers."""
+    """Container memory and CPU, as Kubernetes quantities."""
 
-    memory: str = Field(description="Memory as a Kubernetes quantity, never rounded below memoryBytes: 4Gi.")
-    memory_bytes: int = Field(ge=0, description="Memory in bytes.")
+    memory: str = Field(
+        description=(
+            "Memory as a Kubernetes quantity, exact to the byte (never rounded, so no separate byte "
+            "count is needed): 4Gi, 1728Mi, 1073741825."
+        )
+    )
     cpu: str = Field(description="CPU as a Kubernetes quantity, rounded up to a millicore: 1500m.")
+
+    @property
+    def memory_bytes(self) -> int:
+        """The memory in bytes: the quantity is exact, so this is the count it was written from."""
+        return int(parse_quantity(self.memory).value)
 
 
 class PodResources(_Status):
@@ -767,8 +785,10 @@ class ManagedMemoryShare(_Status):
         ge=0, description="Its weight in taskmanager.memory.managed.consumer-weights; 0 if absent."
     )
     fraction: float = Field(ge=0, le=1, description="Its fraction of a slot's managed memory.")
-    bytes_per_slot: int = Field(ge=0, description="The bytes it gets in each slot.")
-    human_per_slot: str = Field(description="The same, as Flink prints sizes.")
+    bytes_per_slot: int = Field(
+        ge=0,
+        description="The bytes it gets in each slot, exactly (the only form written: a rounded copy says nothing new).",
+    )
     reason: str | None = Field(
         default=None,
         description="Why it gets no managed memory, when it gets none (e.g. a state backend on the heap).",
@@ -1196,11 +1216,19 @@ class FlinkTaskManagerMemoryStatus(_Status):
     breakdown: Breakdown | None = Field(
         default=None,
         description=(
-            "Every memory component of the layout in effect: derived from the spec at observedGeneration, "
-            "or, while that spec has conflicts, from the last spec applied (applied.configMap.generation), "
-            "which is what the ConfigMap and the workloads keep. Absent when there is neither. The layout "
-            "fields cpuCores, numSlots, jvmParameters, dynamicConfigs, podResources, managedMemorySplit and "
+            "Every memory component of the layout in effect, in bytes (one integer each, as Flink's REST "
+            "API gives memoryConfiguration): derived from the spec at observedGeneration, or, while that "
+            "spec has conflicts, from the last spec applied (applied.configMap.generation), which is what "
+            "the ConfigMap and the workloads keep. Absent when there is neither. The layout fields summary, "
+            "cpuCores, numSlots, jvmParameters, dynamicConfigs, podResources, managedMemorySplit and "
             "explain describe the same layout."
+        ),
+    )
+    summary: LayoutSummary | None = Field(
+        default=None,
+        description=(
+            "The sizes kubectl get shows (process, heap, managed, network), in Flink's short form: the "
+            "same layout as breakdown, rounded as Flink prints sizes."
         ),
     )
     cpu_cores: float | None = Field(
@@ -1231,17 +1259,24 @@ class FlinkTaskManagerMemoryStatus(_Status):
         description="How spec.sizing.needs were met: the size found, or whether the given one meets them.",
     )
     conflicts: list[Conflict] = Field(
-        default_factory=list, description="Every reason the configuration is refused, all at once."
+        default_factory=list,
+        description="Every reason the configuration is refused, all at once; absent when there is none.",
     )
     notes: list[NoteStatus] = Field(
-        default_factory=list, description="Rules Flink applied silently, and warnings."
+        default_factory=list, description="Rules Flink applied silently, and warnings; absent when none."
     )
     explain: list[ExplainStep] | None = Field(
         default=None,
         description="For each component: configured, default or derived, and how (with spec.explain: true).",
     )
     interpretations: list[Interpretation] = Field(
-        default_factory=list, description="Every size string of the spec, and the bytes it became."
+        default_factory=list,
+        description=(
+            "The size strings of the spec whose reading is not the obvious one, and the bytes each became: "
+            "a Kubernetes quantity (spec.resources.memory), one a reader used to the other convention "
+            "would read otherwise (ambiguous), or one that cannot be read. A plain Flink size (1728m, 4g) "
+            "is read as Flink reads it and is not listed."
+        ),
     )
     applied: Applied | None = Field(
         default=None, description="What was last written, and from which generation."
@@ -1296,7 +1331,11 @@ class FlinkTaskManagerMemory(_Status):
         description="What to derive, from which configuration, and where to write it."
     )
     status: FlinkTaskManagerMemoryStatus | None = Field(
-        default=None, description="What the operator derived, wrote and found."
+        default=None,
+        description=(
+            "What the operator derived, wrote and found. Empty lists and maps are left out: a field that "
+            "is absent has nothing to say."
+        ),
     )
 
     @model_validator(mode="after")

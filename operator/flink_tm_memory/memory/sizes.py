@@ -143,6 +143,11 @@ def format_human(size_bytes: int) -> str:
     return f"{thousandths // 1000}.{thousandths % 1000:03d}{unit_name} ({size_bytes} bytes)"
 
 
+def format_short(size_bytes: int) -> str:
+    """``format_human`` without the exact byte count Flink appends: ``1.688gb``, ``0 bytes``."""
+    return format_human(size_bytes).split(" (", 1)[0]
+
+
 def format_option_value(size_bytes: int) -> str:
     """``MemorySize.toString``: the largest unit that divides the value exactly, e.g. ``64 mb``."""
     for index, (_, unit_bytes) in enumerate(_TO_STRING_UNITS):

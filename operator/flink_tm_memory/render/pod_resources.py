@@ -63,9 +63,7 @@ def missing_resources(current: Mapping[str, Any] | None, wanted: dict[str, dict[
 
 
 def _amounts(memory_bytes: int, cores: Fraction) -> ResourceAmounts:
-    return ResourceAmounts(
-        memory=format_memory_quantity(memory_bytes), memory_bytes=memory_bytes, cpu=_cpu(cores)
-    )
+    return ResourceAmounts(memory=format_memory_quantity(memory_bytes), cpu=_cpu(cores))
 
 
 def _cpu(cores: Fraction) -> str:

@@ -7,8 +7,14 @@ ConfigMap and the workloads hold; without either, the layout fields are absent. 
 which ConfigMap and targets hold which generation, from the writes just made (or, with
 ``updateMode: Off``, as they were).
 
-The status is written as a JSON merge patch of the top-level fields that differ, so a status that
-did not change costs no request at all.
+The status says each thing once, so that ``kubectl describe`` of a resource fits on one screen: the
+breakdown in bytes only (``summary`` has the short forms the printer columns show), interpretations
+only of the size strings whose reading is not the obvious one, and no empty list, map or null.
+
+The status is written as a JSON merge patch of the fields that differ, so a status that did not
+change costs no request at all. A field left out is sent as ``null``, at any depth of this status's
+own fields: a list that became empty, or a field an older release wrote, is removed from the stored
+status rather than kept by the merge.
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flink_tm_memory.api.interpretation import Convention
 from flink_tm_memory.api.v1alpha1 import (
     Applied,
     AppliedConfigMap,
     AppliedTarget,
     Breakdown,
-    ComponentSize,
     ExplainStep,
     FlinkTaskManagerMemoryStatus,
+    Interpretation,
+    LayoutSummary,
     ManagedMemoryShare,
     Origin,
     PodResources,
@@ -33,7 +41,6 @@ from flink_tm_memory.api.v1alpha1 import (
     VersionChange,
 )
 from flink_tm_memory.memory.layout import MemoryLayout
-from flink_tm_memory.memory.sizes import format_human
 from flink_tm_memory.render.conditions import ConditionInput, render_conditions
 from flink_tm_memory.render.managed_memory import share_reason
 from flink_tm_memory.render.outcomes import ApplyOutcome, TargetOutcome
@@ -77,14 +84,14 @@ def render_status(given: StatusInput) -> dict[str, Any]:
         conditions=render_conditions(_condition_input(given)),
         conflicts=list(given.current.conflicts),
         notes=list(given.current.notes),
-        interpretations=list(given.current.interpretations),
+        interpretations=[reading for reading in given.current.interpretations if _not_obvious(reading)],
         applied=_applied(given),
         sizing=given.current.sizing,
         last_version_change=given.version_change,
     )
     if layout is not None and given.effective is not None:
         _describe_layout(status, layout, given.effective, given.pod_resources)
-    rendered = status.to_manifest()
+    rendered: dict[str, Any] = _pruned(status.to_manifest())
     # The usage loop's fields (control.usage): kept as they are while the spec asks for
     # recommendations (or cannot be read: an edit in progress must not lose the window); dropped once
     # it no longer does.
@@ -99,11 +106,45 @@ def render_status(given: StatusInput) -> dict[str, Any]:
 def status_patch(previous: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
     """The merge patch from ``previous`` to ``desired``: changed fields, and ``None`` for dropped ones.
 
-    Only fields of this status model are dropped; anything else a status holds is someone else's.
+    Only top-level fields of this status model are dropped; anything else a status holds is someone
+    else's. Within a field of ours that stays an object, the patch descends: a merge patch merges
+    objects key by key, so a key the new value lacks must be sent as ``None`` to be removed.
     """
-    patch = {key: value for key, value in desired.items() if previous.get(key) != value}
+    patch = {
+        key: _merge_diff(previous.get(key), value)
+        for key, value in desired.items()
+        if previous.get(key) != value
+    }
     patch.update({key: None for key in previous if key in _STATUS_FIELDS and key not in desired})
     return patch
+
+
+def _merge_diff(previous: Any, desired: Any) -> Any:
+    """The merge patch turning ``previous`` into ``desired`` (RFC 7386); lists and scalars are replaced."""
+    if not isinstance(previous, Mapping) or not isinstance(desired, Mapping):
+        return desired
+    patch = {
+        key: _merge_diff(previous.get(key), value)
+        for key, value in desired.items()
+        if previous.get(key) != value
+    }
+    patch.update({key: None for key in previous if key not in desired})
+    return patch
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without empty lists and maps (nulls are already left out), at any depth."""
+    if isinstance(value, Mapping):
+        kept = {key: _pruned(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in ([], {})}
+    if isinstance(value, list):
+        return [_pruned(item) for item in value]
+    return value
+
+
+def _not_obvious(reading: Interpretation) -> bool:
+    """Whether a size string's reading is worth a line: not a plain Flink size read as Flink reads it."""
+    return reading.convention is Convention.KUBERNETES or reading.ambiguous or reading.bytes is None
 
 
 def _condition_input(given: StatusInput) -> ConditionInput:
@@ -129,6 +170,7 @@ def _describe_layout(
     resources: PodResources | None,
 ) -> None:
     status.breakdown = _breakdown(layout)
+    status.summary = LayoutSummary.of(status.breakdown)
     status.cpu_cores = layout.cpu_cores
     status.num_slots = layout.num_slots
     status.jvm_parameters = layout.jvm_parameters()
@@ -148,13 +190,8 @@ def _describe_layout(
 
 
 def _breakdown(layout: MemoryLayout) -> Breakdown:
-    sizes = {name: ComponentSize.of(size) for name, size in layout.components().items()}
     return Breakdown.model_validate(
-        {
-            **sizes,
-            "jvmHeap": ComponentSize.of(layout.jvm_heap_bytes),
-            "jvmDirect": ComponentSize.of(layout.jvm_direct_bytes),
-        }
+        {**layout.components(), "jvmHeap": layout.jvm_heap_bytes, "jvmDirect": layout.jvm_direct_bytes}
     )
 
 
@@ -169,7 +206,6 @@ def _split(plan: MemoryPlan) -> list[ManagedMemoryShare]:
             weight=weights.get(share.use_case, 0),
             fraction=share.fraction,
             bytes_per_slot=share.bytes,
-            human_per_slot=format_human(share.bytes),
             reason=share_reason(share, spec, resolved),
         )
         for share in plan.split.shares

@@ -8,16 +8,19 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from flink_tm_memory.api.quantity import format_memory_quantity
 from flink_tm_memory.api.v1alpha1 import (
     API_VERSION,
     KIND,
-    ComponentSize,
+    Breakdown,
     Condition,
     ConditionStatus,
     ConditionType,
     FlinkTaskManagerMemory,
     FlinkTaskManagerMemorySpec,
     FlinkTaskManagerMemoryStatus,
+    LayoutSummary,
+    ResourceAmounts,
     UpdateMode,
 )
 from flink_tm_memory.api.workloads import WorkloadKind
@@ -238,16 +241,43 @@ def test_a_condition_reason_must_be_one_camel_case_word(reason: str) -> None:
         )
 
 
+def breakdown(**sizes: int) -> Breakdown:
+    names = [field.alias or name for name, field in Breakdown.model_fields.items()]
+    return Breakdown.model_validate({name: sizes.get(name, 0) for name in names})
+
+
 @pytest.mark.parametrize(
-    ("size_bytes", "human", "short"),
-    [
-        (1439563372, "1.341gb (1439563372 bytes)", "1.341gb"),
-        (4 * 1024**3, "4.000gb (4294967296 bytes)", "4.000gb"),
-        (512, "512 bytes", "512 bytes"),
-    ],
+    ("size_bytes", "short"),
+    [(1439563372, "1.341gb"), (4 * 1024**3, "4.000gb"), (512, "512 bytes"), (0, "0 bytes")],
 )
-def test_a_component_size_carries_flinks_human_forms(size_bytes: int, human: str, short: str) -> None:
-    assert ComponentSize.of(size_bytes) == ComponentSize(bytes=size_bytes, human=human, short=short)
+def test_the_summary_carries_flinks_short_forms_of_the_breakdowns_bytes(size_bytes: int, short: str) -> None:
+    summary = LayoutSummary.of(breakdown(totalProcess=size_bytes, jvmHeap=size_bytes))
+    assert (summary.process, summary.heap, summary.managed, summary.network) == (
+        short,
+        short,
+        "0 bytes",
+        "0 bytes",
+    )
+
+
+def test_the_breakdown_is_one_integer_per_component() -> None:
+    assert breakdown(taskHeap=402653174).to_manifest()["taskHeap"] == 402653174
+    with pytest.raises(ValidationError, match="taskHeap"):
+        Breakdown.model_validate({**breakdown().to_manifest(), "taskHeap": {"bytes": 1}})
+
+
+@pytest.mark.parametrize(
+    "size_bytes", [0, 1, 1023, 1024, 1811939328, 4 << 30, (4 << 30) + 1, 1500 * 10**6, 5 << 60]
+)
+def test_a_memory_amounts_bytes_are_its_exact_quantity(size_bytes: int) -> None:
+    amounts = ResourceAmounts(memory=format_memory_quantity(size_bytes), cpu="1")
+    assert amounts.memory_bytes == size_bytes
+    assert set(amounts.to_manifest()) == {"memory", "cpu"}
+
+
+def test_an_older_statuss_memory_bytes_is_read_and_not_written_back() -> None:
+    amounts = ResourceAmounts.model_validate({"memory": "4Gi", "memoryBytes": 4 << 30, "cpu": "2"})
+    assert amounts.to_manifest() == {"memory": "4Gi", "cpu": "2"}
 
 
 def test_a_resource_round_trips_through_its_wire_form() -> None:

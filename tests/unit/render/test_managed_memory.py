@@ -32,7 +32,7 @@ def split_of(plan: MemoryPlan) -> list[dict[str, Any]]:
         previous={},
         now=datetime(2026, 12, 7, tzinfo=UTC),
     )
-    split: list[dict[str, Any]] = render_status(given)["managedMemorySplit"]
+    split: list[dict[str, Any]] = render_status(given).get("managedMemorySplit", [])
     return split
 
 
