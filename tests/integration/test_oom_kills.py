@@ -370,7 +370,7 @@ async def test_auto_applies_an_oom_kills_fix_while_the_job_manager_is_unreachabl
     def rolled() -> Json | None:
         status: Json = kubectl.status("deployment-target")
         breakdown = status.get("breakdown") or {}
-        if (breakdown.get("totalProcess") or {}).get("bytes") != current["processBytes"]:
+        if breakdown.get("totalProcess") != current["processBytes"]:
             return None
         containers = (kubectl.get(DEPLOYMENTS, "flink-taskmanager") or {})["spec"]["template"]["spec"][
             "containers"
