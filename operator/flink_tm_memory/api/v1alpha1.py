@@ -1023,7 +1023,15 @@ class OomKillsStatus(_Status):
     evidence: list[str] = Field(default_factory=list, description="What the attribution rests on.")
     fix: OomFix | None = Field(
         default=None,
-        description="The smallest Flink-valid change giving the budget room; absent if none is proposed.",
+        description=(
+            "The smallest Flink-valid change giving the budget room; absent if none was ever proposed. An "
+            "incident that proposes none (its pod ran an older layout, or the spec has conflicts) keeps "
+            "the fix standing from an earlier one: see fixTime."
+        ),
+    )
+    fix_time: KubeTime | None = Field(
+        default=None,
+        description="When the incident whose fix this is was killed (lastTime, or earlier when it stands).",
     )
     alternatives: list[OomFix] = Field(
         default_factory=list,

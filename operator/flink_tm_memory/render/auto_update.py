@@ -57,12 +57,14 @@ _TIME = TypeAdapter(datetime)
 
 @dataclass(frozen=True, slots=True)
 class OomKills:
-    """What the OOMKilled attribution recorded: when the last kill was, and the fix it proposes."""
+    """What the OOMKilled attribution recorded: when the last kill was, and the fix standing."""
 
     last_time: datetime | None
     fix_options: dict[str, str]
     fix_resources: dict[str, Any] = field(default_factory=dict)
     """The fix's container changes (``spec.resources`` fields), when the spec sizes through them."""
+    fix_time: datetime | None = None
+    """When the kill whose fix stands was (a later kill of an older layout's pod keeps it)."""
     problem: str = ""
     """Why ``status.oomKills`` could not be read (empty: it could, or there is none)."""
 
@@ -84,7 +86,8 @@ class OomKills:
         if fix is None:
             return cls(kills.last_time, {})
         resources = fix.resources.to_manifest() if fix.resources is not None else {}
-        return cls(kills.last_time, dict(fix.flink_configuration), resources)
+        fix_time = kills.fix_time or kills.last_time  # a status written before fixTime existed
+        return cls(kills.last_time, dict(fix.flink_configuration), resources, fix_time=fix_time)
 
 
 def _first_error(error: ValidationError) -> str:
@@ -122,16 +125,16 @@ def oom_floors(
     needs: dict[str, int] = {}
     reasons = []
     last_change = _last_change(status)
-    carried = _current_field(status, "oomKillTime") == kills.last_time
-    newer = last_change is None or kills.last_time > last_change
     pending = False
-    if kills.has_fix and (newer or carried):
+    carried = kills.fix_time is not None and _current_field(status, "oomKillTime") == kills.fix_time
+    newer = kills.fix_time is not None and (last_change is None or kills.fix_time > last_change)
+    if kills.has_fix and kills.fix_time is not None and (newer or carried):
         merged = _merged(effective_raw_spec(raw_spec, status), kills.fix_options, kills.fix_resources)
         fixed = derive_memory_plan(merged)
         if fixed.layout is not None:
             needs = {name: size for name, size in fixed.layout.components().items() if name in COMPONENTS}
-            reasons.append(f"the OOM kill's fix at {kills.last_time:%Y-%m-%dT%H:%M:%SZ}")
-            fix_time = kills.last_time
+            reasons.append(f"the OOM kill's fix at {kills.fix_time:%Y-%m-%dT%H:%M:%SZ}")
+            fix_time = kills.fix_time
             pending = newer and not carried
     if now - kills.last_time < timedelta(seconds=settings.min_change_interval):
         for name, size in current.components().items():

@@ -73,6 +73,15 @@ def next_oom_status(
     """The status after one more incident: counted, the last one described, the fix proposed."""
     incident = incident_of(sighting)
     incidents = [*(previous.incidents if previous is not None else []), incident][-OOM_INCIDENTS_KEPT:]
+    if attribution.fixes:
+        fix, alternatives, fix_time = attribution.fixes[0], attribution.fixes[1:], incident.time
+    elif previous is not None and previous.fix is not None:
+        # A pod of an older layout killed during the rollout of a fix tells nothing against the fix:
+        # it stands (and with it the floor Auto keeps), or the next recommendation could undo it.
+        fix, alternatives = previous.fix, previous.alternatives
+        fix_time = previous.fix_time or previous.last_time
+    else:
+        fix, alternatives, fix_time = None, [], None
     return OomKillsStatus(
         count=(previous.count if previous is not None else 0) + 1,
         last_time=incident.time,
@@ -84,8 +93,9 @@ def next_oom_status(
         budget_human=format_human(attribution.budget_bytes),
         ran_derived_layout=attribution.ran_derived_layout,
         evidence=attribution.evidence,
-        fix=attribution.fixes[0] if attribution.fixes else None,
-        alternatives=attribution.fixes[1:],
+        fix=fix,
+        fix_time=fix_time,
+        alternatives=alternatives,
         incidents=incidents,
     )
 
@@ -106,6 +116,10 @@ def oom_event(sighting: OomSighting, status: OomKillsStatus) -> EventSpec:
     )
     if status.ran_derived_layout is False:
         message += " The pod did not run the layout in the status."
-    if status.fix is not None:
+    if status.fix is not None and status.fix_time is not None and status.fix_time != status.last_time:
+        message += (
+            f" The fix of the kill at {status.fix_time:%Y-%m-%dT%H:%M:%SZ} stands: {status.fix.summary}."
+        )
+    elif status.fix is not None:
         message += f" Fix: {status.fix.summary}."
     return EventSpec(WARNING, OOM_KILLED_REASON, message)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flink_tm_memory.api.v1alpha1 import OomFix
 from flink_tm_memory.api.workloads import WorkloadKind
 from flink_tm_memory.render.oom import Attribution, unattributed
 from flink_tm_memory.render.oom_pods import oom_sightings, oom_terminations, pod_owner
@@ -192,3 +193,28 @@ def test_an_incident_whose_attribution_failed_is_still_recorded() -> None:
     assert stored.budget == "memory outside the JVM's caps"
     assert stored.fix is None
     assert "KeyError" in stored.evidence[0]
+
+
+def test_a_kill_proposing_no_fix_keeps_the_standing_fix_and_its_time() -> None:
+    fix = OomFix(
+        flink_configuration={
+            "taskmanager.memory.jvm-overhead.min": "500m",
+            "taskmanager.memory.jvm-overhead.max": "500m",
+        },
+        summary="pin the JVM overhead at 500m",
+    )
+    first = oom_sightings(oom_pod())[0]
+    fixed = next_oom_status(None, first, Attribution("JVM overhead", 400 << 20, ["evidence"], True, [fix]))
+    assert (fixed.fix, fixed.fix_time) == (fix, fixed.last_time)
+    # a pod of the older layout, killed while the fix rolls out: no fix of its own, the fix stands
+    older = oom_sightings(oom_pod(restarts=2, finished="2026-12-07T20:05:00Z", cid="containerd://b"))[0]
+    stored = read_oom_status(fixed.to_manifest())
+    later = next_oom_status(stored, older, Attribution("JVM overhead", 400 << 20, ["older"], False, []))
+    assert later.last_time == datetime(2026, 12, 7, 20, 5, tzinfo=UTC)
+    assert later.fix == fix
+    assert later.fix_time == datetime(2026, 12, 7, 20, tzinfo=UTC)
+    assert "The fix of the kill at 2026-12-07T20:00:00Z stands: pin the JVM overhead at 500m." in (
+        oom_event(older, later).message
+    )
+    # a status without a fix ever proposed stays without one
+    assert next_oom_status(None, older, attribution()).fix is None

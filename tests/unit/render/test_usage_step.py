@@ -394,3 +394,32 @@ def test_a_malformed_oom_status_is_said_never_a_crash() -> None:
     body = body_of()
     body["status"]["oomKills"] = {**oom_kills(START, OVERHEAD_FIX), "lastTime": "yesterday"}
     assert "lastTime" in usage_step(body, UNREACHABLE, START).patch["autoUpdates"]["decision"]
+
+
+def test_a_later_kill_of_an_older_pod_keeps_the_fix_as_a_floor_without_applying_it_again() -> None:
+    body = body_of()
+    fixed_at = START + timedelta(minutes=5)
+    body["status"]["oomKills"] = oom_kills(fixed_at, OVERHEAD_FIX)
+    observed(body)
+    applied = body["status"]["autoUpdates"]["current"]
+    assert applied["oomKillTime"] == fixed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # an old pod killed during the rollout: the attribution keeps the fix standing, with its time
+    later = fixed_at + timedelta(minutes=10)
+    body["status"]["oomKills"] = {
+        **oom_kills(later, OVERHEAD_FIX),
+        "fixTime": fixed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "count": 2,
+    }
+    step = poll(body, sampled(), START + timedelta(minutes=20))
+    assert not step.reconcile  # the standing fix is in effect: nothing to apply again
+    assert body["status"]["autoUpdates"]["current"] == applied
+    # nor when the JobManager cannot be read: the fix is not pending again (no second rollout)
+    unreachable = poll(body, UNREACHABLE, START + timedelta(minutes=50))
+    assert not unreachable.reconcile
+    assert body["status"]["autoUpdates"]["current"] == applied
+    assert "the fix of the OOM kill" not in body["status"]["autoUpdates"]["decision"]
+    # long after both kills, usage alone would lower the overhead: the fix still holds it
+    poll(body, sampled(), START + timedelta(minutes=90))
+    moves = {move["component"]: move for move in body["status"]["recommendation"]["components"]}
+    assert moves["jvmOverhead"]["targetBytes"] >= 700 * MIB
+    assert "OOM kill" in moves["jvmOverhead"]["why"]
