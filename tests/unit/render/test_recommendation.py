@@ -185,6 +185,18 @@ _VERSIONS = [version.name for version in SUPPORTED_VERSIONS]
     min_mib=None,
     span_mib=0,
 )
+@example(  # found by CI: the bound checked must be the maxProcess the spec sets (512Mi + span), not the span
+    version="1.17",
+    process_mib=1024,
+    slots=1,
+    heap=16 * MIB,
+    metaspace=8 * MIB,
+    managed=0,
+    extra_direct=0,
+    margin=0,
+    min_mib=None,
+    span_mib=256,
+)
 def test_recommended_layouts_are_accepted_meet_every_peak_plus_margin_and_stay_within_bounds(  # noqa: PLR0917 (hypothesis passes keywords)
     version: str,
     process_mib: int,
@@ -235,7 +247,7 @@ def test_recommended_layouts_are_accepted_meet_every_peak_plus_margin_and_stay_w
         assert layout.framework_off_heap_bytes + layout.task_off_heap_bytes >= extra_direct * factor
         assert layout.network_bytes == current.network_bytes
     target = answer.status.target
-    maximum = (min_mib or 0) + span_mib if span_mib is not None else None
+    maximum = (min_mib or 512) + span_mib if span_mib is not None else None  # maxProcess as set above
     if target is not None:
         if min_mib is not None:
             assert target.process_bytes >= min_mib * MIB
